@@ -1,0 +1,138 @@
+# nspawn-pod: one non-recursive Makefile.
+#
+#   make            build the command and the library
+#   make check      install what is missing, build, run every test
+#   make demo       install what is missing, build, show an example pod
+#   make bench      benchmarks (figures and ratios, no pass/fail)
+#   make fuzz       long fuzzing runs (FUZZ_SECONDS=…)
+#   make golden-update   regenerate tests/golden expectations from the code
+#
+# BUILD=dir puts every artefact under dir (default: build), so several trees
+# can be built side by side.
+
+BUILD ?= build
+CC ?= gcc
+FUZZ_CC ?= clang
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+
+PKGS := jansson libsystemd libseccomp mount libacl libarchive
+
+# Resolved lazily: `make deps` may be what installs pkg-config's data.
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Werror=shadow -Werror=missing-prototypes -Werror=strict-prototypes \
+	-Werror=format=2 -Werror=implicit-function-declaration \
+	-Werror=incompatible-pointer-types -Werror=switch-default -Werror=return-type \
+	-Werror=vla -Wformat-nonliteral -Wpointer-arith -Wdate-time
+
+BASE_CFLAGS := -std=gnu17 -D_GNU_SOURCE -Ilib $(WARNINGS) -fno-strict-aliasing -g
+OPT_CFLAGS ?= -O2
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+SAN_CFLAGS = $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
+
+LIB_SRCS := $(sort $(wildcard lib/*.c))
+CMD_SRCS := $(sort $(wildcard nspawn-pod/*.c))
+UNIT_TEST_SRCS := $(sort $(wildcard tests/unit/test-*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+BENCH_SRCS := $(sort $(wildcard tests/bench/bench-*.c))
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CMD_OBJS := $(CMD_SRCS:%.c=$(BUILD)/obj/%.o)
+SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
+SAN_CMD_OBJS := $(CMD_SRCS:%.c=$(BUILD)/san/%.o)
+
+LIB := $(BUILD)/libnspawnpod.a
+SAN_LIB := $(BUILD)/libnspawnpod-san.a
+CMD := $(BUILD)/nspawn-pod
+SAN_CMD := $(BUILD)/nspawn-pod-san
+UNIT_TESTS := $(UNIT_TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+BENCHES := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+
+export BUILD
+
+.PHONY: all deps check check-run demo bench fuzz fuzzers golden-update clean install format tests
+
+all: $(CMD)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(SAN_LIB): $(SAN_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(CMD): $(CMD_OBJS) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(PKG_LIBS) $(LDFLAGS)
+
+# The command built with ASan/UBSan: the golden cases also run through it.
+$(SAN_CMD): $(SAN_CMD_OBJS) $(SAN_LIB)
+	$(CC) $(SAN_CFLAGS) -o $@ $(SAN_CMD_OBJS) $(SAN_LIB) $(PKG_LIBS) $(LDFLAGS)
+
+# Unit tests are always built with the sanitizers.
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(SAN_LIB) $(PKG_LIBS) $(LDFLAGS)
+
+# libFuzzer targets (clang only).
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		$(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
+
+tests: $(CMD) $(SAN_CMD) $(UNIT_TESTS)
+
+fuzzers: $(FUZZERS)
+
+deps:
+	@build-aux/install-deps
+
+check: deps
+	@$(MAKE) --no-print-directory tests fuzzers
+	@tests/run-all
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@build-aux/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCHES)
+	@tests/bench/run
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzzers
+	@tests/fuzz/run $${FUZZ_SECONDS:-300}
+
+golden-update: $(CMD)
+	@tests/golden/run --update
+
+install: $(CMD)
+	install -D -m 0755 $(CMD) $(DESTDIR)$(PREFIX)/bin/nspawn-pod
+
+format:
+	clang-format -i $(LIB_SRCS) $(wildcard lib/*.h) $(CMD_SRCS) $(wildcard nspawn-pod/*.h)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(SAN_LIB_OBJS:.o=.d) $(SAN_CMD_OBJS:.o=.d)

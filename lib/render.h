@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The pure translation Pod (+ image manifests) -> what the stage1 needs:
+ * every systemd unit of the pod with its wants links, the env files, the
+ * sysusers lines, and the systemd-nspawn argv and environment for the host
+ * flavor. No I/O: the result is a FileSet (paths relative to the stage1
+ * root) plus string vectors; the run entrypoint and `nspawn-pod render -o`
+ * write it, `nspawn-pod render` prints it.
+ *
+ * Layout inside the stage1 root (docs/render.md):
+ *   etc/systemd/system/…            units and *.wants/ links (host /usr is bound
+ *                                   read-only over the stage1's /usr, so units
+ *                                   live in /etc)
+ *   rkt/env/<app>                   EnvironmentFile of each app
+ *   etc/sysusers.d/nspawn-pod-<app>.conf
+ *   opt/stage2/<app>/rootfs         the app roots (not written by render)
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "fileset.h"
+#include "manifest.h"
+
+#define STAGE1_UNIT_DIR "etc/systemd/system"
+#define STAGE1_ENV_DIR "rkt/env"
+#define STAGE1_SYSUSERS_DIR "etc/sysusers.d"
+#define STAGE1_PREPARE_APP "/prepare-app"
+#define STAGE1_REAPER "/reaper"
+
+typedef struct RenderOptions {
+        uint8_t uuid[16];          /* the pod's UUID */
+        const char *pod_dir;       /* absolute pod directory (sources of empty volumes);
+                                    * NULL: /var/lib/nspawn-pod/pods/run/<uuid> */
+        const char *nspawn_path;   /* NULL: /usr/bin/systemd-nspawn */
+        const char *hostname;      /* NULL: the machine name */
+        bool register_machine;     /* machined answers: --register=yes, else --register=no --keep-unit */
+        bool link_journal;         /* host has systemd-journald: --link-journal=try-guest */
+        bool interactive;          /* the single app gets the console */
+        bool debug;                /* keep nspawn's and systemd's messages */
+        bool disable_capabilities; /* apps keep every capability */
+        bool disable_paths;        /* no /proc, /sys protections, no device policy */
+        bool disable_seccomp;      /* no syscall filters */
+} RenderOptions;
+
+typedef struct RenderResult {
+        FileSet *files;      /* relative to the stage1 root, sorted by path */
+        char **nspawn_argv;  /* argv[0] is the nspawn path; run from the pod directory */
+        char **nspawn_env;   /* NAME=VALUE to add to nspawn's environment, sorted */
+        char **warnings;     /* things worth telling a person; never fatal */
+} RenderResult;
+
+RenderResult *render_result_free(RenderResult *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RenderResult *, render_result_free);
+
+/* `images[i]` belongs to `pod->apps[i]` and may be NULL when that runtime app
+ * carries its own `app`. Fails with a message in `err` naming the manifest
+ * path when the pod cannot be rendered faithfully (see docs/render.md). */
+int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, RenderResult **ret,
+               NpError *err);
+
+/* "nspawn-pod-<uuid>" */
+int render_machine_name(const uint8_t uuid[16], char **ret);
