@@ -62,5 +62,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(RenderResult *, render_result_free);
 int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, RenderResult **ret,
                NpError *err);
 
+bool render_hostname_is_valid(const char *s);
+
 /* "nspawn-pod-<uuid>" */
 int render_machine_name(const uint8_t uuid[16], char **ret);

@@ -1,0 +1,1059 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "escape.h"
+#include "isolator.h"
+#include "names.h"
+#include "render.h"
+#include "strv.h"
+
+/* Units generated for every pod; an app whose unit name would collide with
+ * one of these (or with another app's units) is refused. */
+#define UNIT_DEFAULT "default.target"
+#define UNIT_SHUTDOWN "shutdown.service"
+#define UNIT_HALT "halt.target"
+#define UNIT_EXIT "exit.target"
+#define UNIT_POWEROFF "poweroff.target"
+#define UNIT_PREPARE_TEMPLATE "prepare-app@.service"
+#define UNIT_JOURNALD_SOCKET "systemd-journald.socket"
+
+#define APP_ROOT_FMT "/opt/stage2/%s/rootfs"
+
+/* systemd-nspawn 252 keeps these in the container's bounding set by default
+ * (src/nspawn/nspawn.c, arg_caps_retain). Apps needing anything else get it
+ * added with one --capability= for the whole pod. */
+static const char *const nspawn_default_caps[] = {
+        "CAP_AUDIT_CONTROL", "CAP_AUDIT_WRITE", "CAP_CHOWN",        "CAP_DAC_OVERRIDE",
+        "CAP_DAC_READ_SEARCH", "CAP_FOWNER",    "CAP_FSETID",       "CAP_IPC_OWNER",
+        "CAP_KILL",          "CAP_LEASE",       "CAP_LINUX_IMMUTABLE", "CAP_MKNOD",
+        "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_RAW",  "CAP_SETFCAP",
+        "CAP_SETGID",        "CAP_SETPCAP",     "CAP_SETUID",       "CAP_SYS_ADMIN",
+        "CAP_SYS_BOOT",      "CAP_SYS_CHROOT",  "CAP_SYS_NICE",     "CAP_SYS_PTRACE",
+        "CAP_SYS_RESOURCE",  "CAP_SYS_TTY_CONFIG",
+};
+
+/* Kernel interfaces an app must not reach (stage1-contract §3.4.7). Paths are
+ * relative to the app's RootDirectory=; "-" because not every kernel has them. */
+static const char *const inaccessible_paths[] = {
+        "/proc/config.gz", "/proc/kallsyms", "/proc/kcore",  "/proc/kmem",     "/proc/mem",
+        "/proc/sched_debug", "/sys/firmware", "/sys/fs",     "/sys/hypervisor", "/sys/module",
+        "/sys/power",
+};
+static const char *const read_only_paths[] = {
+        "/proc/bus",         "/proc/sys/kernel/core_pattern", "/proc/sys/kernel/modprobe",
+        "/proc/sys/vm/panic_on_oom", "/proc/sysrq-trigger", "/sys/block", "/sys/bus",
+        "/sys/class",        "/sys/dev",        "/sys/devices",    "/sys/kernel",
+};
+
+typedef struct GeneratedMount {
+        char *volume;   /* volume name (implicit ones: "<app>-<mountpoint>") */
+        char *target;   /* cleaned absolute path inside the app root */
+        char *source;   /* host path */
+        bool read_only;
+        bool recursive;
+        const char *json_path; /* static description of where it came from */
+} GeneratedMount;
+
+typedef struct RenderContext {
+        const Pod *pod;
+        const RenderOptions *opts;
+        NpError *err;
+        FileSet *files;
+        char **argv_binds; /* --bind=… per app, in app order */
+        char **extra_caps; /* capabilities beyond nspawn's default set */
+        char **warnings;
+        char *pod_dir;
+        char *machine;
+        char uuid[37];
+} RenderContext;
+
+static void generated_mounts_free(GeneratedMount *m, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(m[i].volume);
+                free(m[i].target);
+                free(m[i].source);
+        }
+        free(m);
+}
+
+RenderResult *render_result_free(RenderResult *r) {
+        if (!r)
+                return NULL;
+        fileset_free(r->files);
+        strv_free(r->nspawn_argv);
+        strv_free(r->nspawn_env);
+        strv_free(r->warnings);
+        free(r);
+        return NULL;
+}
+
+bool render_hostname_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        /* Kernel limit 64, and what systemd's hostname_is_valid() accepts. */
+        if (n == 0 || n > 63 || s[0] == '-' || s[0] == '.' || s[n - 1] == '-' || s[n - 1] == '.')
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                      *p == '-' || (*p == '.' && p[1] != '.')))
+                        return false;
+        return true;
+}
+
+int render_machine_name(const uint8_t uuid[16], char **ret) {
+        char buf[37];
+        char *s;
+
+        if (asprintf(&s, "nspawn-pod-%s", uuid_format(uuid, buf)) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* "$.apps[3].app" + ".exec" style paths for messages. */
+static char *jpath(const char *fmt, ...) _printf_(1, 2);
+static char *jpath(const char *fmt, ...) {
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        return s;
+}
+
+static int fail_escape(RenderContext *c, const char *path, const char *what, const char *reason) {
+        return error_set(c->err, -EINVAL, path, "%s cannot be written safely into a unit file: %s", what,
+                         reason ? reason : "unrepresentable");
+}
+
+static int add_value(RenderContext *c, Unit *u, const char *section, const char *key, const char *raw,
+                     const char *path) {
+        _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
+        const char *reason = NULL;
+        int r;
+
+        r = escape_unit_value(&b, raw, &reason);
+        if (r < 0)
+                return fail_escape(c, path, key, reason);
+        if (strbuf_error(&b) < 0)
+                return -ENOMEM;
+        return unit_add(u, section, key, b.data);
+}
+
+static int add_exec(RenderContext *c, Unit *u, const char *key, char *const *argv, const char *path) {
+        _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
+        const char *reason = NULL;
+        int r;
+
+        r = escape_exec_line(&b, argv, &reason);
+        if (r < 0)
+                return fail_escape(c, path, key, reason);
+        if (strbuf_error(&b) < 0)
+                return -ENOMEM;
+        return unit_add(u, "Service", key, b.data);
+}
+
+/* A space-separated list of path words, each with an optional "-" (ignore if
+ * missing) put in front inside the quotes' reach: systemd reads "-" before the
+ * quoted word. */
+static int add_path_list(RenderContext *c, Unit *u, const char *key, const char *const *paths, size_t n,
+                         bool ignore_missing, const char *path) {
+        _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
+        const char *reason = NULL;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0)
+                        strbuf_putc(&b, ' ');
+                if (ignore_missing)
+                        strbuf_putc(&b, '-');
+                r = escape_path_word(&b, paths[i], &reason);
+                if (r < 0)
+                        return fail_escape(c, path, key, reason);
+        }
+        if (strbuf_error(&b) < 0)
+                return -ENOMEM;
+        return unit_add(u, "Service", key, b.data);
+}
+
+static int unit_name_for_path(const char *prefix, const char *path, const char *suffix, char **ret) {
+        _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
+        int r;
+
+        strbuf_append(&b, prefix);
+        r = escape_unit_name_path(&b, path, NULL);
+        if (r < 0)
+                return r;
+        strbuf_append(&b, suffix);
+        if (strbuf_error(&b) < 0)
+                return -ENOMEM;
+        *ret = strbuf_steal(&b, NULL);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Lexical clean-up of a manifest path as seen from the app root: made
+ * absolute, "." and empty components dropped, ".." clamped at the root (it
+ * cannot climb out). Symlinks are resolved later, on file descriptors inside
+ * the real app root, by the run entrypoint. */
+static char *path_clean_in_root(const char *p) {
+        _cleanup_strv_free_ char **parts = NULL;
+        _cleanup_free_ char *copy = strdup(p);
+        char *save = NULL, *tok;
+        size_t n = 0;
+
+        if (!copy)
+                return NULL;
+        for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+                if (strcmp(tok, ".") == 0)
+                        continue;
+                if (strcmp(tok, "..") == 0) {
+                        if (n > 0) {
+                                n--;
+                                free(parts[n]);
+                                parts[n] = NULL;
+                        }
+                        continue;
+                }
+                if (strv_extend(&parts, tok) < 0)
+                        return NULL;
+                n++;
+        }
+        if (n == 0)
+                return strdup("/");
+        {
+                _cleanup_free_ char *j = strv_join(parts, "/");
+                char *r;
+
+                if (!j || asprintf(&r, "/%s", j) < 0)
+                        return NULL;
+                return r;
+        }
+}
+
+static int parse_id(const char *s, uint32_t *ret) {
+        char *end;
+        unsigned long v;
+
+        if (strcmp(s, "root") == 0) {
+                *ret = 0;
+                return 0;
+        }
+        if (s[0] < '0' || s[0] > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || *end != 0 || v >= UINT32_MAX)
+                return -EINVAL;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+/* The RuntimeApp's own app section wins as a whole (appc: no field merge). */
+static const App *effective_app(const RuntimeApp *ra, const Image *img) {
+        if (ra->app)
+                return ra->app;
+        return img ? img->app : NULL;
+}
+
+static const char *image_name(const RuntimeApp *ra, const Image *img) {
+        if (ra->image.name)
+                return ra->image.name;
+        if (img && img->name)
+                return img->name;
+        return ra->image.id;
+}
+
+static bool image_has_annotation(const Image *img, const char *name, const char *value) {
+        const NameValue *nv;
+
+        if (!img)
+                return false;
+        nv = name_value_find(img->annotations, img->n_annotations, name);
+        return nv && (!value || strcmp(nv->value, value) == 0);
+}
+
+static int collect_mounts(RenderContext *c, size_t idx, const App *app, GeneratedMount **ret,
+                          size_t *ret_n) {
+        const RuntimeApp *ra = &c->pod->apps[idx];
+        GeneratedMount *m = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        m = calloc(ra->n_mounts + app->n_mount_points + 1, sizeof(GeneratedMount));
+        if (!m)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < ra->n_mounts; i++) {
+                const Mount *mnt = &ra->mounts[i];
+                const Volume *v = mnt->app_volume ? mnt->app_volume : pod_find_volume(c->pod, mnt->volume);
+                const MountPoint *mp = NULL;
+
+                if (!v) {
+                        r = error_set(c->err, -EINVAL, NULL,
+                                      "$.apps[%zu].mounts[%zu].volume: no volume named \"%s\" in $.volumes",
+                                      idx, i, mnt->volume);
+                        goto fail;
+                }
+                for (size_t j = 0; j < app->n_mount_points; j++)
+                        if (strcmp(app->mount_points[j].name, mnt->volume) == 0)
+                                mp = &app->mount_points[j];
+                m[n].volume = strdup(v->name);
+                m[n].target = path_clean_in_root(mnt->path);
+                m[n].read_only = v->read_only >= 0 ? v->read_only : (mp && mp->read_only);
+                m[n].recursive = v->recursive != 0;
+                if (v->kind == VOLUME_HOST)
+                        m[n].source = strdup(v->source);
+                else if (asprintf(&m[n].source, "%s/sharedVolumes/%s", c->pod_dir, v->name) < 0)
+                        m[n].source = NULL;
+                if (!m[n].volume || !m[n].target || !m[n].source) {
+                        n++;
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                n++;
+        }
+
+        for (size_t j = 0; j < app->n_mount_points; j++) {
+                const MountPoint *mp = &app->mount_points[j];
+                const Volume *v;
+                bool covered = false;
+
+                /* appc: a mountPoint is satisfied by an explicit mount of the same path. */
+                for (size_t i = 0; i < ra->n_mounts; i++)
+                        if (strcmp(ra->mounts[i].path, mp->path) == 0)
+                                covered = true;
+                if (covered)
+                        continue;
+
+                v = pod_find_volume(c->pod, mp->name);
+                m[n].target = path_clean_in_root(mp->path);
+                if (v) {
+                        m[n].volume = strdup(v->name);
+                        m[n].read_only = v->read_only >= 0 ? v->read_only : mp->read_only;
+                        m[n].recursive = v->recursive != 0;
+                        if (v->kind == VOLUME_HOST)
+                                m[n].source = strdup(v->source);
+                        else if (asprintf(&m[n].source, "%s/sharedVolumes/%s", c->pod_dir, v->name) < 0)
+                                m[n].source = NULL;
+                } else {
+                        /* No volume for this mount point: an implicit, private empty
+                         * volume, as rkt did; say so, since data written there dies
+                         * with the pod. */
+                        if (asprintf(&m[n].volume, "%s-%s", ra->name, mp->name) < 0)
+                                m[n].volume = NULL;
+                        m[n].read_only = mp->read_only;
+                        m[n].recursive = true;
+                        if (m[n].volume &&
+                            asprintf(&m[n].source, "%s/sharedVolumes/%s", c->pod_dir, m[n].volume) < 0)
+                                m[n].source = NULL;
+                        if (strv_extendf(&c->warnings,
+                                         "app \"%s\": mount point \"%s\" (%s) has no volume; using an "
+                                         "empty volume \"%s-%s\" that lives as long as the pod",
+                                         ra->name, mp->name, mp->path, ra->name, mp->name) < 0) {
+                                n++;
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                }
+                n++;
+                if (!m[n - 1].volume || !m[n - 1].target || !m[n - 1].source) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+
+        *ret = m;
+        *ret_n = n;
+        return 0;
+fail:
+        generated_mounts_free(m, n);
+        return r;
+}
+
+static int render_env_file(RenderContext *c, size_t idx, const App *app, uint32_t uid) {
+        const RuntimeApp *ra = &c->pod->apps[idx];
+        _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
+        _cleanup_free_ NameValue *env = NULL;
+        _cleanup_free_ char *path = NULL;
+        const char *reason = NULL;
+        size_t n = 0;
+        int r;
+
+        /* Defaults for names the app does not set, then the app's own
+         * variables, then AC_APP_NAME (appc: set by the executor, wins). */
+        static const NameValue root_defaults[] = {
+                { (char *) "HOME", (char *) "/root" },
+                { (char *) "LOGNAME", (char *) "root" },
+                { (char *) "PATH", (char *) "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+                { (char *) "SHELL", (char *) "/bin/sh" },
+                { (char *) "USER", (char *) "root" },
+        };
+        /* A non-root app gets no USER/LOGNAME of root's (rkt's quirk); its name
+         * is not known without the image's passwd file. */
+        static const NameValue user_defaults[] = {
+                { (char *) "HOME", (char *) "/" },
+                { (char *) "PATH", (char *) "/usr/local/bin:/usr/bin:/bin" },
+                { (char *) "SHELL", (char *) "/bin/sh" },
+        };
+        const NameValue *defaults = uid == 0 ? root_defaults : user_defaults;
+        size_t n_defaults = uid == 0 ? ELEMENTSOF(root_defaults) : ELEMENTSOF(user_defaults);
+
+        env = calloc(app->n_environment + n_defaults + 1, sizeof(NameValue));
+        if (!env)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < app->n_environment; i++) {
+                const NameValue *e = &app->environment[i];
+
+                if (!env_name_is_systemd_safe(e->name))
+                        return error_set(c->err, -EINVAL, NULL,
+                                         "$.apps[%zu]: environment variable \"%s\": systemd passes only "
+                                         "names made of letters, digits and '_' (not starting with a "
+                                         "digit); it would silently drop this one",
+                                         idx, e->name);
+                if (strcmp(e->name, "AC_APP_NAME") == 0)
+                        continue;
+                env[n++] = *e;
+        }
+        for (size_t i = 0; i < n_defaults; i++)
+                if (!name_value_find(app->environment, app->n_environment, defaults[i].name))
+                        env[n++] = defaults[i];
+        env[n++] = (NameValue){ (char *) "AC_APP_NAME", ra->name };
+
+        /* Order carries no meaning in an environment; sort for stable output. */
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && strcmp(env[j - 1].name, env[j].name) > 0; j--) {
+                        NameValue t = env[j];
+                        env[j] = env[j - 1];
+                        env[j - 1] = t;
+                }
+
+        strbuf_append(&b, UNIT_HEADER "\n");
+        for (size_t i = 0; i < n; i++) {
+                r = escape_env_file_line(&b, env[i].name, env[i].value, &reason);
+                if (r < 0)
+                        return error_set(c->err, -EINVAL, NULL,
+                                         "$.apps[%zu]: environment variable \"%s\" cannot be written to "
+                                         "an environment file: %s",
+                                         idx, env[i].name, reason ? reason : "unrepresentable");
+        }
+        if (strbuf_error(&b) < 0)
+                return -ENOMEM;
+        if (asprintf(&path, STAGE1_ENV_DIR "/%s", ra->name) < 0)
+                return -ENOMEM;
+        return fileset_add_file(c->files, path, 0640, b.data, b.len);
+}
+
+static int render_sysusers(RenderContext *c, const RuntimeApp *ra, const App *app, uint32_t uid,
+                           uint32_t gid) {
+        _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
+        _cleanup_free_ char *path = NULL;
+
+        /* Only numeric ids reach here; the names are derived, never taken
+         * from the manifest, so nothing needs escaping. */
+        strbuf_append(&b, UNIT_HEADER "\n");
+        for (size_t i = 0; i < app->n_supplementary_gids; i++)
+                strbuf_printf(&b, "g gen%" PRIu32 " %" PRIu32 "\n", app->supplementary_gids[i],
+                              app->supplementary_gids[i]);
+        if (gid != 0)
+                strbuf_printf(&b, "g gen%" PRIu32 " %" PRIu32 "\n", gid, gid);
+        if (uid != 0)
+                strbuf_printf(&b, "u gen%" PRIu32 " %" PRIu32 ":%" PRIu32 " \"gen%" PRIu32 "\"\n", uid,
+                              uid, gid, uid);
+        if (strbuf_error(&b) < 0)
+                return -ENOMEM;
+        if (asprintf(&path, STAGE1_SYSUSERS_DIR "/nspawn-pod-%s.conf", ra->name) < 0)
+                return -ENOMEM;
+        return fileset_add_file(c->files, path, 0644, b.data, b.len);
+}
+
+static int add_unit(RenderContext *c, const Unit *u, const char *who) {
+        int r = fileset_add_unit(c->files, STAGE1_UNIT_DIR, u);
+
+        if (r == -EEXIST || r == -EINVAL)
+                return error_set(c->err, -EINVAL, NULL,
+                                 "%s: unit name \"%s\" collides with another unit of the pod", who,
+                                 u->name);
+        return r;
+}
+
+static int render_socket(RenderContext *c, size_t idx, const App *app, const char *img) {
+        const RuntimeApp *ra = &c->pod->apps[idx];
+        _cleanup_(unit_freep) Unit *u = NULL;
+        _cleanup_free_ char *name = NULL, *desc = NULL, *service = NULL, *who = NULL;
+        bool any = false;
+        int r;
+
+        for (size_t i = 0; i < app->n_ports; i++)
+                any = any || app->ports[i].socket_activated;
+        if (!any)
+                return 0;
+
+        if (asprintf(&name, "%s.socket", ra->name) < 0 || asprintf(&service, "%s.service", ra->name) < 0 ||
+            asprintf(&desc, "Application=%s Image=%s socket-activated ports", ra->name, img) < 0)
+                return -ENOMEM;
+        u = unit_new(name);
+        if (!u)
+                return -ENOMEM;
+        r = add_value(c, u, "Unit", "Description", desc, "$.apps");
+        if (r < 0)
+                return r;
+        r = unit_add(u, "Unit", "DefaultDependencies", "no");
+        if (r < 0)
+                return r;
+        r = unit_add(u, "Socket", "BindIPv6Only", "both");
+        if (r < 0)
+                return r;
+        r = unit_add(u, "Socket", "Service", service);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < app->n_ports; i++) {
+                const Port *p = &app->ports[i];
+                uint32_t port = p->port;
+
+                if (!p->socket_activated)
+                        continue;
+                /* The listening socket is made on the host side and handed down, so
+                 * the port systemd matches it by is the pod's host port. */
+                for (size_t j = 0; j < c->pod->n_ports; j++)
+                        if (strcmp(c->pod->ports[j].name, p->name) == 0)
+                                port = c->pod->ports[j].host_port;
+                if (p->count > 1)
+                        return error_set(c->err, -EINVAL, NULL,
+                                         "$.apps[%zu]: port \"%s\" is socket-activated with count %" PRIu32
+                                         "; socket activation takes single ports only",
+                                         idx, p->name, p->count);
+                if (strcmp(p->protocol, "tcp") == 0)
+                        r = unit_addf(u, "Socket", "ListenStream", "%" PRIu32, port);
+                else if (strcmp(p->protocol, "udp") == 0)
+                        r = unit_addf(u, "Socket", "ListenDatagram", "%" PRIu32, port);
+                else
+                        r = error_set(c->err, -EINVAL, NULL,
+                                      "$.apps[%zu]: port \"%s\": protocol must be \"tcp\" or \"udp\"", idx,
+                                      p->name);
+                if (r < 0)
+                        return r;
+        }
+        if (asprintf(&who, "$.apps[%zu]", idx) < 0)
+                return -ENOMEM;
+        return add_unit(c, u, who);
+}
+
+static int render_reaper(RenderContext *c, size_t idx) {
+        const RuntimeApp *ra = &c->pod->apps[idx];
+        _cleanup_(unit_freep) Unit *u = NULL;
+        _cleanup_free_ char *name = NULL, *desc = NULL, *who = NULL;
+        char *argv[] = { (char *) STAGE1_REAPER, ra->name, NULL };
+        int r;
+
+        if (asprintf(&name, "reaper-%s.service", ra->name) < 0 ||
+            asprintf(&desc, "Record how app %s ended", ra->name) < 0 || asprintf(&who, "$.apps[%zu]", idx) < 0)
+                return -ENOMEM;
+        u = unit_new(name);
+        if (!u)
+                return -ENOMEM;
+
+        /* The reaper is active for as long as its app is wanted; when the app
+         * ends it is no longer needed, stops, and its ExecStop records the
+         * status. Any shutdown request conflicts with every reaper, so all
+         * statuses get recorded. shutdown.service stays up while a reaper
+         * wants it and ends the pod when the last one is gone. */
+        if ((r = add_value(c, u, "Unit", "Description", desc, who)) < 0 ||
+            (r = unit_add(u, "Unit", "DefaultDependencies", "no")) < 0 ||
+            (r = unit_add(u, "Unit", "StopWhenUnneeded", "yes")) < 0 ||
+            (r = unit_add(u, "Unit", "Wants", UNIT_SHUTDOWN)) < 0 ||
+            (r = unit_add(u, "Unit", "After", UNIT_SHUTDOWN)) < 0 ||
+            (r = unit_add(u, "Unit", "Before", UNIT_HALT)) < 0 ||
+            (r = unit_add(u, "Unit", "Conflicts", UNIT_EXIT " " UNIT_HALT " " UNIT_POWEROFF)) < 0 ||
+            (r = unit_add(u, "Service", "Type", "oneshot")) < 0 ||
+            (r = unit_add(u, "Service", "RemainAfterExit", "yes")) < 0 ||
+            (r = add_exec(c, u, "ExecStop", argv, who)) < 0)
+                return r;
+        return add_unit(c, u, who);
+}
+
+static int render_app_service(RenderContext *c, size_t idx, const App *app, const Image *img,
+                              uint32_t uid, uint32_t gid, const IsolatorSettings *iso,
+                              const GeneratedMount *mounts, size_t n_mounts) {
+        const RuntimeApp *ra = &c->pod->apps[idx];
+        _cleanup_(unit_freep) Unit *u = NULL;
+        _cleanup_free_ char *name = NULL, *desc = NULL, *root = NULL, *prepare = NULL, *reaper = NULL,
+                            *who = NULL, *envfile = NULL, *socket = NULL;
+        bool has_socket = false;
+        int r;
+
+        for (size_t i = 0; i < app->n_ports; i++)
+                has_socket = has_socket || app->ports[i].socket_activated;
+
+        if (asprintf(&name, "%s.service", ra->name) < 0 ||
+            asprintf(&desc, "Application=%s Image=%s", ra->name, image_name(ra, img)) < 0 ||
+            asprintf(&root, APP_ROOT_FMT, ra->name) < 0 || asprintf(&reaper, "reaper-%s.service", ra->name) < 0 ||
+            asprintf(&who, "$.apps[%zu]", idx) < 0 || asprintf(&envfile, "/" STAGE1_ENV_DIR "/%s", ra->name) < 0 ||
+            asprintf(&socket, "%s.socket", ra->name) < 0)
+                return -ENOMEM;
+        r = unit_name_for_path("prepare-app@", root, ".service", &prepare);
+        if (r < 0)
+                return r;
+
+        u = unit_new(name);
+        if (!u)
+                return -ENOMEM;
+
+        if ((r = add_value(c, u, "Unit", "Description", desc, who)) < 0 ||
+            (r = unit_add(u, "Unit", "DefaultDependencies", "no")) < 0 ||
+            (r = unit_add(u, "Unit", "Wants", reaper)) < 0 ||
+            (r = unit_add(u, "Unit", "Requires", prepare)) < 0 ||
+            (r = unit_add(u, "Unit", "After", prepare)) < 0 ||
+            /* journald is socket-activated: its sockets must exist before the
+             * app's stdout is connected to them. */
+            (r = unit_add(u, "Unit", "Wants", UNIT_JOURNALD_SOCKET)) < 0 ||
+            (r = unit_add(u, "Unit", "After", UNIT_JOURNALD_SOCKET)) < 0)
+                return r;
+        if (has_socket && ((r = unit_add(u, "Unit", "Requires", socket)) < 0 ||
+                           (r = unit_add(u, "Unit", "After", socket)) < 0))
+                return r;
+        /* A failing app brings the pod down (immutable pods, stage1-contract §8.1). */
+        if ((r = unit_add(u, "Unit", "OnFailure", UNIT_HALT)) < 0 ||
+            (r = unit_add(u, "Unit", "OnFailureJobMode", "replace-irreversibly")) < 0)
+                return r;
+
+        if ((r = unit_add(u, "Service", "Type",
+                          image_has_annotation(img, "appc.io/executor/supports-systemd-notify", "true")
+                                  ? "notify"
+                                  : "exec")) < 0 ||
+            (r = unit_add(u, "Service", "Restart", "no")) < 0 ||
+            (r = unit_add(u, "Service", "TimeoutStartSec", "infinity")) < 0 ||
+            (r = add_value(c, u, "Service", "SyslogIdentifier", ra->name, who)) < 0)
+                return r;
+        if (c->opts->interactive) {
+                if ((r = unit_add(u, "Service", "StandardInput", "tty")) < 0 ||
+                    (r = unit_add(u, "Service", "StandardOutput", "tty")) < 0 ||
+                    (r = unit_add(u, "Service", "StandardError", "tty")) < 0)
+                        return r;
+        } else if ((r = unit_add(u, "Service", "StandardInput", "null")) < 0 ||
+                   (r = unit_add(u, "Service", "StandardOutput", "journal+console")) < 0 ||
+                   (r = unit_add(u, "Service", "StandardError", "journal+console")) < 0)
+                return r;
+
+        for (size_t i = 0; i < app->n_event_handlers; i++)
+                if (strcmp(app->event_handlers[i].name, "pre-start") == 0 &&
+                    (r = add_exec(c, u, "ExecStartPre", app->event_handlers[i].exec, who)) < 0)
+                        return r;
+        if ((r = add_exec(c, u, "ExecStart", app->exec, who)) < 0)
+                return r;
+        for (size_t i = 0; i < app->n_event_handlers; i++)
+                if (strcmp(app->event_handlers[i].name, "post-stop") == 0 &&
+                    (r = add_exec(c, u, "ExecStopPost", app->event_handlers[i].exec, who)) < 0)
+                        return r;
+        /* appc: event handlers run as root in the app's root, whatever user
+         * the app itself runs as. */
+        if (app->n_event_handlers > 0 && (r = unit_add(u, "Service", "PermissionsStartOnly", "yes")) < 0)
+                return r;
+
+        if ((r = add_value(c, u, "Service", "RootDirectory", root, who)) < 0 ||
+            (r = add_value(c, u, "Service", "WorkingDirectory",
+                           app->working_directory ? app->working_directory : "/", who)) < 0 ||
+            (r = add_value(c, u, "Service", "EnvironmentFile", envfile, who)) < 0 ||
+            (r = unit_addf(u, "Service", "User", "%" PRIu32, uid)) < 0 ||
+            (r = unit_addf(u, "Service", "Group", "%" PRIu32, gid)) < 0)
+                return r;
+        if (app->n_supplementary_gids > 0) {
+                _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
+
+                for (size_t i = 0; i < app->n_supplementary_gids; i++)
+                        strbuf_printf(&b, "%s%" PRIu32, i > 0 ? " " : "", app->supplementary_gids[i]);
+                if (strbuf_error(&b) < 0)
+                        return -ENOMEM;
+                if ((r = unit_add(u, "Service", "SupplementaryGroups", b.data)) < 0)
+                        return r;
+        }
+
+        if (!c->opts->disable_capabilities) {
+                _cleanup_free_ char *caps = strv_join(iso->capabilities, " ");
+
+                if (!caps)
+                        return -ENOMEM;
+                /* An empty value here means the empty bounding set. */
+                if ((r = unit_add(u, "Service", "CapabilityBoundingSet", caps)) < 0)
+                        return r;
+        }
+        if (!c->opts->disable_seccomp && iso->seccomp_mode != SECCOMP_MODE_NONE) {
+                _cleanup_free_ char *list = strv_join(iso->syscalls, " ");
+
+                if (!list)
+                        return -ENOMEM;
+                if (iso->seccomp_mode == SECCOMP_MODE_DENY)
+                        r = unit_addf(u, "Service", "SystemCallFilter", "~%s", list);
+                else
+                        r = unit_add(u, "Service", "SystemCallFilter", list);
+                if (r < 0)
+                        return r;
+                if (iso->syscall_errno && (r = unit_add(u, "Service", "SystemCallErrorNumber", iso->syscall_errno)) < 0)
+                        return r;
+        }
+        if ((r = unit_add(u, "Service", "NoNewPrivileges",
+                          yes_no(iso->no_new_privileges ||
+                                 (!c->opts->disable_seccomp && iso->seccomp_mode != SECCOMP_MODE_NONE && uid != 0)))) < 0)
+                return r;
+
+        if (ra->read_only_root_fs) {
+                _cleanup_free_ const char **rw = calloc(n_mounts + 1, sizeof(char *));
+                size_t n_rw = 0;
+                const char *slash[] = { "/" };
+
+                if (!rw)
+                        return -ENOMEM;
+                if ((r = add_path_list(c, u, "ReadOnlyPaths", slash, 1, false, who)) < 0)
+                        return r;
+                for (size_t i = 0; i < n_mounts; i++)
+                        if (!mounts[i].read_only)
+                                rw[n_rw++] = mounts[i].target;
+                if (n_rw > 0 && (r = add_path_list(c, u, "ReadWritePaths", rw, n_rw, false, who)) < 0)
+                        return r;
+        }
+
+        if (!c->opts->disable_paths) {
+                if ((r = add_path_list(c, u, "InaccessiblePaths", inaccessible_paths,
+                                       ELEMENTSOF(inaccessible_paths), true, who)) < 0 ||
+                    (r = add_path_list(c, u, "ReadOnlyPaths", read_only_paths, ELEMENTSOF(read_only_paths),
+                                       true, who)) < 0 ||
+                    /* prepare-app already mounted /proc, /sys and /dev in the app root. */
+                    (r = unit_add(u, "Service", "MountAPIVFS", "no")) < 0 ||
+                    (r = unit_add(u, "Service", "DevicePolicy", "closed")) < 0)
+                        return r;
+        }
+
+        if (iso->has_memory_max && (r = unit_addf(u, "Service", "MemoryMax", "%" PRIu64, iso->memory_max)) < 0)
+                return r;
+        if (iso->has_cpu_quota &&
+            (r = unit_addf(u, "Service", "CPUQuota", "%" PRIu64 ".%" PRIu64 "%%", iso->cpu_quota_milli / 10,
+                           iso->cpu_quota_milli % 10)) < 0)
+                return r;
+        if (iso->has_cpu_weight && (r = unit_addf(u, "Service", "CPUWeight", "%" PRIu64, iso->cpu_weight)) < 0)
+                return r;
+        if (iso->has_oom_score_adj && (r = unit_addf(u, "Service", "OOMScoreAdjust", "%d", iso->oom_score_adj)) < 0)
+                return r;
+        if (iso->selinux_context && (r = add_value(c, u, "Service", "SELinuxContext", iso->selinux_context, who)) < 0)
+                return r;
+        if (iso->apparmor_profile &&
+            (r = add_value(c, u, "Service", "AppArmorProfile", iso->apparmor_profile, who)) < 0)
+                return r;
+
+        return add_unit(c, u, who);
+}
+
+static int add_bind_args(RenderContext *c, const RuntimeApp *ra, const GeneratedMount *m, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
+                _cleanup_free_ char *target = NULL;
+                const char *reason = NULL;
+                int r;
+
+                if (asprintf(&target, APP_ROOT_FMT "%s", ra->name, strcmp(m[i].target, "/") == 0 ? "" : m[i].target) < 0)
+                        return -ENOMEM;
+                strbuf_append(&b, m[i].read_only ? "--bind-ro=" : "--bind=");
+                r = escape_nspawn_bind_path(&b, m[i].source, &reason);
+                if (r >= 0) {
+                        strbuf_putc(&b, ':');
+                        r = escape_nspawn_bind_path(&b, target, &reason);
+                }
+                if (r < 0)
+                        return error_set(c->err, -EINVAL, NULL,
+                                         "app \"%s\", volume \"%s\": path cannot be passed to systemd-nspawn: %s",
+                                         ra->name, m[i].volume, reason ? reason : "unrepresentable");
+                strbuf_append(&b, m[i].recursive ? ":rbind" : ":norbind");
+                if (strbuf_error(&b) < 0)
+                        return -ENOMEM;
+                r = strv_consume(&c->argv_binds, strbuf_steal(&b, NULL));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool is_nspawn_default_cap(const char *cap) {
+        for (size_t i = 0; i < ELEMENTSOF(nspawn_default_caps); i++)
+                if (strcmp(nspawn_default_caps[i], cap) == 0)
+                        return true;
+        return false;
+}
+
+static int render_app(RenderContext *c, size_t idx, const Image *img) {
+        const RuntimeApp *ra = &c->pod->apps[idx];
+        const App *app = effective_app(ra, img);
+        _cleanup_(isolator_settings_done) IsolatorSettings iso = {};
+        _cleanup_free_ char *iso_path = NULL, *wants = NULL, *wants_target = NULL;
+        GeneratedMount *mounts = NULL;
+        size_t n_mounts = 0;
+        uint32_t uid, gid;
+        int r;
+
+        if (!app)
+                return error_set(c->err, -EINVAL, NULL,
+                                 "$.apps[%zu]: app \"%s\" has no \"app\" section and no image manifest "
+                                 "was given for it (--image-manifest %s=FILE)",
+                                 idx, ra->name, ra->name);
+        if (strncmp(ra->name, "systemd-", 8) == 0 || strcmp(ra->name, "shutdown") == 0 ||
+            strcmp(ra->name, "prepare-app") == 0)
+                return error_set(c->err, -EINVAL, NULL,
+                                 "$.apps[%zu].name: \"%s\" is reserved: its unit would replace one the "
+                                 "pod itself needs",
+                                 idx, ra->name);
+        if (strncmp(ra->name, "reaper-", 7) == 0 && pod_find_app(c->pod, ra->name + 7))
+                return error_set(c->err, -EINVAL, NULL,
+                                 "$.apps[%zu].name: \"%s\" collides with the reaper unit of app \"%s\"", idx,
+                                 ra->name, ra->name + 7);
+        if (strv_length(app->exec) == 0)
+                return error_set(c->err, -EINVAL, NULL, "$.apps[%zu]: app \"%s\" has an empty \"exec\"", idx,
+                                 ra->name);
+        if (!path_is_absolute(app->exec[0]))
+                return error_set(c->err, -EINVAL, NULL,
+                                 "$.apps[%zu]: exec[0] \"%s\" must be an absolute path", idx, app->exec[0]);
+        if (parse_id(app->user, &uid) < 0)
+                return error_set(c->err, -EINVAL, NULL,
+                                 "$.apps[%zu]: user \"%s\": render resolves numeric ids and \"root\" "
+                                 "only; names and paths need the image's root filesystem",
+                                 idx, app->user);
+        if (parse_id(app->group, &gid) < 0)
+                return error_set(c->err, -EINVAL, NULL,
+                                 "$.apps[%zu]: group \"%s\": render resolves numeric ids and \"root\" "
+                                 "only; names and paths need the image's root filesystem",
+                                 idx, app->group);
+
+        if (asprintf(&iso_path, ra->app ? "$.apps[%zu].app.isolators" : "image of $.apps[%zu]: $.app.isolators",
+                     idx) < 0)
+                return -ENOMEM;
+        r = isolator_settings_resolve(app->isolators, app->n_isolators, uid, iso_path, &iso, c->err);
+        if (r < 0)
+                return r;
+        if (!c->opts->disable_capabilities)
+                STRV_FOREACH(cap, iso.capabilities)
+                        if (!is_nspawn_default_cap(*cap) && (r = strv_extend(&c->extra_caps, *cap)) < 0)
+                                return r;
+
+        r = collect_mounts(c, idx, app, &mounts, &n_mounts);
+        if (r < 0)
+                return r;
+        r = render_app_service(c, idx, app, img, uid, gid, &iso, mounts, n_mounts);
+        if (r >= 0)
+                r = add_bind_args(c, ra, mounts, n_mounts);
+        generated_mounts_free(mounts, n_mounts);
+        if (r < 0)
+                return r;
+
+        if ((r = render_reaper(c, idx)) < 0 || (r = render_socket(c, idx, app, image_name(ra, img))) < 0 ||
+            (r = render_env_file(c, idx, app, uid)) < 0 || (r = render_sysusers(c, ra, app, uid, gid)) < 0)
+                return r;
+
+        if (asprintf(&wants, STAGE1_UNIT_DIR "/" UNIT_DEFAULT ".wants/%s.service", ra->name) < 0 ||
+            asprintf(&wants_target, "../%s.service", ra->name) < 0)
+                return -ENOMEM;
+        return fileset_add_symlink(c->files, wants, wants_target);
+}
+
+static int render_fixed_units(RenderContext *c) {
+        _cleanup_(unit_freep) Unit *def = unit_new(UNIT_DEFAULT), *shutdown = unit_new(UNIT_SHUTDOWN),
+                                   *halt = unit_new(UNIT_HALT), *ex = unit_new(UNIT_EXIT),
+                                   *poweroff = unit_new(UNIT_POWEROFF),
+                                   *prepare = unit_new(UNIT_PREPARE_TEMPLATE);
+        _cleanup_strbuf_ StrBuf line = STRBUF_INIT;
+        char *exit_argv[] = { (char *) "/usr/bin/systemctl", (char *) "--force", (char *) "exit", NULL };
+        int r;
+
+        if (!def || !shutdown || !halt || !ex || !poweroff || !prepare)
+                return -ENOMEM;
+
+        if ((r = unit_add(def, "Unit", "Description", "nspawn-pod apps")) < 0 ||
+            (r = unit_add(def, "Unit", "DefaultDependencies", "no")) < 0)
+                return r;
+        for (size_t i = 0; i < c->pod->n_apps; i++)
+                if ((r = unit_addf(def, "Unit", "After", "%s.service", c->pod->apps[i].name)) < 0)
+                        return r;
+
+        /* Ends the container's systemd with the exit code the reapers set, as
+         * soon as no reaper wants it any more. */
+        if ((r = unit_add(shutdown, "Unit", "Description", "Pod shutdown")) < 0 ||
+            (r = unit_add(shutdown, "Unit", "DefaultDependencies", "no")) < 0 ||
+            (r = unit_add(shutdown, "Unit", "StopWhenUnneeded", "yes")) < 0 ||
+            (r = unit_add(shutdown, "Service", "Type", "oneshot")) < 0 ||
+            (r = unit_add(shutdown, "Service", "RemainAfterExit", "yes")) < 0 ||
+            (r = add_exec(c, shutdown, "ExecStop", exit_argv, "shutdown.service")) < 0)
+                return r;
+
+        /* Replace the host's targets of the same names: nspawn's stop request
+         * (SIGRTMIN+3) isolates halt.target, which must only stop the reapers. */
+        if ((r = unit_add(halt, "Unit", "Description", "Halt the pod")) < 0 ||
+            (r = unit_add(halt, "Unit", "DefaultDependencies", "no")) < 0 ||
+            (r = unit_add(halt, "Unit", "AllowIsolate", "yes")) < 0 ||
+            (r = unit_add(ex, "Unit", "Description", "Exit the pod")) < 0 ||
+            (r = unit_add(ex, "Unit", "DefaultDependencies", "no")) < 0 ||
+            (r = unit_add(ex, "Unit", "AllowIsolate", "yes")) < 0 ||
+            (r = unit_add(poweroff, "Unit", "Description", "Power off the pod")) < 0 ||
+            (r = unit_add(poweroff, "Unit", "DefaultDependencies", "no")) < 0 ||
+            (r = unit_add(poweroff, "Unit", "AllowIsolate", "yes")) < 0)
+                return r;
+
+        /* %I is a specifier on purpose here: the instance is the app root. */
+        r = escape_exec_word(&line, STAGE1_PREPARE_APP, true, NULL);
+        if (r < 0)
+                return r;
+        strbuf_append(&line, " \"%I\"");
+        if (strbuf_error(&line) < 0)
+                return -ENOMEM;
+        if ((r = unit_add(prepare, "Unit", "Description", "Prepare the app root %I")) < 0 ||
+            (r = unit_add(prepare, "Unit", "DefaultDependencies", "no")) < 0 ||
+            (r = unit_add(prepare, "Unit", "OnFailureJobMode", "fail")) < 0 ||
+            (r = unit_add(prepare, "Service", "Type", "oneshot")) < 0 ||
+            (r = unit_add(prepare, "Service", "RemainAfterExit", "yes")) < 0 ||
+            (r = unit_add(prepare, "Service", "ExecStart", line.data)) < 0 ||
+            (r = unit_add(prepare, "Service", "User", "0")) < 0 ||
+            (r = unit_add(prepare, "Service", "Group", "0")) < 0 ||
+            (r = unit_add(prepare, "Service", "CapabilityBoundingSet",
+                          "CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_MKNOD CAP_SYS_ADMIN")) < 0)
+                return r;
+
+        if ((r = add_unit(c, def, "$")) < 0 || (r = add_unit(c, shutdown, "$")) < 0 ||
+            (r = add_unit(c, halt, "$")) < 0 || (r = add_unit(c, ex, "$")) < 0 ||
+            (r = add_unit(c, poweroff, "$")) < 0 || (r = add_unit(c, prepare, "$")) < 0)
+                return r;
+        return 0;
+}
+
+static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
+        _cleanup_strv_free_ char **argv = NULL, **env = NULL;
+        int r;
+
+        if ((r = strv_extend(&argv, c->opts->nspawn_path ? c->opts->nspawn_path : "/usr/bin/systemd-nspawn")) < 0 ||
+            (r = strv_extend(&argv, "--boot")) < 0)
+                return r;
+        if (c->opts->register_machine)
+                r = strv_extend(&argv, "--register=yes");
+        else if ((r = strv_extend(&argv, "--register=no")) >= 0)
+                /* Without machined there is no scope to move into: stay in ours. */
+                r = strv_extend(&argv, "--keep-unit");
+        if (r < 0)
+                return r;
+        /* Never read a .nspawn file: settings come from the manifest only
+         * (security.md §1, CVE-2026-40226). */
+        if ((r = strv_extend(&argv, "--settings=no")) < 0 ||
+            (r = strv_extend(&argv, c->opts->link_journal ? "--link-journal=try-guest" : "--link-journal=no")) < 0)
+                return r;
+        if (!c->opts->debug && (r = strv_extend(&argv, "--quiet")) < 0)
+                return r;
+        if ((r = strv_extendf(&argv, "--uuid=%s", c->uuid)) < 0 ||
+            (r = strv_extendf(&argv, "--machine=%s", c->machine)) < 0)
+                return r;
+        if (c->opts->hostname) {
+                /* Hostnames go on the argv as one word; nspawn checks them too. */
+                r = strv_extendf(&argv, "--hostname=%s", c->opts->hostname);
+        } else
+                r = strv_extendf(&argv, "--hostname=%s", c->machine);
+        if (r < 0)
+                return r;
+        if ((r = strv_extend(&argv, "--directory=stage1/rootfs")) < 0 ||
+            /* Host flavor: the pod runs the host's systemd, from the host's /usr. */
+            (r = strv_extend(&argv, "--bind-ro=/usr")) < 0)
+                return r;
+        if (c->opts->disable_capabilities)
+                r = strv_extend(&argv, "--capability=all");
+        else if (c->extra_caps) {
+                _cleanup_free_ char *j = NULL;
+
+                strv_sort(c->extra_caps);
+                strv_uniq(c->extra_caps);
+                j = strv_join(c->extra_caps, ",");
+                r = j ? strv_extendf(&argv, "--capability=%s", j) : -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        STRV_FOREACH(b, c->argv_binds)
+                if ((r = strv_extend(&argv, *b)) < 0)
+                        return r;
+        if ((r = strv_extend(&argv, "--")) < 0)
+                return r;
+        if (!c->opts->debug && ((r = strv_extend(&argv, "--log-target=null")) < 0 ||
+                                (r = strv_extend(&argv, "--show-status=no")) < 0))
+                return r;
+
+        if ((r = strv_extend(&env, "SYSTEMD_NSPAWN_CONTAINER_SERVICE=nspawn-pod")) < 0)
+                return r;
+        if (c->opts->disable_paths && (r = strv_extend(&env, "SYSTEMD_NSPAWN_API_VFS_WRITABLE=yes")) < 0)
+                return r;
+        if (!c->opts->debug && (r = strv_extend(&env, "SYSTEMD_LOG_LEVEL=err")) < 0)
+                return r;
+        strv_sort(env);
+
+        *ret_argv = TAKE_PTR(argv);
+        *ret_env = TAKE_PTR(env);
+        return 0;
+}
+
+int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, RenderResult **ret,
+               NpError *err) {
+        _cleanup_(render_result_freep) RenderResult *res = NULL;
+        RenderContext c = {
+                .pod = pod,
+                .opts = opts,
+                .err = err,
+        };
+        int r;
+
+        if (pod->n_apps == 0)
+                return error_set(err, -EINVAL, "$.apps", "a pod needs at least one app");
+        if (pod->n_isolators > 0)
+                return error_set(err, -EINVAL, "$.isolators",
+                                 "pod-level isolators are not supported; put isolators on the apps");
+        if (opts->interactive && pod->n_apps != 1)
+                return error_set(err, -EINVAL, "$.apps",
+                                 "an interactive pod must have exactly one app (it gets the console)");
+
+        if (opts->hostname && !render_hostname_is_valid(opts->hostname))
+                return error_set(err, -EINVAL, NULL,
+                                 "\"%s\" is not a valid hostname (1-63 letters, digits, '-' and '.', "
+                                 "not starting or ending with '-' or '.')",
+                                 opts->hostname);
+        uuid_format(opts->uuid, c.uuid);
+        r = render_machine_name(opts->uuid, &c.machine);
+        if (r < 0)
+                return r;
+        if (opts->pod_dir)
+                c.pod_dir = strdup(opts->pod_dir);
+        else if (asprintf(&c.pod_dir, "/var/lib/nspawn-pod/pods/run/%s", c.uuid) < 0)
+                c.pod_dir = NULL;
+        c.files = fileset_new();
+        res = calloc(1, sizeof(*res));
+        if (!c.pod_dir || !c.files || !res) {
+                r = -ENOMEM;
+                goto finish;
+        }
+
+        r = render_fixed_units(&c);
+        if (r < 0)
+                goto finish;
+        for (size_t i = 0; i < pod->n_apps; i++) {
+                r = render_app(&c, i, images ? images[i] : NULL);
+                if (r < 0)
+                        goto finish;
+        }
+        r = build_argv(&c, &res->nspawn_argv, &res->nspawn_env);
+        if (r < 0)
+                goto finish;
+
+        fileset_sort(c.files);
+        res->files = TAKE_PTR(c.files);
+        res->warnings = TAKE_PTR(c.warnings);
+        *ret = TAKE_PTR(res);
+        r = 0;
+finish:
+        fileset_free(c.files);
+        strv_free(c.argv_binds);
+        strv_free(c.extra_caps);
+        strv_free(c.warnings);
+        free(c.pod_dir);
+        free(c.machine);
+        return r;
+}

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <string.h>
+#include <systemd/sd-id128.h>
+
+#include "error.h"
+#include "fileset.h"
+#include "manifest.h"
+#include "names.h"
+#include "render.h"
+#include "strbuf.h"
+#include "strv.h"
+#include "verbs.h"
+
+static void render_usage(FILE *f) {
+        fputs("Usage: nspawn-pod render MANIFEST [OPTIONS...]\n"
+              "\n"
+              "Translate a pod manifest into the systemd units, environment files and\n"
+              "systemd-nspawn command line of the pod, without side effects. Prints them,\n"
+              "or with -o writes them into a new pod directory the way 'run' would.\n"
+              "\n"
+              "  --image-manifest=APP=FILE  image manifest of app APP (needed when the pod\n"
+              "                             manifest has no \"app\" section for it); repeatable\n"
+              "  -o, --output=DIR           write DIR/stage1/rootfs/…, DIR/nspawn.argv and\n"
+              "                             DIR/nspawn.env (NUL-separated); DIR must not exist\n"
+              "                             or be empty; all of it is written, or nothing\n"
+              "  --uuid=UUID                the pod's UUID (default: a random one)\n"
+              "  --pod-dir=DIR              the pod directory the argv refers to\n"
+              "                             (default /var/lib/nspawn-pod/pods/run/UUID)\n"
+              "  --hostname=NAME            pod hostname (default: the machine name)\n"
+              "  --register=yes|no          register with systemd-machined (default no)\n"
+              "  --link-journal=yes|no      link the pod journal into the host's (default no)\n"
+              "  --interactive              give the single app the console\n"
+              "  --disable-capabilities     apps keep every capability\n"
+              "  --disable-paths            no /proc, /sys protection, no device policy\n"
+              "  --disable-seccomp          no system call filters\n"
+              "  -h, --help                 show this help\n"
+              "\n"
+              "MANIFEST may be '-' for standard input. Exit status: 0 rendered, 1 invalid\n"
+              "input (the message names the JSON path), 2 usage, 254 internal error.\n",
+              f);
+}
+
+static int parse_bool_arg(const char *opt, const char *v, bool *ret) {
+        if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+                *ret = true;
+        else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+                *ret = false;
+        else {
+                fprintf(stderr, "nspawn-pod render: %s expects yes or no, not \"%s\"\n", opt, v);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int exit_for(int r) {
+        return r == -ENOMEM || r == -EIO || r == -ENOSPC ? EXIT_INTERNAL : EXIT_INVALID;
+}
+
+static int load_pod(const char *path, Pod **ret) {
+        _cleanup_free_ char *data = NULL;
+        _cleanup_error_ NpError err = NP_ERROR_INIT;
+        size_t size;
+        int r;
+
+        r = read_full_file(path, MANIFEST_SIZE_MAX, &data, &size);
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod: cannot read pod manifest '%s': %s\n", path,
+                        r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
+                return r == -ENOMEM ? EXIT_INTERNAL : EXIT_INVALID;
+        }
+        r = manifest_parse_pod(data, size, ret, &err);
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod: invalid pod manifest '%s': %s\n", path, error_format(&err, r));
+                return exit_for(r);
+        }
+        return EXIT_OK;
+}
+
+static int load_image(const char *path, Image **ret) {
+        _cleanup_free_ char *data = NULL;
+        _cleanup_error_ NpError err = NP_ERROR_INIT;
+        size_t size;
+        int r;
+
+        r = read_full_file(path, MANIFEST_SIZE_MAX, &data, &size);
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod: cannot read image manifest '%s': %s\n", path,
+                        r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
+                return r == -ENOMEM ? EXIT_INTERNAL : EXIT_INVALID;
+        }
+        r = manifest_parse_image(data, size, ret, &err);
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod: invalid image manifest '%s': %s\n", path, error_format(&err, r));
+                return exit_for(r);
+        }
+        return EXIT_OK;
+}
+
+/* One argv word per line; bytes that would break the line-per-word reading
+ * are shown C-style, so what is printed is unambiguous. */
+static void print_word(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p == '\\')
+                        fputs("\\\\", stdout);
+                else if (*p == '\n')
+                        fputs("\\n", stdout);
+                else if (*p < 0x20 || *p == 0x7f)
+                        printf("\\x%02x", *p);
+                else
+                        putchar(*p);
+        }
+        putchar('\n');
+}
+
+static void print_result(const RenderResult *res) {
+        for (size_t i = 0; i < res->files->n_entries; i++) {
+                const FileSetEntry *e = &res->files->entries[i];
+
+                switch (e->kind) {
+                case FILESET_FILE:
+                        printf("==> %s (%04o) <==\n", e->path, (unsigned) e->mode);
+                        fwrite(e->data, 1, e->size, stdout);
+                        if (e->size > 0 && e->data[e->size - 1] != '\n')
+                                putchar('\n');
+                        putchar('\n');
+                        break;
+                case FILESET_SYMLINK:
+                        printf("==> %s -> %s <==\n\n", e->path, e->data);
+                        break;
+                case FILESET_DIRECTORY:
+                        printf("==> %s/ (%04o) <==\n\n", e->path, (unsigned) e->mode);
+                        break;
+                default:
+                        abort();
+                }
+        }
+        printf("==> nspawn environment <==\n");
+        STRV_FOREACH(s, res->nspawn_env)
+                print_word(*s);
+        printf("\n==> nspawn argv <==\n");
+        STRV_FOREACH(s, res->nspawn_argv)
+                print_word(*s);
+}
+
+static int add_nul_list(FileSet *fs, const char *path, char *const *l) {
+        _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
+
+        STRV_FOREACH(s, l)
+                strbuf_append_n(&b, *s, strlen(*s) + 1);
+        if (strbuf_error(&b) < 0)
+                return -ENOMEM;
+        return fileset_add_file(fs, path, 0644, b.data ? b.data : "", b.len);
+}
+
+static int write_result(const RenderResult *res, const char *dir) {
+        _cleanup_(fileset_freep) FileSet *fs = fileset_new();
+        int r;
+
+        if (!fs)
+                return -ENOMEM;
+        for (size_t i = 0; i < res->files->n_entries; i++) {
+                const FileSetEntry *e = &res->files->entries[i];
+                _cleanup_free_ char *p = NULL;
+
+                if (asprintf(&p, "stage1/rootfs/%s", e->path) < 0)
+                        return -ENOMEM;
+                switch (e->kind) {
+                case FILESET_FILE:
+                        r = fileset_add_file(fs, p, e->mode, e->data, e->size);
+                        break;
+                case FILESET_SYMLINK:
+                        r = fileset_add_symlink(fs, p, e->data);
+                        break;
+                case FILESET_DIRECTORY:
+                        r = fileset_add_directory(fs, p, e->mode);
+                        break;
+                default:
+                        abort();
+                }
+                if (r < 0)
+                        return r;
+        }
+        if ((r = add_nul_list(fs, "nspawn.argv", res->nspawn_argv)) < 0 ||
+            (r = add_nul_list(fs, "nspawn.env", res->nspawn_env)) < 0)
+                return r;
+        return fileset_write(fs, AT_FDCWD, dir);
+}
+
+int verb_render(int argc, char *argv[], const GlobalOptions *g) {
+        enum {
+                ARG_IMAGE = 0x100,
+                ARG_UUID,
+                ARG_POD_DIR,
+                ARG_HOSTNAME,
+                ARG_REGISTER,
+                ARG_LINK_JOURNAL,
+                ARG_INTERACTIVE,
+                ARG_DISABLE_CAPS,
+                ARG_DISABLE_PATHS,
+                ARG_DISABLE_SECCOMP,
+        };
+        static const struct option options[] = {
+                { "image-manifest", required_argument, NULL, ARG_IMAGE },
+                { "output", required_argument, NULL, 'o' },
+                { "uuid", required_argument, NULL, ARG_UUID },
+                { "pod-dir", required_argument, NULL, ARG_POD_DIR },
+                { "hostname", required_argument, NULL, ARG_HOSTNAME },
+                { "register", required_argument, NULL, ARG_REGISTER },
+                { "link-journal", required_argument, NULL, ARG_LINK_JOURNAL },
+                { "interactive", no_argument, NULL, ARG_INTERACTIVE },
+                { "disable-capabilities", no_argument, NULL, ARG_DISABLE_CAPS },
+                { "disable-paths", no_argument, NULL, ARG_DISABLE_PATHS },
+                { "disable-seccomp", no_argument, NULL, ARG_DISABLE_SECCOMP },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_strv_free_ char **image_args = NULL;
+        _cleanup_(pod_freep) Pod *pod = NULL;
+        _cleanup_(render_result_freep) RenderResult *res = NULL;
+        _cleanup_error_ NpError err = NP_ERROR_INIT;
+        Image **images = NULL;
+        RenderOptions opts = { .debug = g->debug };
+        const char *output = NULL;
+        bool have_uuid = false;
+        int c, r, ret;
+
+        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_IMAGE:
+                        if (!strchr(optarg, '=')) {
+                                fprintf(stderr, "nspawn-pod render: --image-manifest expects APP=FILE, not \"%s\"\n",
+                                        optarg);
+                                return EXIT_USAGE;
+                        }
+                        if (strv_extend(&image_args, optarg) < 0)
+                                return EXIT_INTERNAL;
+                        break;
+                case 'o':
+                        output = optarg;
+                        break;
+                case ARG_UUID:
+                        if (uuid_parse(optarg, opts.uuid) < 0) {
+                                fprintf(stderr, "nspawn-pod render: \"%s\" is not a valid UUID\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        have_uuid = true;
+                        break;
+                case ARG_POD_DIR:
+                        if (!path_is_absolute(optarg)) {
+                                fprintf(stderr, "nspawn-pod render: --pod-dir must be an absolute path\n");
+                                return EXIT_USAGE;
+                        }
+                        opts.pod_dir = optarg;
+                        break;
+                case ARG_HOSTNAME:
+                        opts.hostname = optarg;
+                        break;
+                case ARG_REGISTER:
+                        if (parse_bool_arg("--register", optarg, &opts.register_machine) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case ARG_LINK_JOURNAL:
+                        if (parse_bool_arg("--link-journal", optarg, &opts.link_journal) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case ARG_INTERACTIVE:
+                        opts.interactive = true;
+                        break;
+                case ARG_DISABLE_CAPS:
+                        opts.disable_capabilities = true;
+                        break;
+                case ARG_DISABLE_PATHS:
+                        opts.disable_paths = true;
+                        break;
+                case ARG_DISABLE_SECCOMP:
+                        opts.disable_seccomp = true;
+                        break;
+                case 'h':
+                        render_usage(stdout);
+                        return EXIT_OK;
+                case '?':
+                        return EXIT_USAGE;
+                default:
+                        abort();
+                }
+
+        if (optind + 1 != argc) {
+                fprintf(stderr, "nspawn-pod render: expected exactly one MANIFEST argument; see --help\n");
+                return EXIT_USAGE;
+        }
+        if (!have_uuid) {
+                sd_id128_t id;
+
+                r = sd_id128_randomize(&id);
+                if (r < 0) {
+                        fprintf(stderr, "nspawn-pod render: cannot generate a UUID: %s\n", strerror(-r));
+                        return EXIT_INTERNAL;
+                }
+                memcpy(opts.uuid, id.bytes, 16);
+        }
+
+        ret = load_pod(argv[optind], &pod);
+        if (ret != EXIT_OK)
+                return ret;
+
+        images = calloc(pod->n_apps + 1, sizeof(Image *));
+        if (!images)
+                return EXIT_INTERNAL;
+        STRV_FOREACH(a, image_args) {
+                _cleanup_free_ char *name = strndup(*a, strcspn(*a, "="));
+                const char *file = strchr(*a, '=') + 1;
+                size_t i;
+
+                if (!name) {
+                        ret = EXIT_INTERNAL;
+                        goto finish;
+                }
+                for (i = 0; i < pod->n_apps; i++)
+                        if (strcmp(pod->apps[i].name, name) == 0)
+                                break;
+                if (i == pod->n_apps) {
+                        fprintf(stderr, "nspawn-pod render: --image-manifest: the pod has no app named \"%s\"\n",
+                                name);
+                        ret = EXIT_USAGE;
+                        goto finish;
+                }
+                if (images[i]) {
+                        fprintf(stderr, "nspawn-pod render: --image-manifest given twice for app \"%s\"\n", name);
+                        ret = EXIT_USAGE;
+                        goto finish;
+                }
+                ret = load_image(file, &images[i]);
+                if (ret != EXIT_OK)
+                        goto finish;
+        }
+
+        r = render_pod(pod, images, &opts, &res, &err);
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod: cannot render pod '%s': %s\n", argv[optind], error_format(&err, r));
+                ret = exit_for(r);
+                goto finish;
+        }
+        STRV_FOREACH(w, res->warnings)
+                fprintf(stderr, "nspawn-pod: warning: %s\n", *w);
+
+        if (output) {
+                r = write_result(res, output);
+                if (r < 0) {
+                        fprintf(stderr, "nspawn-pod render: cannot write '%s': %s\n", output,
+                                r == -ENOTEMPTY || r == -EEXIST ? "it exists and is not an empty directory"
+                                                                : strerror(-r));
+                        ret = r == -ENOTEMPTY || r == -EEXIST ? EXIT_INVALID : EXIT_INTERNAL;
+                        goto finish;
+                }
+        } else {
+                print_result(res);
+                if (fflush(stdout) != 0 || ferror(stdout)) {
+                        fprintf(stderr, "nspawn-pod render: cannot write to standard output: %m\n");
+                        ret = EXIT_INTERNAL;
+                        goto finish;
+                }
+        }
+        ret = EXIT_OK;
+finish:
+        for (size_t i = 0; pod && i < pod->n_apps; i++)
+                image_free(images[i]);
+        free(images);
+        return ret;
+}

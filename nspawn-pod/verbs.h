@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Exit codes of the nspawn-pod command (docs/exit-codes.md). */
+enum {
+        EXIT_OK = 0,
+        EXIT_INVALID = 1,  /* the input (manifest, image manifest, option value) is invalid */
+        EXIT_USAGE = 2,    /* wrong command line */
+        EXIT_INTERNAL = 254, /* our own failure: out of memory, I/O error, … (rkt's code) */
+};
+
+typedef struct GlobalOptions {
+        const char *dir; /* data directory */
+        bool debug;
+} GlobalOptions;
+
+int verb_render(int argc, char *argv[], const GlobalOptions *g);
+int verb_validate(int argc, char *argv[], const GlobalOptions *g);
+
+/* Reads a whole file (at most `max` bytes, else -EFBIG); "-" is stdin. */
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
