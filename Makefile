@@ -100,7 +100,14 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
 
-tests: $(CMD) $(SAN_CMD) $(UNIT_TESTS)
+# Static, libc-only test app run inside pods (tests/probe/README.md). No
+# sanitizers: they do not mix with -static.
+PROBE := $(BUILD)/probe
+$(PROBE): tests/probe/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
+
+tests: $(CMD) $(SAN_CMD) $(UNIT_TESTS) $(PROBE)
 
 fuzzers: $(FUZZERS)
 

@@ -112,19 +112,6 @@ int render_machine_name(const uint8_t uuid[16], char **ret) {
         return 0;
 }
 
-/* "$.apps[3].app" + ".exec" style paths for messages. */
-static char *jpath(const char *fmt, ...) _printf_(1, 2);
-static char *jpath(const char *fmt, ...) {
-        va_list ap;
-        char *s;
-
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        return s;
-}
-
 static int fail_escape(RenderContext *c, const char *path, const char *what, const char *reason) {
         return error_set(c->err, -EINVAL, path, "%s cannot be written safely into a unit file: %s", what,
                          reason ? reason : "unrepresentable");

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "unit.h"
+
+Unit *unit_new(const char *name) {
+        Unit *u;
+
+        u = calloc(1, sizeof(*u));
+        if (!u)
+                return NULL;
+        u->name = strdup(name);
+        if (!u->name)
+                return unit_free(u);
+        return u;
+}
+
+static void unit_entry_done(UnitEntry *e) {
+        free(e->section);
+        free(e->key);
+        free(e->value);
+}
+
+Unit *unit_free(Unit *u) {
+        if (!u)
+                return NULL;
+        for (size_t i = 0; i < u->n_entries; i++)
+                unit_entry_done(&u->entries[i]);
+        free(u->entries);
+        free(u->name);
+        free(u);
+        return NULL;
+}
+
+static bool section_name_ok(const char *s) {
+        if (!s || !*s)
+                return false;
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f || *s == '[' || *s == ']')
+                        return false;
+        return true;
+}
+
+static bool key_ok(const char *s) {
+        if (!s || !*s)
+                return false;
+        /* A key starting with '#' or ';' would turn the line into a comment. */
+        if (*s == '#' || *s == ';')
+                return false;
+        for (; *s; s++)
+                if ((unsigned char) *s <= 0x20 || *s == 0x7f || *s == '=')
+                        return false;
+        return true;
+}
+
+static bool value_ok(const char *v) {
+        size_t len;
+
+        if (!v)
+                return false;
+        if (strpbrk(v, "\r\n"))
+                return false;
+        /* A trailing backslash continues the line into the next entry. */
+        len = strlen(v);
+        return len == 0 || v[len - 1] != '\\';
+}
+
+int unit_add(Unit *u, const char *section, const char *key, const char *value) {
+        UnitEntry *n;
+        UnitEntry e = {};
+
+        if (!u || !section_name_ok(section) || !key_ok(key) || !value_ok(value))
+                return -EINVAL;
+
+        e.section = strdup(section);
+        e.key = strdup(key);
+        e.value = strdup(value);
+        if (!e.section || !e.key || !e.value)
+                goto oom;
+
+        n = reallocarray(u->entries, u->n_entries + 1, sizeof(*n));
+        if (!n)
+                goto oom;
+        u->entries = n;
+        u->entries[u->n_entries++] = e;
+        return 0;
+
+oom:
+        unit_entry_done(&e);
+        return -ENOMEM;
+}
+
+int unit_addf(Unit *u, const char *section, const char *key, const char *fmt, ...) {
+        _cleanup_free_ char *v = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&v, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                v = NULL; /* its contents are undefined after a failure */
+                return -ENOMEM;
+        }
+        return unit_add(u, section, key, v);
+}
+
+const char *unit_get(const Unit *u, const char *section, const char *key) {
+        if (!u || !section || !key)
+                return NULL;
+        for (size_t i = u->n_entries; i > 0; i--) {
+                const UnitEntry *e = &u->entries[i - 1];
+
+                if (strcmp(e->section, section) == 0 && strcmp(e->key, key) == 0)
+                        return e->value;
+        }
+        return NULL;
+}
+
+static bool section_seen_before(const Unit *u, size_t i) {
+        for (size_t j = 0; j < i; j++)
+                if (strcmp(u->entries[j].section, u->entries[i].section) == 0)
+                        return true;
+        return false;
+}
+
+int unit_serialize(const Unit *u, StrBuf *out) {
+        size_t start = out->len;
+
+        if (!u)
+                return -EINVAL;
+
+        strbuf_append(out, UNIT_HEADER "\n");
+        /* Quadratic, but units have a few dozen entries; keeps the stored
+         * order as the single source of truth. */
+        for (size_t i = 0; i < u->n_entries; i++) {
+                const char *section = u->entries[i].section;
+
+                if (section_seen_before(u, i))
+                        continue;
+                strbuf_printf(out, "\n[%s]\n", section);
+                for (size_t j = i; j < u->n_entries; j++) {
+                        const UnitEntry *e = &u->entries[j];
+
+                        if (strcmp(e->section, section) != 0)
+                                continue;
+                        strbuf_append(out, e->key);
+                        strbuf_putc(out, '=');
+                        strbuf_append(out, e->value);
+                        strbuf_putc(out, '\n');
+                }
+        }
+
+        if (strbuf_error(out) < 0) {
+                strbuf_truncate(out, start);
+                return -ENOMEM;
+        }
+        return 0;
+}

@@ -1,0 +1,604 @@
+# shellcheck shell=bash
+# pod-harness.sh: boot real pods with systemd-nspawn from integration tests.
+#
+# Source it, then:
+#   harness_have_nspawn                    prints a skip reason, returns 1, if pods cannot boot here
+#   harness_init                           HARNESS_DIR = fresh work dir; EXIT trap tears everything down
+#   harness_probe                          prints the path of the static probe (builds it if needed)
+#   harness_make_stage1 ROOT               a minimal host-flavor stage1 root at ROOT
+#   harness_install_test_prepare_app ROOT  TEST-ONLY /prepare-app and /reaper stand-ins
+#   harness_boot POD_DIR ARGV_FILE [SECS]  boot, wait, return nspawn's exit code (HARNESS_BOOT_MS)
+#   harness_boot_bg POD_DIR ARGV_FILE [SECS] / harness_wait [PID]   the same in two steps
+#   harness_leftovers [DIR]                prints mounts/processes/cgroups still tied to DIR
+#   harness_on_exit CMD                    run CMD (eval'd) before the teardown
+#   HARNESS_KEEP_LOGS=DIR                  the teardown copies every console.log there
+#
+# Return codes are meant to be collected, not to trip `set -e`:
+#   rc=0; harness_boot "$pod" "$pod/argv" || rc=$?
+#
+# Why the teardown is this thorough: killing nspawn does not kill the pod
+# (security.md §0: the payload survives a SIGKILLed supervisor), mounts left
+# under /tmp outlive the test, and cgroups nspawn creates stay in the host
+# hierarchy. A test run must leave none of them behind, even when it fails
+# half-way or is interrupted.
+
+HARNESS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HARNESS_SRC_ROOT=$(cd "$HARNESS_LIB_DIR/../.." && pwd)
+HARNESS_NSPAWN=${HARNESS_NSPAWN:-systemd-nspawn}
+HARNESS_DIR=""
+HARNESS_BOOT_MS=""
+HARNESS_BOOT_PID=""
+HARNESS_PIDS=()          # supervisors (timeout → nspawn) we started and not yet reaped
+HARNESS_ROOTS=()         # stage1 roots we booted: a process whose root is one of them is ours
+HARNESS_CGROUPS=()       # per-boot cgroup dirs we created, in every hierarchy
+HARNESS_EXIT_HOOKS=()
+HARNESS_LOCKS=()         # nspawn's per-image lock files for the roots we booted
+HARNESS_BOOTS=0
+declare -gA HARNESS_CG_OF=() HARNESS_T0_OF=()
+
+# Units of the host's /usr we keep from starting in a stage1: they only make
+# sense on a real machine and cost ~80 ms of a ~170 ms boot. Deliberately kept:
+# systemd-journald (app output goes there), systemd-journal-flush (the journal
+# must land in the pod's /var/log/journal) and systemd-sysusers (render may
+# rely on it for app users, as rkt did). Override before harness_make_stage1.
+HARNESS_MASK_UNITS=${HARNESS_MASK_UNITS-"dev-hugepages.mount sys-fs-fuse-connections.mount
+systemd-ask-password-console.path systemd-update-utmp.service systemd-tmpfiles-setup.service
+systemd-tmpfiles-setup-dev.service systemd-remount-fs.service modprobe@.service"}
+
+_harness_log() {
+        printf '# harness: %s\n' "$*" >&2
+}
+
+harness_have_nspawn() {
+        if [ "$(id -u)" != 0 ]; then
+                echo "needs root"
+                return 1
+        fi
+        if ! command -v "$HARNESS_NSPAWN" >/dev/null 2>&1; then
+                echo "systemd-nspawn not installed"
+                return 1
+        fi
+        # The host flavor boots the host's own systemd from the bound /usr.
+        if [ ! -x /usr/lib/systemd/systemd ]; then
+                echo "no /usr/lib/systemd/systemd to boot"
+                return 1
+        fi
+        if ! command -v timeout >/dev/null 2>&1; then
+                echo "timeout(1) missing"
+                return 1
+        fi
+        return 0
+}
+
+harness_init() {
+        local d
+        if [ -n "$HARNESS_DIR" ]; then
+                _harness_log "harness_init called twice"
+                return 1
+        fi
+        d=$(mktemp -d /tmp/nspawn-pod-test.XXXXXXXX) || return 1
+        # mountinfo shows resolved paths; compare against the same spelling.
+        HARNESS_DIR=$(cd "$d" && pwd -P) || return 1
+        trap _harness_teardown EXIT
+        # Without these, bash dies of the signal and skips the EXIT trap.
+        trap 'exit 129' HUP
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+}
+
+harness_on_exit() {
+        HARNESS_EXIT_HOOKS+=("$*")
+}
+
+# Prints the probe's path; builds it when missing or older than its source.
+# The Makefile builds it too ($(BUILD)/probe); this keeps a single test
+# runnable on its own.
+harness_probe() {
+        local build=${BUILD:-build} src out tmp
+        case $build in
+        /*) ;;
+        *) build=$HARNESS_SRC_ROOT/$build ;;
+        esac
+        src=$HARNESS_SRC_ROOT/tests/probe/probe.c
+        out=$build/probe
+        if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
+                mkdir -p "$build" || return 1
+                tmp=$(mktemp "$build/.probe.XXXXXX") || return 1
+                if ! "${CC:-gcc}" -std=gnu17 -D_GNU_SOURCE -Wall -Wextra -static -O2 -o "$tmp" "$src" >&2; then
+                        rm -f "$tmp"
+                        return 1
+                fi
+                chmod 0755 "$tmp" && mv -f "$tmp" "$out" || return 1
+        fi
+        printf '%s\n' "$out"
+}
+
+# hex of a string's bytes, the encoding the probe uses (coreutils only).
+harness_hex() {
+        printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'
+}
+
+harness_make_stage1() {
+        local root=$1 d l t g u
+        [ -n "$root" ] || return 1
+        for d in etc/systemd/system etc/systemd/system-generators opt/stage2 rkt proc sys dev run tmp \
+                var/log/journal usr; do
+                mkdir -p "$root/$d" || return 1
+        done
+        # Mirror the host's merged-/usr symlinks: with host /usr bound over
+        # usr/, /bin/sh and the loader (/lib64/ld-linux-x86-64.so.2) resolve
+        # exactly as on the host. A host without a symlink gets none.
+        for l in bin sbin lib lib64 lib32 libx32; do
+                if [ -L "/$l" ]; then
+                        t=$(readlink "/$l") || return 1
+                        ln -sfn "$t" "$root/$l" || return 1
+                fi
+        done
+        # nspawn refuses a --boot directory that has no os-release.
+        printf 'NAME="nspawn-pod stage1 (test)"\nID=nspawn-pod-stage1\n' >"$root/etc/os-release" || return 1
+        # A fixed-format id; systemd would otherwise generate one and warn.
+        { od -An -N16 -tx1 /dev/urandom | tr -d ' \n' && echo; } >"$root/etc/machine-id" || return 1
+        : >"$root/etc/fstab" || return 1
+        # Masking every host generator: none of them has anything to find in
+        # a pod, and together they cost ~90 ms per boot. Any path of the
+        # generator search list masks by name; /etc wins over /usr.
+        for g in /usr/lib/systemd/system-generators/* /usr/local/lib/systemd/system-generators/*; do
+                [ -e "$g" ] || continue
+                ln -sfn /dev/null "$root/etc/systemd/system-generators/${g##*/}" || return 1
+        done
+        for u in $HARNESS_MASK_UNITS; do
+                ln -sfn /dev/null "$root/etc/systemd/system/$u" || return 1
+        done
+}
+
+# TEST-ONLY stand-ins for helpers that do not exist yet. The real prepare-app
+# (C, fd-based, tmpfs /dev, see security.md §6) replaces these; nothing here
+# is safe against a hostile app root and nothing outside tests may use it.
+harness_install_test_prepare_app() {
+        local root=$1
+        cat >"$root/prepare-app" <<'EOF' || return 1
+#!/bin/sh
+# TEST-ONLY STAND-IN for nspawn-pod's prepare-app, installed by
+# tests/lib/pod-harness.sh. Runs inside the pod as root, $1 = app root.
+# It does the minimum for a chrooted app to run and trusts the app root
+# completely (follows its symlinks): never use it outside the test suite.
+set -eu
+root=$1
+case $root in
+/*) ;;
+*) echo "prepare-app (test stand-in): app root must be absolute: $root" >&2; exit 2 ;;
+esac
+# The app root becomes a mount point of its own, as with the real helper.
+mount --bind "$root" "$root"
+mkdir -p "$root/proc" "$root/dev"
+mount -t proc proc "$root/proc"
+# rbind brings /dev/pts, /dev/shm and /dev/mqueue along.
+mount --rbind /dev "$root/dev"
+EOF
+        cat >"$root/reaper" <<'EOF' || return 1
+#!/bin/sh
+# TEST-ONLY STAND-IN for nspawn-pod's reaper, installed by
+# tests/lib/pod-harness.sh: records nothing.
+exit 0
+EOF
+        chmod 0755 "$root/prepare-app" "$root/reaper"
+}
+
+# Prints, NUL-terminated, the mount points of the hierarchies a process can
+# be placed in: the cgroup2 mount and the v1 name=systemd one (hybrid hosts
+# such as this CI machine have both; nspawn uses both).
+_harness_cgroup_mounts() {
+        local mp rest fstype super
+        while read -r _ _ _ _ mp rest; do
+                fstype=${rest#* - }
+                super=${fstype#* * }
+                fstype=${fstype%% *}
+                case $fstype in
+                cgroup2) printf '%s\0' "$(printf '%b' "$mp")" ;;
+                cgroup) case ,$super, in *,name=systemd,*) printf '%s\0' "$(printf '%b' "$mp")" ;; esac ;;
+                *) ;;
+                esac
+        done </proc/self/mountinfo
+}
+
+# Our cgroup path in the hierarchy mounted at $1 (from /proc/self/cgroup).
+_harness_own_cgroup() {
+        local mp=$1 fstype h ctl path
+        fstype=$(stat -f -c %T "$mp" 2>/dev/null) || return 1
+        while IFS=: read -r h ctl path; do
+                if [ "$fstype" = cgroup2fs ] && [ "$h" = 0 ] && [ -z "$ctl" ]; then
+                        printf '%s\n' "$path"
+                        return 0
+                fi
+                if [ "$fstype" != cgroup2fs ] && [ "$ctl" = name=systemd ]; then
+                        printf '%s\n' "$path"
+                        return 0
+                fi
+        done </proc/self/cgroup
+        return 1
+}
+
+# Creates one cgroup per hierarchy for a boot and prints them, one per line.
+# nspawn with --keep-unit puts its "supervisor" and "payload" sub-cgroups
+# below its own cgroup; without this they would land in the host's root
+# cgroup, be shared by concurrent pods and stay behind after the pod.
+_harness_make_boot_cgroups() {
+        local tag=$1 mp own dir
+        while IFS= read -r -d '' mp; do
+                own=$(_harness_own_cgroup "$mp") || continue
+                dir=${mp%/}${own%/}/$tag
+                if mkdir "$dir" 2>/dev/null; then
+                        printf '%s\n' "$dir"
+                else
+                        _harness_log "cannot create cgroup $dir, continuing without it"
+                fi
+        done < <(_harness_cgroup_mounts)
+}
+
+# The stage1 root an nspawn argv boots (--directory=, --directory X, -D X, -DX).
+_harness_argv_directory() {
+        local prev="" a
+        for a in "$@"; do
+                case $prev in
+                --directory | -D) printf '%s\n' "$a"; return 0 ;;
+                *) ;;
+                esac
+                case $a in
+                --directory=*) printf '%s\n' "${a#--directory=}"; return 0 ;;
+                -D?*) printf '%s\n' "${a#-D}"; return 0 ;;
+                *) ;;
+                esac
+                prev=$a
+        done
+        return 1
+}
+
+_harness_now_us() {
+        local t=$EPOCHREALTIME
+        printf '%s\n' "${t/./}"
+}
+
+# harness_boot_bg POD_DIR ARGV_FILE [SECS]: starts the boot and returns at
+# once; HARNESS_BOOT_PID is the supervisor to pass to harness_wait.
+harness_boot_bg() {
+        local pod=$1 argv_file=$2 secs=${3:-60} a has_register=0 dir tag cgs
+        local -a argv a_cgs=()
+        if [ -z "$HARNESS_DIR" ]; then
+                _harness_log "harness_boot before harness_init"
+                return 1
+        fi
+        # The argv file is what render writes: NUL-separated, argv[0] first.
+        mapfile -d '' -t argv <"$argv_file" || return 1
+        if [ "${#argv[@]}" = 0 ]; then
+                _harness_log "empty argv file $argv_file"
+                return 1
+        fi
+        for a in "${argv[@]:1}"; do
+                case $a in
+                --register | --register=*) has_register=1 ;;
+                *) ;;
+                esac
+        done
+        # No machined/D-Bus on hosts whose PID 1 is not systemd (security.md §0).
+        if [ "$has_register" = 0 ]; then
+                argv=("${argv[0]}" --register=no --keep-unit "${argv[@]:1}")
+        fi
+        if dir=$(_harness_argv_directory "${argv[@]:1}"); then
+                case $dir in
+                /*) ;;
+                *) dir=$pod/$dir ;;
+                esac
+                HARNESS_ROOTS+=("$dir")
+                # nspawn flocks /run/systemd/nspawn/locks/inode-<st_dev>:<st_ino>
+                # of the image and unlinks it at exit; a SIGKILLed nspawn
+                # leaves it behind.
+                if a=$(stat -c '%d:%i' "$dir" 2>/dev/null); then
+                        HARNESS_LOCKS+=("/run/systemd/nspawn/locks/inode-$a")
+                fi
+        fi
+        HARNESS_BOOTS=$((HARNESS_BOOTS + 1))
+        tag=nspawn-pod-test.${HARNESS_DIR##*.}.$HARNESS_BOOTS
+        cgs=$(_harness_make_boot_cgroups "$tag")
+        if [ -n "$cgs" ]; then
+                mapfile -t a_cgs <<<"$cgs"
+                HARNESS_CGROUPS+=("${a_cgs[@]}")
+        fi
+        (
+                # Enter the boot's cgroups before exec, so timeout, nspawn
+                # and the whole pod are inside them from the first instant.
+                if [ -n "$cgs" ]; then
+                        while IFS= read -r c; do
+                                echo "$BASHPID" >"$c/cgroup.procs" || exit 125
+                        done <<<"$cgs"
+                fi
+                cd "$pod" || exit 125
+                # -k: nspawn answers SIGTERM by asking the pod to power off;
+                # a wedged pod still gets SIGKILL 5 s later.
+                exec timeout -k 5 "$secs" "${argv[@]}"
+        ) </dev/null >"$pod/console.log" 2>&1 &
+        HARNESS_BOOT_PID=$!
+        HARNESS_PIDS+=("$HARNESS_BOOT_PID")
+        HARNESS_CG_OF[$HARNESS_BOOT_PID]=$cgs
+        HARNESS_T0_OF[$HARNESS_BOOT_PID]=$(_harness_now_us)
+}
+
+# Kills every process in the cgroup dirs given (and their descendants).
+_harness_kill_cgroups() {
+        local c f pid
+        for c in "$@"; do
+                [ -d "$c" ] || continue
+                # cgroup v2 (kernel >= 5.14): one write kills the subtree.
+                if [ -e "$c/cgroup.kill" ]; then
+                        echo 1 >"$c/cgroup.kill" 2>/dev/null && continue
+                fi
+                while IFS= read -r -d '' f; do
+                        while read -r pid; do
+                                kill -KILL "$pid" 2>/dev/null
+                        done 2>/dev/null <"$f"
+                done < <(find "$c" -name cgroup.procs -print0 2>/dev/null)
+        done
+}
+
+_harness_ppid() {
+        local line rest
+        read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+        # comm (field 2) may contain spaces and parentheses: cut after the last ')'.
+        rest=${line##*) }
+        # shellcheck disable=SC2086 # split into the stat fields on purpose
+        set -- $rest
+        printf '%s\n' "$2"
+}
+
+# harness_pid_alive PID: the process exists and is not a zombie. An orphaned
+# pod PID 1 (its nspawn killed) is reparented to the host's PID 1, which may
+# take its time to reap it; kill -0 alone would count that zombie as alive.
+harness_pid_alive() {
+        local line rest
+        read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+        rest=${line##*) }
+        [ "${rest%% *}" != Z ]
+}
+
+# Kills the processes of the boot cgroups except our supervisors (timeout)
+# and their children (nspawn), so that those can exit and be reaped in order.
+_harness_kill_payloads() {
+        local c f pid ppid s keep
+        for c in "$@"; do
+                [ -d "$c" ] || continue
+                while IFS= read -r -d '' f; do
+                        while read -r pid; do
+                                keep=0
+                                ppid=$(_harness_ppid "$pid") || continue
+                                for s in "${HARNESS_PIDS[@]}"; do
+                                        [ "$pid" = "$s" ] || [ "$ppid" = "$s" ] && keep=1
+                                done
+                                [ "$keep" = 1 ] || kill -KILL "$pid" 2>/dev/null
+                        done 2>/dev/null <"$f"
+                done < <(find "$c" -name cgroup.procs -print0 2>/dev/null)
+        done
+}
+
+# Removes cgroup dirs (deepest first: rmdir only works on leaf cgroups).
+_harness_remove_cgroups() {
+        local c i
+        for c in "$@"; do
+                [ -d "$c" ] || continue
+                # A killed task keeps its cgroup busy until it is reaped, and
+                # an orphaned pod PID 1 is reaped by the host's PID 1 whenever
+                # that gets to it. cgroup.procs stops listing it before then,
+                # so rmdir itself is the test of emptiness (up to 10 s).
+                for i in $(seq 200); do
+                        _harness_kill_cgroups "$c"
+                        find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+                        [ -d "$c" ] || break
+                        sleep 0.05
+                done
+                if [ -d "$c" ]; then
+                        _harness_log "cgroup $c could not be removed"
+                fi
+        done
+}
+
+# Pod processes found by their root directory: the fallback for processes
+# that escaped the boot cgroups (or hosts where we could not create them).
+# Killing the pod's PID 1 takes its whole PID namespace with it.
+_harness_kill_by_root() {
+        local p r found=0
+        [ "${#HARNESS_ROOTS[@]}" = 0 ] && return 1
+        for p in /proc/[0-9]*; do
+                for r in "${HARNESS_ROOTS[@]}"; do
+                        [ -d "$r" ] || continue
+                        # -ef: same device and inode after following the
+                        # /proc magic link, whatever the process's mount ns.
+                        if [ "$p/root" -ef "$r" ]; then
+                                kill -KILL "${p#/proc/}" 2>/dev/null && found=1
+                        fi
+                done
+        done
+        [ "$found" = 1 ]
+}
+
+_harness_forget_pid() {
+        local pid=$1 p
+        local -a keep=()
+        for p in "${HARNESS_PIDS[@]}"; do
+                [ "$p" = "$pid" ] || keep+=("$p")
+        done
+        HARNESS_PIDS=("${keep[@]}")
+}
+
+# harness_wait [PID]: waits for a boot, removes its cgroups, sets
+# HARNESS_BOOT_MS and returns nspawn's exit code (124: timed out; 137: killed).
+harness_wait() {
+        local pid=${1:-$HARNESS_BOOT_PID} rc=0 t1 cgs
+        local -a a_cgs=()
+        wait "$pid" || rc=$?
+        t1=$(_harness_now_us)
+        # shellcheck disable=SC2034 # read by the tests
+        HARNESS_BOOT_MS=$(((t1 - ${HARNESS_T0_OF[$pid]:-$t1}) / 1000))
+        _harness_forget_pid "$pid"
+        cgs=${HARNESS_CG_OF[$pid]:-}
+        if [ -n "$cgs" ]; then
+                mapfile -t a_cgs <<<"$cgs"
+                _harness_remove_cgroups "${a_cgs[@]}"
+        fi
+        return "$rc"
+}
+
+harness_boot() {
+        harness_boot_bg "$@" || return 125
+        harness_wait "$HARNESS_BOOT_PID"
+}
+
+# Mount points at or below DIR in our mount namespace, decoded (mountinfo
+# escapes space, tab, newline and backslash as \ooo), NUL-separated.
+_harness_mounts_under() {
+        local dir=$1 mp
+        while read -r _ _ _ _ mp _; do
+                mp=$(printf '%b' "$mp")
+                # Separator-aware: /tmp/x must not match /tmp/xy.
+                case $mp in
+                "$dir" | "$dir"/*) printf '%s\0' "$mp" ;;
+                *) ;;
+                esac
+        done </proc/self/mountinfo
+}
+
+_harness_unmount_all() {
+        local dir=$1 mp i best
+        local -a mps
+        for _ in $(seq 20); do
+                mapfile -d '' -t mps < <(_harness_mounts_under "$dir")
+                [ "${#mps[@]}" = 0 ] && return 0
+                # Private first: unmounting a shared mount propagates the
+                # unmount to its peers, possibly the host's (rkt#3546).
+                for mp in "${mps[@]}"; do
+                        mount --make-rprivate "$mp" 2>/dev/null
+                done
+                # Deepest first: a nested mount point's path is longer than
+                # its parent's. Stacked mounts are peeled one per round.
+                while [ "${#mps[@]}" -gt 0 ]; do
+                        best=0
+                        for i in "${!mps[@]}"; do
+                                [ "${#mps[$i]}" -gt "${#mps[$best]}" ] && best=$i
+                        done
+                        umount "${mps[$best]}" 2>/dev/null || umount -l "${mps[$best]}" 2>/dev/null ||
+                                _harness_log "cannot unmount ${mps[$best]}"
+                        unset "mps[$best]"
+                        mps=("${mps[@]}")
+                done
+        done
+        mapfile -d '' -t mps < <(_harness_mounts_under "$dir")
+        [ "${#mps[@]}" = 0 ]
+}
+
+# harness_leftovers [DIR]: prints what still ties the machine to DIR (default
+# HARNESS_DIR): mounts, processes whose root/cwd is under it, our supervisors,
+# our cgroups. Returns 0 when there is nothing.
+harness_leftovers() {
+        local dir=${1:-$HARNESS_DIR} mp p r cwd c n=0
+        [ -n "$dir" ] || return 0
+        while IFS= read -r -d '' mp; do
+                printf 'mount %s\n' "$mp"
+                n=$((n + 1))
+        done < <(_harness_mounts_under "$dir")
+        for p in /proc/[0-9]*; do
+                [ "$p" = "/proc/$$" ] || [ "$p" = "/proc/$BASHPID" ] && continue
+                for r in "${HARNESS_ROOTS[@]}"; do
+                        if [ -d "$r" ] && [ "$p/root" -ef "$r" ]; then
+                                printf 'process %s (%s): root is %s\n' "${p#/proc/}" "$(cat "$p/comm" 2>/dev/null)" "$r"
+                                n=$((n + 1))
+                        fi
+                done
+                cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+                case $cwd in
+                "$dir" | "$dir"/*)
+                        printf 'process %s (%s): cwd %s\n' "${p#/proc/}" "$(cat "$p/comm" 2>/dev/null)" "$cwd"
+                        n=$((n + 1))
+                        ;;
+                *) ;;
+                esac
+        done
+        for p in "${HARNESS_PIDS[@]}"; do
+                if harness_pid_alive "$p"; then
+                        printf 'supervisor %s still running\n' "$p"
+                        n=$((n + 1))
+                fi
+        done
+        for c in "${HARNESS_CGROUPS[@]}"; do
+                if [ -d "$c" ]; then
+                        printf 'cgroup %s\n' "$c"
+                        n=$((n + 1))
+                fi
+        done
+        [ "$n" = 0 ]
+}
+
+_harness_teardown() {
+        local rc=$? i p left
+        # The teardown must run to the end whatever the test set.
+        set +e
+        trap - EXIT HUP INT TERM
+        for ((i = ${#HARNESS_EXIT_HOOKS[@]} - 1; i >= 0; i--)); do
+                eval "${HARNESS_EXIT_HOOKS[$i]}"
+        done
+        # 1. The pods, not their supervisors. Killing the pod's PID 1 takes
+        #    its PID namespace with it and nspawn then exits by itself;
+        #    killing nspawn first would leave the payload running (§0) and
+        #    orphan nspawn, a zombie until the host's PID 1 reaps it.
+        _harness_kill_by_root
+        _harness_kill_payloads "${HARNESS_CGROUPS[@]}"
+        # 2. Supervisors: TERM (timeout passes it on to nspawn), then KILL.
+        for p in "${HARNESS_PIDS[@]}"; do
+                kill -TERM "$p" 2>/dev/null
+        done
+        for i in $(seq 100); do
+                left=0
+                for p in "${HARNESS_PIDS[@]}"; do
+                        harness_pid_alive "$p" && left=1
+                done
+                [ "$left" = 0 ] && break
+                sleep 0.05
+        done
+        for p in "${HARNESS_PIDS[@]}"; do
+                kill -KILL "$p" 2>/dev/null
+                wait "$p" 2>/dev/null
+        done
+        HARNESS_PIDS=()
+        # 3. Stragglers: anything still in a boot cgroup or rooted in a
+        #    stage1 (a pod whose nspawn died before we got to it).
+        _harness_kill_cgroups "${HARNESS_CGROUPS[@]}"
+        for i in $(seq 50); do
+                _harness_kill_by_root || break
+                sleep 0.05
+        done
+        _harness_remove_cgroups "${HARNESS_CGROUPS[@]}"
+        # A stale lock is harmless to nspawn (flock, not existence) but is
+        # litter in the host's /run; remove only one nobody holds.
+        for p in "${HARNESS_LOCKS[@]}"; do
+                [ -e "$p" ] && flock -n "$p" rm -f -- "$p"
+        done
+        # Console logs are the only record of a failed boot; keep them on request.
+        if [ -n "${HARNESS_KEEP_LOGS:-}" ] && [ -d "$HARNESS_DIR" ]; then
+                mkdir -p "$HARNESS_KEEP_LOGS" &&
+                        (cd "$HARNESS_DIR" && find . -xdev -name console.log -exec cp --parents {} "$HARNESS_KEEP_LOGS" \;)
+        fi
+        # 4. Mounts, then the directory. Never rm -rf with a mount left
+        #    inside: a bind of a host dir from the same file system has the
+        #    same st_dev, so --one-file-system would not stop rm there.
+        if [ -n "$HARNESS_DIR" ] && [ -d "$HARNESS_DIR" ]; then
+                if _harness_unmount_all "$HARNESS_DIR"; then
+                        rm -rf --one-file-system -- "$HARNESS_DIR"
+                else
+                        _harness_log "mounts remain under $HARNESS_DIR; NOT removing it"
+                        [ "$rc" = 0 ] && rc=1
+                fi
+        fi
+        if left=$(harness_leftovers "$HARNESS_DIR") && [ ! -e "$HARNESS_DIR" ]; then
+                :
+        else
+                _harness_log "teardown incomplete:" "$left"
+                [ "$rc" = 0 ] && rc=1
+        fi
+        exit "$rc"
+}

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * probe: the test app that runs inside pods and reports what it sees.
+ *
+ * It is linked statically and uses nothing but libc, so it runs in an app
+ * root that holds only this one file (no loader, no NSS, no /etc).  Every
+ * string value is hex-encoded so that any byte an argv or env string can
+ * hold (newline, control characters, invalid UTF-8) survives the trip out of
+ * the pod; tests compare the hex directly.  Format: tests/probe/README.md.
+ *
+ *   probe [--exit=N] [ARG...]   write the report, then exit N (default 0)
+ *   probe --decode FILE|-       print a report with its hex values decoded
+ *
+ * There is no --help: any other argv is data to report, so a test can pass
+ * whatever words it likes and see them arrive.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Exit codes that cannot be confused with a --exit=N a test asks for
+ * unless that test picks them on purpose (s6 style: 100 usage, 111 system). */
+#define EXIT_USAGE 100
+#define EXIT_SYSTEM 111
+
+static const char usage[] =
+        "usage: probe [--exit=N] [ARG...]\n"
+        "       probe --decode FILE|-\n"
+        "Writes a report of argv, env, ids, cwd, caps, no_new_privs, seccomp,\n"
+        "hostname and cgroup to $PROBE_OUT (or stdout), then exits N.\n";
+
+/* A growable byte buffer; the report is assembled in memory and written in
+ * one go so a reader never sees a half-written file that still has "end". */
+struct buf {
+        char *data;
+        size_t len, cap;
+        bool oom;
+};
+
+static void buf_add(struct buf *b, const void *p, size_t n) {
+        if (b->oom)
+                return;
+        if (n > SIZE_MAX / 2 - b->len) {
+                b->oom = true;
+                return;
+        }
+        if (b->len + n > b->cap) {
+                size_t cap = b->cap ? b->cap : 4096;
+                while (cap < b->len + n)
+                        cap *= 2;
+                char *d = realloc(b->data, cap);
+                if (!d) {
+                        b->oom = true;
+                        return;
+                }
+                b->data = d;
+                b->cap = cap;
+        }
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+}
+
+static void buf_str(struct buf *b, const char *s) {
+        buf_add(b, s, strlen(s));
+}
+
+static void buf_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_fmt(struct buf *b, const char *fmt, ...) {
+        char tmp[128];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+        va_end(ap);
+        /* Only used for numbers; anything longer is a bug, not data. */
+        if (n < 0 || (size_t) n >= sizeof tmp) {
+                b->oom = true;
+                return;
+        }
+        buf_add(b, tmp, (size_t) n);
+}
+
+static void buf_hex(struct buf *b, const void *p, size_t n) {
+        static const char digits[] = "0123456789abcdef";
+        const unsigned char *s = p;
+        char pair[2];
+
+        for (size_t i = 0; i < n; i++) {
+                pair[0] = digits[s[i] >> 4];
+                pair[1] = digits[s[i] & 15];
+                buf_add(b, pair, 2);
+        }
+}
+
+/* A value we could not obtain is written as "!<errno>"; '!' is not a hex
+ * digit, so it cannot be mistaken for data. */
+static void buf_err(struct buf *b, int err) {
+        buf_fmt(b, "!%d", err);
+}
+
+/* Reads a whole fd (procfs files report size 0, so no fstat sizing). */
+static int read_fd(int fd, struct buf *ret) {
+        char chunk[4096];
+
+        for (;;) {
+                ssize_t n = read(fd, chunk, sizeof chunk);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                buf_add(ret, chunk, (size_t) n);
+        }
+        return ret->oom ? -ENOMEM : 0;
+}
+
+static int read_all(const char *path, struct buf *ret) {
+        int fd, r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        r = read_fd(fd, ret);
+        close(fd);
+        return r;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += w;
+                n -= (size_t) w;
+        }
+        return 0;
+}
+
+/* Finds "Key:\t<value>\n" in a /proc/self/status image and appends the value
+ * verbatim (CapBnd and friends are already 16 hex digits there). */
+static void add_status_field(struct buf *b, const struct buf *status, int status_err, const char *record,
+                             const char *key) {
+        size_t klen = strlen(key);
+        const char *p = status->data, *end = status->data + status->len;
+
+        buf_str(b, record);
+        buf_str(b, " ");
+        if (status_err < 0) {
+                buf_err(b, -status_err);
+                buf_str(b, "\n");
+                return;
+        }
+        while (p && p < end) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                const char *eol = nl ? nl : end;
+                if ((size_t) (eol - p) > klen && memcmp(p, key, klen) == 0 && p[klen] == ':') {
+                        const char *v = p + klen + 1;
+                        while (v < eol && (*v == ' ' || *v == '\t'))
+                                v++;
+                        buf_add(b, v, (size_t) (eol - v));
+                        buf_str(b, "\n");
+                        return;
+                }
+                p = nl ? nl + 1 : NULL;
+        }
+        /* Older kernels lack some fields (e.g. Seccomp before 3.8). */
+        buf_err(b, ENOENT);
+        buf_str(b, "\n");
+}
+
+/* Uses the raw syscall rather than glibc's getcwd(): the kernel returns
+ * "(unreachable)/..." for a cwd outside our root (runc CVE-2024-21626) and
+ * glibc hides that behind ENOENT; the tests want to see it. */
+static void add_cwd(struct buf *b) {
+        size_t size = 256;
+
+        buf_str(b, "cwd ");
+        for (;;) {
+                char *p = malloc(size);
+                if (!p) {
+                        buf_err(b, ENOMEM);
+                        break;
+                }
+                long n = syscall(SYS_getcwd, p, size);
+                if (n > 0) {
+                        /* The kernel counts the terminating NUL. */
+                        buf_hex(b, p, (size_t) n - 1);
+                        free(p);
+                        break;
+                }
+                int err = n < 0 ? errno : EINVAL;
+                free(p);
+                if (err != ERANGE || size >= (1u << 20)) {
+                        buf_err(b, err);
+                        break;
+                }
+                size *= 2;
+        }
+        buf_str(b, "\n");
+}
+
+static void add_groups(struct buf *b) {
+        int n = getgroups(0, NULL);
+
+        buf_str(b, "groups");
+        if (n < 0) {
+                buf_str(b, " ");
+                buf_err(b, errno);
+        } else if (n > 0) {
+                gid_t *g = calloc((size_t) n, sizeof *g);
+                int m = g ? getgroups(n, g) : -1;
+                if (m < 0) {
+                        buf_str(b, " ");
+                        buf_err(b, g ? errno : ENOMEM);
+                }
+                for (int i = 0; i < m; i++)
+                        buf_fmt(b, " %u", (unsigned) g[i]);
+                free(g);
+        }
+        buf_str(b, "\n");
+}
+
+static void build_report(struct buf *b, int argc, char **argv) {
+        uid_t ru, eu, su;
+        gid_t rg, eg, sg;
+        struct buf status = {0}, cgroup = {0};
+        struct utsname un;
+        int status_r, r;
+
+        for (int i = 0; i < argc; i++) {
+                buf_fmt(b, "argv %d ", i);
+                buf_hex(b, argv[i], strlen(argv[i]));
+                buf_str(b, "\n");
+        }
+        for (char **e = environ; e && *e; e++) {
+                buf_str(b, "env ");
+                buf_hex(b, *e, strlen(*e));
+                buf_str(b, "\n");
+        }
+
+        if (getresuid(&ru, &eu, &su) < 0) {
+                buf_str(b, "uid ");
+                buf_err(b, errno);
+                buf_str(b, "\n");
+        } else
+                buf_fmt(b, "uid %u %u %u\n", (unsigned) ru, (unsigned) eu, (unsigned) su);
+        if (getresgid(&rg, &eg, &sg) < 0) {
+                buf_str(b, "gid ");
+                buf_err(b, errno);
+                buf_str(b, "\n");
+        } else
+                buf_fmt(b, "gid %u %u %u\n", (unsigned) rg, (unsigned) eg, (unsigned) sg);
+        add_groups(b);
+        add_cwd(b);
+
+        status_r = read_all("/proc/self/status", &status);
+        add_status_field(b, &status, status_r, "cap_bnd", "CapBnd");
+        add_status_field(b, &status, status_r, "cap_eff", "CapEff");
+        add_status_field(b, &status, status_r, "cap_prm", "CapPrm");
+
+        r = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+        buf_str(b, "no_new_privs ");
+        if (r < 0)
+                buf_err(b, errno);
+        else
+                buf_fmt(b, "%d", r);
+        buf_str(b, "\n");
+
+        add_status_field(b, &status, status_r, "seccomp", "Seccomp");
+        free(status.data);
+
+        buf_str(b, "hostname ");
+        if (uname(&un) < 0)
+                buf_err(b, errno);
+        else
+                buf_hex(b, un.nodename, strlen(un.nodename));
+        buf_str(b, "\n");
+
+        buf_str(b, "cgroup ");
+        r = read_all("/proc/self/cgroup", &cgroup);
+        if (r < 0)
+                buf_err(b, -r);
+        else
+                buf_hex(b, cgroup.data, cgroup.len);
+        buf_str(b, "\n");
+        free(cgroup.data);
+
+        buf_str(b, "end\n");
+}
+
+static int hexval(int c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Appends the decoding of hex text [p, end); values starting with '!' are
+ * error markers and are copied as they are. */
+static int decode_hex(struct buf *out, const char *p, const char *end) {
+        if (p < end && *p == '!') {
+                buf_add(out, p, (size_t) (end - p));
+                return 0;
+        }
+        if ((end - p) % 2 != 0)
+                return -EINVAL;
+        for (; p < end; p += 2) {
+                int hi = hexval((unsigned char) p[0]), lo = hexval((unsigned char) p[1]);
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                char c = (char) (hi << 4 | lo);
+                buf_add(out, &c, 1);
+        }
+        return 0;
+}
+
+/* How many space-separated words precede the hex value of a record, or -1
+ * if the record carries no hex value. */
+static int hex_field_index(const char *line, size_t len) {
+        static const struct {
+                const char *name;
+                int index;
+        } table[] = {
+                {"argv", 2}, {"env", 1}, {"cwd", 1}, {"hostname", 1}, {"cgroup", 1},
+        };
+
+        for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+                size_t n = strlen(table[i].name);
+                if (len > n && memcmp(line, table[i].name, n) == 0 && line[n] == ' ')
+                        return table[i].index;
+        }
+        return -1;
+}
+
+static int decode_report(const char *path) {
+        struct buf in = {0}, out = {0};
+        const char *p, *end;
+        unsigned lineno = 0;
+        int r;
+
+        /* fd 0 itself, not /dev/stdin: that needs /proc. */
+        r = strcmp(path, "-") == 0 ? read_fd(STDIN_FILENO, &in) : read_all(path, &in);
+        if (r < 0) {
+                fprintf(stderr, "probe: failed to read '%s': %s\n", path, strerror(-r));
+                free(in.data);
+                return EXIT_SYSTEM;
+        }
+        p = in.data;
+        end = in.data + in.len;
+        while (p && p < end) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                const char *eol = nl ? nl : end, *v = p;
+                int idx = hex_field_index(p, (size_t) (eol - p));
+
+                lineno++;
+                for (int w = 0; idx >= 0 && w < idx && v < eol; w++) {
+                        const char *sp = memchr(v, ' ', (size_t) (eol - v));
+                        v = sp ? sp + 1 : eol;
+                }
+                if (idx < 0) {
+                        buf_add(&out, p, (size_t) (eol - p));
+                } else {
+                        buf_add(&out, p, (size_t) (v - p));
+                        if (decode_hex(&out, v, eol) < 0) {
+                                fprintf(stderr, "probe: %s:%u: bad hex value\n", path, lineno);
+                                free(in.data);
+                                free(out.data);
+                                return EXIT_USAGE;
+                        }
+                }
+                buf_str(&out, "\n");
+                p = nl ? nl + 1 : NULL;
+        }
+        free(in.data);
+        if (out.oom) {
+                fprintf(stderr, "probe: out of memory\n");
+                free(out.data);
+                return EXIT_SYSTEM;
+        }
+        r = write_all(STDOUT_FILENO, out.data ? out.data : "", out.len);
+        free(out.data);
+        if (r < 0) {
+                fprintf(stderr, "probe: failed to write: %s\n", strerror(-r));
+                return EXIT_SYSTEM;
+        }
+        return 0;
+}
+
+/* Checked parse of the N in --exit=N: 0..255, decimal, nothing trailing. */
+static int parse_exit(const char *s, int *ret) {
+        char *e;
+        unsigned long v;
+
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &e, 10);
+        if (errno != 0 || *e != '\0' || v > 255)
+                return -EINVAL;
+        *ret = (int) v;
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        struct buf report = {0};
+        const char *out;
+        int code = 0, fd, r;
+
+        if (argc >= 2 && strcmp(argv[1], "--decode") == 0) {
+                if (argc != 3) {
+                        fputs(usage, stderr);
+                        return EXIT_USAGE;
+                }
+                return decode_report(argv[2]);
+        }
+        /* Bad --exit still produces a report: the test then sees both what
+         * arrived and the usage exit code. */
+        if (argc >= 2 && strncmp(argv[1], "--exit=", 7) == 0 && parse_exit(argv[1] + 7, &code) < 0) {
+                fprintf(stderr, "probe: invalid exit code '%s'\n", argv[1] + 7);
+                code = EXIT_USAGE;
+        }
+
+        build_report(&report, argc, argv);
+        if (report.oom) {
+                fprintf(stderr, "probe: out of memory\n");
+                return EXIT_SYSTEM;
+        }
+
+        out = getenv("PROBE_OUT");
+        if (out && *out) {
+                fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+                if (fd < 0) {
+                        fprintf(stderr, "probe: failed to open '%s': %m\n", out);
+                        return EXIT_SYSTEM;
+                }
+        } else
+                fd = STDOUT_FILENO;
+
+        r = write_all(fd, report.data, report.len);
+        free(report.data);
+        if (r < 0) {
+                fprintf(stderr, "probe: failed to write report: %s\n", strerror(-r));
+                return EXIT_SYSTEM;
+        }
+        if (fd != STDOUT_FILENO) {
+                /* The file is read from the host after the pod is gone; a
+                 * close() error is the last chance to notice a lost write. */
+                if (fsync(fd) < 0 || close(fd) < 0) {
+                        fprintf(stderr, "probe: failed to flush '%s': %m\n", out);
+                        return EXIT_SYSTEM;
+                }
+        }
+        return code;
+}
