@@ -62,50 +62,60 @@ all: $(CMD)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC-SAN  $@"
+	@$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(SAN_LIB): $(SAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(CMD): $(CMD_OBJS) $(LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(PKG_LIBS) $(LDFLAGS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(PKG_LIBS) $(LDFLAGS)
 
 # The command built with ASan/UBSan: the golden cases also run through it.
 $(SAN_CMD): $(SAN_CMD_OBJS) $(SAN_LIB)
-	$(CC) $(SAN_CFLAGS) -o $@ $(SAN_CMD_OBJS) $(SAN_LIB) $(PKG_LIBS) $(LDFLAGS)
+	@echo "  LD-SAN  $@"
+	@$(CC) $(SAN_CFLAGS) -o $@ $(SAN_CMD_OBJS) $(SAN_LIB) $(PKG_LIBS) $(LDFLAGS)
 
 # Unit tests are always built with the sanitizers.
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(SAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(SAN_LIB) $(PKG_LIBS) $(LDFLAGS)
+	@echo "  TEST    $@"
+	@$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(SAN_LIB) $(PKG_LIBS) $(LDFLAGS)
 
 # libFuzzer targets (clang only).
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		$(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
+	@echo "  BENCH   $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
 
 # Static, libc-only test app run inside pods (tests/probe/README.md). No
 # sanitizers: they do not mix with -static.
 PROBE := $(BUILD)/probe
 $(PROBE): tests/probe/probe.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
+	@echo "  PROBE   $@"
+	@$(CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
 
 tests: $(CMD) $(SAN_CMD) $(UNIT_TESTS) $(PROBE)
 

@@ -5,6 +5,8 @@
 #include "error.h"
 
 static int error_setv(NpError *e, int code, const char *path, int line, int column, const char *fmt,
+                      va_list ap) _printf_(6, 0);
+static int error_setv(NpError *e, int code, const char *path, int line, int column, const char *fmt,
                       va_list ap) {
         char *m = NULL;
 

@@ -18,6 +18,8 @@
  */
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -27,6 +29,18 @@
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define _nonnull_(...) __attribute__((nonnull(__VA_ARGS__)))
 #define _warn_unused_result_ __attribute__((warn_unused_result))
+
+/* IN_SET(x, a, b, …): x equals one of the listed constants. */
+#define IN_SET(x, ...)                                                                               \
+        ({                                                                                           \
+                const __typeof__(x) _in_set_v_ = (x);                                                \
+                const __typeof__(x) _in_set_l_[] = { __VA_ARGS__ };                                  \
+                bool _in_set_f_ = false;                                                             \
+                for (size_t _in_set_i_ = 0; _in_set_i_ < ELEMENTSOF(_in_set_l_); _in_set_i_++)       \
+                        if (_in_set_l_[_in_set_i_] == _in_set_v_)                                    \
+                                _in_set_f_ = true;                                                   \
+                _in_set_f_;                                                                          \
+        })
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 

@@ -153,11 +153,19 @@ static int add_path_list(RenderContext *c, Unit *u, const char *key, const char 
         const char *reason = NULL;
         int r;
 
+        /* Every list goes to an app unit, whose paths are the app's: the '+'
+         * prefix makes systemd take them relative to RootDirectory=. Without
+         * it systemd 252 reads them as paths of the stage1 root and, since
+         * they are outside RootDirectory=, silently drops them: not applied,
+         * not even refused when missing (verified by booting a pod,
+         * tests/integration/test-escape-roundtrip.sh). systemd strips '-'
+         * before '+', so that is the order. */
         for (size_t i = 0; i < n; i++) {
                 if (i > 0)
                         strbuf_putc(&b, ' ');
                 if (ignore_missing)
                         strbuf_putc(&b, '-');
+                strbuf_putc(&b, '+');
                 r = escape_path_word(&b, paths[i], &reason);
                 if (r < 0)
                         return fail_escape(c, path, key, reason);
@@ -884,14 +892,17 @@ static int render_fixed_units(RenderContext *c) {
             (r = unit_add(poweroff, "Unit", "AllowIsolate", "yes")) < 0)
                 return r;
 
-        /* %I is a specifier on purpose here: the instance is the app root. */
+        /* %f is a specifier on purpose here: the instance is the app root,
+         * path-escaped (systemd-escape --path), and %f is its inverse with the
+         * leading '/' ("/opt/stage2/<app>/rootfs"); %I would only unescape
+         * and give the relative "opt/stage2/<app>/rootfs". */
         r = escape_exec_word(&line, STAGE1_PREPARE_APP, true, NULL);
         if (r < 0)
                 return r;
-        strbuf_append(&line, " \"%I\"");
+        strbuf_append(&line, " \"%f\"");
         if (strbuf_error(&line) < 0)
                 return -ENOMEM;
-        if ((r = unit_add(prepare, "Unit", "Description", "Prepare the app root %I")) < 0 ||
+        if ((r = unit_add(prepare, "Unit", "Description", "Prepare the app root %f")) < 0 ||
             (r = unit_add(prepare, "Unit", "DefaultDependencies", "no")) < 0 ||
             (r = unit_add(prepare, "Unit", "OnFailureJobMode", "fail")) < 0 ||
             (r = unit_add(prepare, "Service", "Type", "oneshot")) < 0 ||

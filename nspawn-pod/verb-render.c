@@ -186,7 +186,30 @@ static int write_result(const RenderResult *res, const char *dir) {
         if ((r = add_nul_list(fs, "nspawn.argv", res->nspawn_argv)) < 0 ||
             (r = add_nul_list(fs, "nspawn.env", res->nspawn_env)) < 0)
                 return r;
-        return fileset_write(fs, AT_FDCWD, dir);
+
+        /* The writer works below a directory fd, on one path component. */
+        _cleanup_free_ char *copy = strdup(dir);
+        _cleanup_close_ int parent = -1;
+        char *slash, *base;
+
+        if (!copy)
+                return -ENOMEM;
+        for (size_t n = strlen(copy); n > 1 && copy[n - 1] == '/'; n--)
+                copy[n - 1] = 0;
+        slash = strrchr(copy, '/');
+        if (!slash) {
+                base = copy;
+                parent = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        } else {
+                base = slash + 1;
+                *slash = 0;
+                parent = open(slash == copy ? "/" : copy, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (parent < 0)
+                return negative_errno();
+        if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+                return -EINVAL;
+        return fileset_write(fs, parent, base);
 }
 
 int verb_render(int argc, char *argv[], const GlobalOptions *g) {
@@ -349,10 +372,13 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
         if (output) {
                 r = write_result(res, output);
                 if (r < 0) {
-                        fprintf(stderr, "nspawn-pod render: cannot write '%s': %s\n", output,
+                        bool bad_arg = IN_SET(r, -ENOTEMPTY, -EEXIST, -EINVAL, -ENOENT, -ENOTDIR);
+
+                        fprintf(stderr, "nspawn-pod render: cannot write '%s': %s; nothing was written\n", output,
                                 r == -ENOTEMPTY || r == -EEXIST ? "it exists and is not an empty directory"
+                                : r == -EINVAL                  ? "not a usable directory name"
                                                                 : strerror(-r));
-                        ret = r == -ENOTEMPTY || r == -EEXIST ? EXIT_INVALID : EXIT_INTERNAL;
+                        ret = bad_arg ? EXIT_INVALID : EXIT_INTERNAL;
                         goto finish;
                 }
         } else {

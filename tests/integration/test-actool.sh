@@ -15,8 +15,8 @@ if ! command -v actool >/dev/null; then
         exit 0
 fi
 
-stricter() {
-        grep -qE "^$1([[:space:]]|$)" tests/corpus/stricter.txt 2>/dev/null
+listed() { # file list
+        grep -v '^#' "tests/corpus/$2" | awk '{print $1}' | grep -qxF "$1"
 }
 
 for f in tests/corpus/pod/*/*.json tests/corpus/image/*/*.json; do
@@ -26,13 +26,17 @@ for f in tests/corpus/pod/*/*.json tests/corpus/image/*/*.json; do
         expect=${rel#*/}
         expect=${expect%%/*}
         n=$((n + 1))
-        actool validate "$f" >/dev/null 2>&1
+        # --type=manifest: actool sniffs content otherwise, and a file with
+        # invalid UTF-8 must still be read as a manifest.
+        actool validate --type=manifest "$f" >/dev/null 2>&1
         ac=$?
         ours_msg=$("$cmd" validate --kind="$kind" "$f" 2>&1)
         ours=$?
         if [ "$expect" = valid ]; then
                 if [ $ac = 0 ] && [ $ours = 0 ]; then
                         echo "ok $n - $rel: both accept"
+                elif [ $ours = 0 ] && [ $ac = 1 ] && listed "$rel" laxer.txt; then
+                        echo "ok $n - $rel: we accept, actool rejects; listed in laxer.txt"
                 else
                         echo "not ok $n - $rel: expected valid; actool exit $ac, ours exit $ours"
                         echo "#   $ours_msg"
@@ -42,7 +46,7 @@ for f in tests/corpus/pod/*/*.json tests/corpus/image/*/*.json; do
                         echo "not ok $n - $rel: expected invalid, but we accept it"
                 elif [ $ac != 0 ]; then
                         echo "ok $n - $rel: both reject ($ours_msg)"
-                elif stricter "$rel"; then
+                elif listed "$rel" stricter.txt; then
                         echo "ok $n - $rel: we reject, actool accepts; listed as deliberately stricter"
                 else
                         echo "not ok $n - $rel: actool accepts but we reject, and it is not listed in stricter.txt"
@@ -51,13 +55,14 @@ for f in tests/corpus/pod/*/*.json tests/corpus/image/*/*.json; do
         fi
 done
 
-# Every line of stricter.txt must name a file that exists and that actool accepts.
+# Every line of stricter.txt must name a file that exists and that actool
+# accepts: a stale entry would hide a real disagreement.
 while read -r file _; do
         case "$file" in ''|'#'*) continue ;; esac
         n=$((n + 1))
         if [ ! -f "tests/corpus/$file" ]; then
                 echo "not ok $n - stricter.txt lists $file, which does not exist"
-        elif actool validate "tests/corpus/$file" >/dev/null 2>&1; then
+        elif actool validate --type=manifest "tests/corpus/$file" >/dev/null 2>&1; then
                 echo "ok $n - stricter.txt: actool accepts $file"
         else
                 echo "not ok $n - stricter.txt lists $file, but actool rejects it too: drop it from the list"

@@ -6,9 +6,12 @@
 #   harness_init                           HARNESS_DIR = fresh work dir; EXIT trap tears everything down
 #   harness_probe                          prints the path of the static probe (builds it if needed)
 #   harness_make_stage1 ROOT               a minimal host-flavor stage1 root at ROOT
-#   harness_install_test_prepare_app ROOT  TEST-ONLY /prepare-app and /reaper stand-ins
-#   harness_boot POD_DIR ARGV_FILE [SECS]  boot, wait, return nspawn's exit code (HARNESS_BOOT_MS)
-#   harness_boot_bg POD_DIR ARGV_FILE [SECS] / harness_wait [PID]   the same in two steps
+#   harness_install_test_prepare_app ROOT  TEST-ONLY /prepare-app and /reaper stand-ins (the
+#                                          reaper makes `/reaper APP`'s exit status the pod's)
+#   harness_boot POD_DIR ARGV_FILE [SECS [ENV_FILE]]  boot, wait, return nspawn's exit code
+#                                          (HARNESS_BOOT_MS); ENV_FILE: NUL-separated NAME=VALUE
+#                                          added to nspawn's environment (render's nspawn.env)
+#   harness_boot_bg POD_DIR ARGV_FILE [SECS [ENV_FILE]] / harness_wait [PID]   the same in two steps
 #   harness_leftovers [DIR]                prints mounts/processes/cgroups still tied to DIR
 #   harness_on_exit CMD                    run CMD (eval'd) before the teardown
 #   HARNESS_KEEP_LOGS=DIR                  the teardown copies every console.log there
@@ -169,17 +172,41 @@ case $root in
 *) echo "prepare-app (test stand-in): app root must be absolute: $root" >&2; exit 2 ;;
 esac
 # The app root becomes a mount point of its own, as with the real helper.
-mount --bind "$root" "$root"
-mkdir -p "$root/proc" "$root/dev"
+# Recursive: nspawn's --bind= of the app's volumes are mounts below the app
+# root, and a plain --bind would hide them behind the app root's own
+# (empty) mount point directories.
+mount --rbind "$root" "$root"
+mkdir -p "$root/proc" "$root/sys" "$root/dev"
 mount -t proc proc "$root/proc"
+# nspawn's /sys as it is (read-only), for the app unit's InaccessiblePaths=
+# and ReadOnlyPaths= below /sys to have something to act on.
+mount --rbind /sys "$root/sys"
 # rbind brings /dev/pts, /dev/shm and /dev/mqueue along.
 mount --rbind /dev "$root/dev"
 EOF
         cat >"$root/reaper" <<'EOF' || return 1
 #!/bin/sh
 # TEST-ONLY STAND-IN for nspawn-pod's reaper, installed by
-# tests/lib/pod-harness.sh: records nothing.
-exit 0
+# tests/lib/pod-harness.sh. Runs as `/reaper APP` from the ExecStop= of
+# render's reaper-APP.service; records nothing, but makes the app's exit
+# status the pod's: the status it exited with (systemd's own, e.g. 203 for a
+# failed exec, included), 128+N if killed by signal N, 125 if it never
+# started (its prepare-app failed, say). Without that last case a pod whose
+# app never ran would exit 0: ExecMainStatus is 0 then.
+set -u
+unit=$1.service
+started=$(systemctl show -p ExecMainStartTimestampMonotonic --value "$unit")
+code=$(systemctl show -p ExecMainCode --value "$unit")
+status=$(systemctl show -p ExecMainStatus --value "$unit")
+case ${started:-0}:${code:-0}:${status:-x} in
+0:*) status=125 ;;                         # never started
+*:1:[0-9]*) ;;                             # CLD_EXITED
+*:[23]:[0-9]*) status=$((128 + status)) ;; # CLD_KILLED, CLD_DUMPED
+*) status=125 ;;
+esac
+# --no-block: a synchronous `systemctl exit` would wait for exit.target,
+# which conflicts with the reaper unit whose ExecStop= this is.
+exec systemctl --no-block exit "$status"
 EOF
         chmod 0755 "$root/prepare-app" "$root/reaper"
 }
@@ -258,11 +285,11 @@ _harness_now_us() {
         printf '%s\n' "${t/./}"
 }
 
-# harness_boot_bg POD_DIR ARGV_FILE [SECS]: starts the boot and returns at
-# once; HARNESS_BOOT_PID is the supervisor to pass to harness_wait.
+# harness_boot_bg POD_DIR ARGV_FILE [SECS [ENV_FILE]]: starts the boot and
+# returns at once; HARNESS_BOOT_PID is the supervisor to pass to harness_wait.
 harness_boot_bg() {
-        local pod=$1 argv_file=$2 secs=${3:-60} a has_register=0 dir tag cgs
-        local -a argv a_cgs=()
+        local pod=$1 argv_file=$2 secs=${3:-60} env_file=${4:-} a has_register=0 dir tag cgs
+        local -a argv a_cgs=() envs=()
         if [ -z "$HARNESS_DIR" ]; then
                 _harness_log "harness_boot before harness_init"
                 return 1
@@ -272,6 +299,19 @@ harness_boot_bg() {
         if [ "${#argv[@]}" = 0 ]; then
                 _harness_log "empty argv file $argv_file"
                 return 1
+        fi
+        # So is the environment file: NAME=VALUE entries, NUL-separated.
+        if [ -n "$env_file" ]; then
+                mapfile -d '' -t envs <"$env_file" || return 1
+                for a in "${envs[@]}"; do
+                        case $a in
+                        [A-Za-z_]*=*) ;;
+                        *)
+                                _harness_log "not a NAME=VALUE entry in $env_file: $(printf '%q' "$a")"
+                                return 1
+                                ;;
+                        esac
+                done
         fi
         for a in "${argv[@]:1}"; do
                 case $a in
@@ -312,6 +352,10 @@ harness_boot_bg() {
                         done <<<"$cgs"
                 fi
                 cd "$pod" || exit 125
+                for a in "${envs[@]}"; do
+                        # shellcheck disable=SC2163 # exports NAME=VALUE, the entry itself
+                        export "$a" || exit 125
+                done
                 # -k: nspawn answers SIGTERM by asking the pod to power off;
                 # a wedged pod still gets SIGKILL 5 s later.
                 exec timeout -k 5 "$secs" "${argv[@]}"

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -40,7 +41,8 @@ static const char usage[] =
         "usage: probe [--exit=N] [ARG...]\n"
         "       probe --decode FILE|-\n"
         "Writes a report of argv, env, ids, cwd, caps, no_new_privs, seccomp,\n"
-        "hostname and cgroup to $PROBE_OUT (or stdout), then exits N.\n";
+        "hostname, cgroup (and the paths listed in $PROBE_PATHS_FILE) to\n"
+        "$PROBE_OUT (or stdout), then exits N.\n";
 
 /* A growable byte buffer; the report is assembled in memory and written in
  * one go so a reader never sees a half-written file that still has "end". */
@@ -239,6 +241,60 @@ static void add_groups(struct buf *b) {
         buf_str(b, "\n");
 }
 
+/* With $PROBE_PATHS_FILE set: one "path" record per line of that file (empty
+ * lines skipped), telling how the app sees the path: its st_mode in octal
+ * (lstat, the last component not followed) and access(W_OK), which fails
+ * with EROFS on a read-only mount even for root; each is "!<errno>" when it
+ * fails. The path comes last, in hex, so that --decode can decode it. */
+static void add_paths(struct buf *b) {
+        const char *file = getenv("PROBE_PATHS_FILE");
+        struct buf list = {0};
+        const char *p, *end;
+        int r;
+
+        if (!file || !*file)
+                return;
+        r = read_all(file, &list);
+        if (r < 0) {
+                buf_str(b, "paths_file ");
+                buf_err(b, -r);
+                buf_str(b, "\n");
+                free(list.data);
+                return;
+        }
+        p = list.data;
+        end = list.data + list.len;
+        while (p && p < end) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                size_t n = (size_t) ((nl ? nl : end) - p);
+                char *path = n > 0 ? strndup(p, n) : NULL;
+                struct stat st;
+
+                p = nl ? nl + 1 : NULL;
+                if (n == 0)
+                        continue;
+                if (!path) {
+                        b->oom = true;
+                        break;
+                }
+                buf_str(b, "path ");
+                if (lstat(path, &st) < 0)
+                        buf_err(b, errno);
+                else
+                        buf_fmt(b, "%o", (unsigned) st.st_mode);
+                buf_str(b, " ");
+                if (access(path, W_OK) < 0)
+                        buf_err(b, errno);
+                else
+                        buf_str(b, "0");
+                buf_str(b, " ");
+                buf_hex(b, path, n);
+                buf_str(b, "\n");
+                free(path);
+        }
+        free(list.data);
+}
+
 static void build_report(struct buf *b, int argc, char **argv) {
         uid_t ru, eu, su;
         gid_t rg, eg, sg;
@@ -304,6 +360,7 @@ static void build_report(struct buf *b, int argc, char **argv) {
         buf_str(b, "\n");
         free(cgroup.data);
 
+        add_paths(b);
         buf_str(b, "end\n");
 }
 
@@ -343,7 +400,7 @@ static int hex_field_index(const char *line, size_t len) {
                 const char *name;
                 int index;
         } table[] = {
-                {"argv", 2}, {"env", 1}, {"cwd", 1}, {"hostname", 1}, {"cgroup", 1},
+                {"argv", 2}, {"env", 1}, {"cwd", 1}, {"hostname", 1}, {"cgroup", 1}, {"path", 3},
         };
 
         for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
