@@ -14,8 +14,112 @@
 #define IMPLIED_DIR_MODE 0755
 #define TOP_DIR_MODE 0755
 
+/* A hash table over every path in the set and every ancestor directory a
+ * path implies, so that adding an entry checks for duplicates and for
+ * file/directory conflicts in O(depth) instead of scanning the whole set: a
+ * pod of 1000 apps has thousands of entries. */
+typedef struct PathSlot {
+        char *key;     /* NULL: free slot */
+        size_t len;
+        uint64_t hash;
+        int kind;      /* FileSetKind of the entry with this path, or -1 */
+        bool ancestor; /* some entry lives below this path */
+} PathSlot;
+
+struct FileSetIndex {
+        PathSlot *slots;
+        size_t n_slots; /* power of two */
+        size_t n_used;
+};
+
+static uint64_t path_hash(const char *s, size_t n) {
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+        for (size_t i = 0; i < n; i++) {
+                h ^= (unsigned char) s[i];
+                h *= 1099511628211ULL;
+        }
+        return h;
+}
+
+static PathSlot *index_find(const FileSetIndex *x, const char *s, size_t n, uint64_t h) {
+        if (!x || x->n_slots == 0)
+                return NULL;
+        for (size_t i = h & (x->n_slots - 1);; i = (i + 1) & (x->n_slots - 1)) {
+                PathSlot *e = &x->slots[i];
+
+                if (!e->key)
+                        return NULL;
+                if (e->hash == h && e->len == n && memcmp(e->key, s, n) == 0)
+                        return e;
+        }
+}
+
+static int index_grow(FileSetIndex *x) {
+        size_t n = x->n_slots ? x->n_slots * 2 : 64;
+        PathSlot *slots = calloc(n, sizeof(PathSlot));
+
+        if (!slots)
+                return -ENOMEM;
+        for (size_t i = 0; i < x->n_slots; i++) {
+                PathSlot *e = &x->slots[i];
+                size_t j;
+
+                if (!e->key)
+                        continue;
+                for (j = e->hash & (n - 1); slots[j].key; j = (j + 1) & (n - 1))
+                        ;
+                slots[j] = *e;
+        }
+        free(x->slots);
+        x->slots = slots;
+        x->n_slots = n;
+        return 0;
+}
+
+static PathSlot *index_insert(FileSetIndex *x, const char *s, size_t n) {
+        uint64_t h = path_hash(s, n);
+        PathSlot *e = index_find(x, s, n, h);
+        size_t i;
+
+        if (e)
+                return e;
+        if ((x->n_used + 1) * 2 > x->n_slots && index_grow(x) < 0)
+                return NULL;
+        for (i = h & (x->n_slots - 1); x->slots[i].key; i = (i + 1) & (x->n_slots - 1))
+                ;
+        e = &x->slots[i];
+        e->key = strndup(s, n);
+        if (!e->key)
+                return NULL;
+        e->len = n;
+        e->hash = h;
+        e->kind = -1;
+        e->ancestor = false;
+        x->n_used++;
+        return e;
+}
+
+static void index_free(FileSetIndex *x) {
+        if (!x)
+                return;
+        for (size_t i = 0; i < x->n_slots; i++)
+                free(x->slots[i].key);
+        free(x->slots);
+        free(x);
+}
+
 FileSet *fileset_new(void) {
-        return calloc(1, sizeof(FileSet));
+        FileSet *fs = calloc(1, sizeof(FileSet));
+
+        if (!fs)
+                return NULL;
+        fs->index = calloc(1, sizeof(FileSetIndex));
+        if (!fs->index) {
+                free(fs);
+                return NULL;
+        }
+        return fs;
 }
 
 FileSet *fileset_free(FileSet *fs) {
@@ -26,6 +130,7 @@ FileSet *fileset_free(FileSet *fs) {
                 free(fs->entries[i].data);
         }
         free(fs->entries);
+        index_free(fs->index);
         free(fs);
         return NULL;
 }
@@ -48,27 +153,41 @@ static bool path_ok(const char *path) {
         }
 }
 
-/* `a` names a directory above `b`. */
-static bool path_is_above(const char *a, const char *b) {
-        size_t n = strlen(a);
-
-        return strncmp(a, b, n) == 0 && b[n] == '/';
-}
-
 static int fileset_check_new(const FileSet *fs, const char *path, FileSetKind kind) {
+        const PathSlot *e;
+        size_t n;
+
         if (!fs || !path_ok(path))
                 return -EINVAL;
-        for (size_t i = 0; i < fs->n_entries; i++) {
-                const FileSetEntry *e = &fs->entries[i];
+        n = strlen(path);
+        e = index_find(fs->index, path, n, path_hash(path, n));
+        if (e && e->kind >= 0)
+                return -EINVAL; /* the same path twice */
+        if (e && e->ancestor && kind != FILESET_DIRECTORY)
+                return -EINVAL; /* a file or symlink where entries below need a directory */
+        /* Nothing can live below a file or a symlink (and a symlink in the
+         * middle of a path is exactly what we never follow). */
+        for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+                size_t k = (size_t) (p - path);
 
-                if (strcmp(e->path, path) == 0)
+                e = index_find(fs->index, path, k, path_hash(path, k));
+                if (e && e->kind >= 0 && e->kind != FILESET_DIRECTORY)
                         return -EINVAL;
-                /* Nothing can live below a file or a symlink (and a symlink
-                 * in the middle of a path is exactly what we never follow). */
-                if (e->kind != FILESET_DIRECTORY && path_is_above(e->path, path))
-                        return -EINVAL;
-                if (kind != FILESET_DIRECTORY && path_is_above(path, e->path))
-                        return -EINVAL;
+        }
+        return 0;
+}
+
+static int fileset_index_add(FileSet *fs, const char *path, FileSetKind kind) {
+        PathSlot *e = index_insert(fs->index, path, strlen(path));
+
+        if (!e)
+                return -ENOMEM;
+        e->kind = (int) kind;
+        for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+                e = index_insert(fs->index, path, (size_t) (p - path));
+                if (!e)
+                        return -ENOMEM;
+                e->ancestor = true;
         }
         return 0;
 }
@@ -82,10 +201,17 @@ static int fileset_append(FileSet *fs, const char *path, FileSetKind kind, mode_
         p = strdup(path);
         if (!p)
                 return -ENOMEM;
-        n = reallocarray(fs->entries, fs->n_entries + 1, sizeof(*n));
-        if (!n)
+        if (fs->n_entries == fs->n_allocated) {
+                size_t want = fs->n_allocated ? fs->n_allocated * 2 : 16;
+
+                n = reallocarray(fs->entries, want, sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                fs->entries = n;
+                fs->n_allocated = want;
+        }
+        if (fileset_index_add(fs, path, kind) < 0)
                 return -ENOMEM;
-        fs->entries = n;
         fs->entries[fs->n_entries++] = (FileSetEntry){
                 .path = TAKE_PTR(p),
                 .kind = kind,

@@ -29,9 +29,13 @@ typedef struct FileSetEntry {
         size_t size;
 } FileSetEntry;
 
+typedef struct FileSetIndex FileSetIndex;
+
 typedef struct FileSet {
         FileSetEntry *entries;
         size_t n_entries;
+        size_t n_allocated;
+        FileSetIndex *index; /* paths and their ancestors, for O(depth) conflict checks */
 } FileSet;
 
 FileSet *fileset_new(void);

@@ -264,14 +264,38 @@ static int strv_extend_known(char ***l, const char *const *names, size_t n) {
         return 0;
 }
 
-static int default_allow_list(char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
+/* Resolving ~300 names through libseccomp and sorting them is the largest
+ * cost of rendering an app, and the answer never changes within a process:
+ * work it out once. The cache stays reachable, so it is not a leak. */
+static char **default_allow_cache;
+static int default_allow_cache_error;
+static pthread_once_t default_allow_once = PTHREAD_ONCE_INIT;
+
+static void default_allow_build(void) {
+        char **l = NULL;
         int r;
 
         r = strv_extend_known(&l, seccomp_default_allow, ELEMENTSOF(seccomp_default_allow));
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(l);
+        if (r < 0) {
+                strv_free(l);
+                default_allow_cache_error = r;
+                return;
+        }
+        strv_sort(l);
+        strv_uniq(l);
+        default_allow_cache = l;
+}
+
+static int default_allow_list(char ***ret) {
+        char **l;
+
+        (void) pthread_once(&default_allow_once, default_allow_build);
+        if (default_allow_cache_error < 0)
+                return default_allow_cache_error;
+        l = strv_copy(default_allow_cache);
+        if (!l)
+                return -ENOMEM;
+        *ret = l;
         return 0;
 }
 
@@ -650,11 +674,12 @@ int isolator_settings_resolve(const Isolator *isolators, size_t n, uid_t uid, co
         strv_uniq(s.capabilities);
 
         if (seccomp_at == NO_INDEX) {
-                r = default_allow_list(&s.syscalls);
-                if (r < 0)
-                        return r;
-                strv_sort(s.syscalls);
-                strv_uniq(s.syscalls);
+                /* The common case, so no copy: every app shares the list. */
+                (void) pthread_once(&default_allow_once, default_allow_build);
+                if (default_allow_cache_error < 0)
+                        return default_allow_cache_error;
+                s.syscalls = default_allow_cache;
+                s.syscalls_shared = true;
                 s.seccomp_mode = SECCOMP_MODE_ALLOW;
         }
 
@@ -672,7 +697,8 @@ void isolator_settings_done(IsolatorSettings *s) {
         if (!s)
                 return;
         strv_free(s->capabilities);
-        strv_free(s->syscalls);
+        if (!s->syscalls_shared)
+                strv_free(s->syscalls);
         free(s->syscall_errno);
         free(s->selinux_context);
         free(s->apparmor_profile);

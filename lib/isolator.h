@@ -46,6 +46,8 @@ typedef struct IsolatorSettings {
         char **capabilities;  /* bounding set, sorted, de-duplicated; may be empty (= none) */
         SeccompMode seccomp_mode;
         char **syscalls;      /* sorted, de-duplicated; plain names and systemd "@group"s */
+        bool syscalls_shared; /* `syscalls` is the built-in default allow list, shared by every
+                               * app and read-only: never modify or free it (done() knows) */
         char *syscall_errno;  /* NULL: kill (systemd's default) */
         bool no_new_privileges;
         bool has_memory_max;

@@ -13,6 +13,7 @@
  * one of these (or with another app's units) is refused. */
 #define UNIT_DEFAULT "default.target"
 #define UNIT_SHUTDOWN "shutdown.service"
+#define UNIT_POD_EXIT "pod-exit.service"
 #define UNIT_HALT "halt.target"
 #define UNIT_EXIT "exit.target"
 #define UNIT_POWEROFF "poweroff.target"
@@ -64,6 +65,7 @@ typedef struct RenderContext {
         char **argv_binds; /* --bind=… per app, in app order */
         char **extra_caps; /* capabilities beyond nspawn's default set */
         char **warnings;
+        char *default_syscalls; /* the shared default allow list, joined once per pod */
         char *pod_dir;
         char *machine;
         char uuid[37];
@@ -677,9 +679,14 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
                         return r;
         }
         if (!c->opts->disable_seccomp && iso->seccomp_mode != SECCOMP_MODE_NONE) {
-                _cleanup_free_ char *list = strv_join(iso->syscalls, " ");
+                _cleanup_free_ char *own = NULL;
+                const char *list;
 
-                if (!list)
+                if (iso->syscalls_shared) {
+                        if (!c->default_syscalls && !(c->default_syscalls = strv_join(iso->syscalls, " ")))
+                                return -ENOMEM;
+                        list = c->default_syscalls;
+                } else if (!(list = own = strv_join(iso->syscalls, " ")))
                         return -ENOMEM;
                 if (iso->seccomp_mode == SECCOMP_MODE_DENY)
                         r = unit_addf(u, "Service", "SystemCallFilter", "~%s", list);
@@ -793,7 +800,7 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
                                  "was given for it (--image-manifest %s=FILE)",
                                  idx, ra->name, ra->name);
         if (strncmp(ra->name, "systemd-", 8) == 0 || strcmp(ra->name, "shutdown") == 0 ||
-            strcmp(ra->name, "prepare-app") == 0)
+            strcmp(ra->name, "prepare-app") == 0 || strcmp(ra->name, "pod-exit") == 0)
                 return error_set(c->err, -EINVAL, NULL,
                                  "$.apps[%zu].name: \"%s\" is reserved: its unit would replace one the "
                                  "pod itself needs",
@@ -854,12 +861,13 @@ static int render_fixed_units(RenderContext *c) {
         _cleanup_(unit_freep) Unit *def = unit_new(UNIT_DEFAULT), *shutdown = unit_new(UNIT_SHUTDOWN),
                                    *halt = unit_new(UNIT_HALT), *ex = unit_new(UNIT_EXIT),
                                    *poweroff = unit_new(UNIT_POWEROFF),
-                                   *prepare = unit_new(UNIT_PREPARE_TEMPLATE);
+                                   *prepare = unit_new(UNIT_PREPARE_TEMPLATE),
+                                   *pod_exit = unit_new(UNIT_POD_EXIT);
         _cleanup_strbuf_ StrBuf line = STRBUF_INIT;
         char *exit_argv[] = { (char *) "/usr/bin/systemctl", (char *) "--force", (char *) "exit", NULL };
         int r;
 
-        if (!def || !shutdown || !halt || !ex || !poweroff || !prepare)
+        if (!def || !shutdown || !halt || !ex || !poweroff || !prepare || !pod_exit)
                 return -ENOMEM;
 
         if ((r = unit_add(def, "Unit", "Description", "nspawn-pod apps")) < 0 ||
@@ -880,16 +888,31 @@ static int render_fixed_units(RenderContext *c) {
                 return r;
 
         /* Replace the host's targets of the same names: nspawn's stop request
-         * (SIGRTMIN+3) isolates halt.target, which must only stop the reapers. */
-        if ((r = unit_add(halt, "Unit", "Description", "Halt the pod")) < 0 ||
-            (r = unit_add(halt, "Unit", "DefaultDependencies", "no")) < 0 ||
-            (r = unit_add(halt, "Unit", "AllowIsolate", "yes")) < 0 ||
-            (r = unit_add(ex, "Unit", "Description", "Exit the pod")) < 0 ||
-            (r = unit_add(ex, "Unit", "DefaultDependencies", "no")) < 0 ||
-            (r = unit_add(ex, "Unit", "AllowIsolate", "yes")) < 0 ||
-            (r = unit_add(poweroff, "Unit", "Description", "Power off the pod")) < 0 ||
-            (r = unit_add(poweroff, "Unit", "DefaultDependencies", "no")) < 0 ||
-            (r = unit_add(poweroff, "Unit", "AllowIsolate", "yes")) < 0)
+         * (SIGRTMIN+3) isolates halt.target, `systemctl exit` starts
+         * exit.target, `machinectl poweroff` poweroff.target. Each conflicts
+         * with every reaper, so all statuses get recorded, and then ends the
+         * pod through pod-exit.service, also when no reaper ever started (an
+         * app that failed before its reaper did) and shutdown.service would
+         * never be stopped. */
+        Unit *targets[] = { halt, ex, poweroff };
+        const char *descriptions[] = { "Halt the pod", "Exit the pod", "Power off the pod" };
+        for (size_t i = 0; i < ELEMENTSOF(targets); i++)
+                if ((r = unit_add(targets[i], "Unit", "Description", descriptions[i])) < 0 ||
+                    (r = unit_add(targets[i], "Unit", "DefaultDependencies", "no")) < 0 ||
+                    (r = unit_add(targets[i], "Unit", "AllowIsolate", "yes")) < 0 ||
+                    (r = unit_add(targets[i], "Unit", "Wants", UNIT_POD_EXIT)) < 0)
+                        return r;
+
+        /* Ordered after every reaper: a start ordered against units being
+         * stopped in the same transaction waits for those stops. */
+        if ((r = unit_add(pod_exit, "Unit", "Description", "End the pod")) < 0 ||
+            (r = unit_add(pod_exit, "Unit", "DefaultDependencies", "no")) < 0)
+                return r;
+        for (size_t i = 0; i < c->pod->n_apps; i++)
+                if ((r = unit_addf(pod_exit, "Unit", "After", "reaper-%s.service", c->pod->apps[i].name)) < 0)
+                        return r;
+        if ((r = unit_add(pod_exit, "Service", "Type", "oneshot")) < 0 ||
+            (r = add_exec(c, pod_exit, "ExecStart", exit_argv, UNIT_POD_EXIT)) < 0)
                 return r;
 
         /* %f is a specifier on purpose here: the instance is the app root,
@@ -916,7 +939,8 @@ static int render_fixed_units(RenderContext *c) {
 
         if ((r = add_unit(c, def, "$")) < 0 || (r = add_unit(c, shutdown, "$")) < 0 ||
             (r = add_unit(c, halt, "$")) < 0 || (r = add_unit(c, ex, "$")) < 0 ||
-            (r = add_unit(c, poweroff, "$")) < 0 || (r = add_unit(c, prepare, "$")) < 0)
+            (r = add_unit(c, poweroff, "$")) < 0 || (r = add_unit(c, prepare, "$")) < 0 ||
+            (r = add_unit(c, pod_exit, "$")) < 0)
                 return r;
         return 0;
 }
@@ -1051,6 +1075,7 @@ finish:
         strv_free(c.argv_binds);
         strv_free(c.extra_caps);
         strv_free(c.warnings);
+        free(c.default_syscalls);
         free(c.pod_dir);
         free(c.machine);
         return r;

@@ -54,18 +54,30 @@ void strbuf_putc(StrBuf *b, char c) {
 
 void strbuf_printf(StrBuf *b, const char *fmt, ...) {
         va_list ap, aq;
+        size_t room;
         int n;
 
+        if (b->oom)
+                return;
+        /* Format straight into the spare room; only a result that does not
+         * fit is formatted a second time, after growing. */
+        if (!strbuf_reserve(b, 64))
+                return;
+        room = b->cap - b->len;
         va_start(ap, fmt);
         va_copy(aq, ap);
-        n = vsnprintf(NULL, 0, fmt, aq);
+        n = vsnprintf(b->data + b->len, room, fmt, aq);
         va_end(aq);
         if (n < 0) {
+                b->data[b->len] = 0;
                 b->oom = true;
+        } else if ((size_t) n < room) {
+                b->len += (size_t) n;
         } else if (strbuf_reserve(b, (size_t) n)) {
                 (void) vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap);
                 b->len += (size_t) n;
-        }
+        } else
+                b->data[b->len] = 0;
         va_end(ap);
 }
 

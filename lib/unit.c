@@ -18,9 +18,7 @@ Unit *unit_new(const char *name) {
 }
 
 static void unit_entry_done(UnitEntry *e) {
-        free(e->section);
-        free(e->key);
-        free(e->value);
+        free(e->section); /* the block: key and value live in it */
 }
 
 Unit *unit_free(Unit *u) {
@@ -68,28 +66,36 @@ static bool value_ok(const char *v) {
 }
 
 int unit_add(Unit *u, const char *section, const char *key, const char *value) {
-        UnitEntry *n;
-        UnitEntry e = {};
+        size_t ls, lk, lv;
+        UnitEntry e;
+        char *block;
 
         if (!u || !section_name_ok(section) || !key_ok(key) || !value_ok(value))
                 return -EINVAL;
 
-        e.section = strdup(section);
-        e.key = strdup(key);
-        e.value = strdup(value);
-        if (!e.section || !e.key || !e.value)
-                goto oom;
+        if (u->n_entries == u->n_allocated) {
+                size_t want = u->n_allocated ? u->n_allocated * 2 : 32;
+                UnitEntry *n = reallocarray(u->entries, want, sizeof(*n));
 
-        n = reallocarray(u->entries, u->n_entries + 1, sizeof(*n));
-        if (!n)
-                goto oom;
-        u->entries = n;
+                if (!n)
+                        return -ENOMEM;
+                u->entries = n;
+                u->n_allocated = want;
+        }
+
+        /* One allocation per entry: rendering a large pod adds tens of
+         * thousands of them. */
+        ls = strlen(section) + 1;
+        lk = strlen(key) + 1;
+        lv = strlen(value) + 1;
+        block = malloc(ls + lk + lv);
+        if (!block)
+                return -ENOMEM;
+        e.section = memcpy(block, section, ls);
+        e.key = memcpy(block + ls, key, lk);
+        e.value = memcpy(block + ls + lk, value, lv);
         u->entries[u->n_entries++] = e;
         return 0;
-
-oom:
-        unit_entry_done(&e);
-        return -ENOMEM;
 }
 
 int unit_addf(Unit *u, const char *section, const char *key, const char *fmt, ...) {

@@ -56,7 +56,8 @@ elif [ -n "$(find "$src/lib" "$src/nspawn-pod" "$src/Makefile" -newer "$np" \
         stale=1
 fi
 if [ "$stale" = 1 ]; then
-        make -C "$src" BUILD="$build" "$np" >"$HARNESS_DIR/make.log" 2>&1
+        # BUILD as the Makefile is normally given it (relative to the tree).
+        make -C "$src" BUILD="${BUILD:-build}" all >"$HARNESS_DIR/make.log" 2>&1
         tap_ok $? "nspawn-pod builds ($np)" || bail "$(tail -n 30 "$HARNESS_DIR/make.log")"
 fi
 
@@ -171,9 +172,9 @@ fi
 
 pod=$HARNESS_DIR/pod
 s1=$pod/stage1/rootfs
-# -o is given a name relative to its parent: render writes DIR through a
-# temporary sibling renamed onto it.
-(cd "$HARNESS_DIR" && "$np" render pod.json --uuid="$uuid" --pod-dir="$pod" -o pod) \
+# NSPAWN_POD_TEST_DEBUG=1 renders with --debug: nspawn's and systemd's
+# messages then reach console.log (and the diagnostics of a failed boot).
+"$np" ${NSPAWN_POD_TEST_DEBUG:+--debug} render "$HARNESS_DIR/pod.json" --uuid="$uuid" --pod-dir="$pod" -o "$pod" \
         >"$HARNESS_DIR/render.log" 2>&1
 tap_ok $? "render -o writes the pod directory" || bail "$(cat "$HARNESS_DIR/render.log")"
 
@@ -378,6 +379,7 @@ tap_ok $? "hostname is the rendered one ($machine)" || tap_diag "$(decoded '^hos
 
 # --- the machine is clean -------------------------------------------------------
 
-left=$(harness_leftovers)
-tap_ok $? "machine clean afterwards (no mount, process or cgroup of the pod left)" || tap_diag "$left"
+left=$(harness_leftovers) && ! grep -qF "$HARNESS_DIR" /proc/self/mountinfo
+tap_ok $? "machine clean afterwards (no mount, process or cgroup of the pod left)" ||
+        tap_diag "$left" "$(grep -F "$HARNESS_DIR" /proc/self/mountinfo)"
 tap_done
