@@ -1574,8 +1574,13 @@ static int load(const char *data, size_t size, ManifestContext *c, json_t **ret)
         /* No JSON_DISABLE_EOF_CHECK: trailing garbage is an error. No
          * JSON_ALLOW_NUL: "\u0000" is refused, so C strings are whole. */
         root = json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr);
-        if (!root)
+        if (!root) {
+                /* jansson names its own flag here; say what the user did instead. */
+                if (strstr(jerr.text, "JSON_ALLOW_NUL"))
+                        return error_set_at(c->err, -EINVAL, NULL, jerr.line, jerr.column,
+                                            "\\u0000 (a NUL character) is not allowed in manifest strings");
                 return error_set_at(c->err, -EINVAL, NULL, jerr.line, jerr.column, "invalid JSON: %s", jerr.text);
+        }
         if (!json_is_object(root))
                 return manifest_type_error(c, root, "an object");
         r = check_limits(c, root, 1);
