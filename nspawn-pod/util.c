@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "macro.h"
+#include "manifest.h"
 #include "verbs.h"
 
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
@@ -52,4 +53,22 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         *ret = TAKE_PTR(buf);
         *ret_size = size;
         return 0;
+}
+
+int manifest_load_file(const char *path, ManifestKind kind, void **ret, NpError *err) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
+
+        r = read_full_file(path, MANIFEST_SIZE_MAX, &data, &size);
+        if (r < 0)
+                return error_set(err, r, NULL, "cannot read it: %s",
+                                 r == -EFBIG ? "larger than the 16 MiB limit" : strerror(-r));
+        if (kind == MANIFEST_POD)
+                return manifest_parse_pod(data, size, (Pod **) ret, err);
+        return manifest_parse_image(data, size, (Image **) ret, err);
+}
+
+int manifest_load_exit_code(int r) {
+        return r == -ENOMEM ? EXIT_INTERNAL : EXIT_INVALID;
 }

@@ -59,42 +59,15 @@ static int exit_for(int r) {
         return r == -ENOMEM || r == -EIO || r == -ENOSPC ? EXIT_INTERNAL : EXIT_INVALID;
 }
 
-static int load_pod(const char *path, Pod **ret) {
-        _cleanup_free_ char *data = NULL;
+static int load(const char *path, ManifestKind kind, void **ret) {
         _cleanup_error_ NpError err = NP_ERROR_INIT;
-        size_t size;
         int r;
 
-        r = read_full_file(path, MANIFEST_SIZE_MAX, &data, &size);
+        r = manifest_load_file(path, kind, ret, &err);
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod: cannot read pod manifest '%s': %s\n", path,
-                        r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
-                return r == -ENOMEM ? EXIT_INTERNAL : EXIT_INVALID;
-        }
-        r = manifest_parse_pod(data, size, ret, &err);
-        if (r < 0) {
-                fprintf(stderr, "nspawn-pod: invalid pod manifest '%s': %s\n", path, error_format(&err, r));
-                return exit_for(r);
-        }
-        return EXIT_OK;
-}
-
-static int load_image(const char *path, Image **ret) {
-        _cleanup_free_ char *data = NULL;
-        _cleanup_error_ NpError err = NP_ERROR_INIT;
-        size_t size;
-        int r;
-
-        r = read_full_file(path, MANIFEST_SIZE_MAX, &data, &size);
-        if (r < 0) {
-                fprintf(stderr, "nspawn-pod: cannot read image manifest '%s': %s\n", path,
-                        r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
-                return r == -ENOMEM ? EXIT_INTERNAL : EXIT_INVALID;
-        }
-        r = manifest_parse_image(data, size, ret, &err);
-        if (r < 0) {
-                fprintf(stderr, "nspawn-pod: invalid image manifest '%s': %s\n", path, error_format(&err, r));
-                return exit_for(r);
+                fprintf(stderr, "nspawn-pod: %s manifest '%s': %s\n", kind == MANIFEST_POD ? "pod" : "image", path,
+                        error_format(&err, r));
+                return manifest_load_exit_code(r);
         }
         return EXIT_OK;
 }
@@ -325,7 +298,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 memcpy(opts.uuid, id.bytes, 16);
         }
 
-        ret = load_pod(argv[optind], &pod);
+        ret = load(argv[optind], MANIFEST_POD, (void **) &pod);
         if (ret != EXIT_OK)
                 return ret;
 
@@ -355,7 +328,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                         ret = EXIT_USAGE;
                         goto finish;
                 }
-                ret = load_image(file, &images[i]);
+                ret = load(file, MANIFEST_IMAGE, (void **) &images[i]);
                 if (ret != EXIT_OK)
                         goto finish;
         }

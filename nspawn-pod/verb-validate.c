@@ -25,36 +25,23 @@ static void validate_usage(FILE *f) {
 typedef enum Kind { KIND_AUTO, KIND_POD, KIND_IMAGE } Kind;
 
 static int validate_one(const char *path, Kind kind) {
-        _cleanup_free_ char *data = NULL;
         _cleanup_error_ NpError err = NP_ERROR_INIT;
-        size_t size;
+        void *m = NULL;
         int r;
 
-        r = read_full_file(path, MANIFEST_SIZE_MAX, &data, &size);
-        if (r < 0) {
-                fprintf(stderr, "%s: cannot read: %s\n", path, r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
-                return r == -ENOMEM ? EXIT_INTERNAL : EXIT_INVALID;
-        }
-        if (kind != KIND_IMAGE) {
-                Pod *p = NULL;
-
-                r = manifest_parse_pod(data, size, &p, &err);
-                pod_free(p);
-                /* In auto mode an acKind mismatch means "try the other kind". */
-                if (r < 0 && kind == KIND_AUTO && err.path && strcmp(err.path, "$.acKind") == 0) {
-                        error_done(&err);
-                        kind = KIND_IMAGE;
-                }
-        }
-        if (kind == KIND_IMAGE) {
-                Image *i = NULL;
-
-                r = manifest_parse_image(data, size, &i, &err);
-                image_free(i);
+        r = manifest_load_file(path, kind == KIND_IMAGE ? MANIFEST_IMAGE : MANIFEST_POD, &m, &err);
+        if (r >= 0)
+                kind == KIND_IMAGE ? (void) image_free(m) : (void) pod_free(m);
+        /* In auto mode an acKind mismatch means "try the other kind". */
+        if (r < 0 && kind == KIND_AUTO && err.path && strcmp(err.path, "$.acKind") == 0) {
+                error_done(&err);
+                r = manifest_load_file(path, MANIFEST_IMAGE, &m, &err);
+                if (r >= 0)
+                        image_free(m);
         }
         if (r < 0) {
                 fprintf(stderr, "%s: %s\n", path, error_format(&err, r));
-                return r == -ENOMEM ? EXIT_INTERNAL : EXIT_INVALID;
+                return manifest_load_exit_code(r);
         }
         printf("%s: ok\n", path);
         return EXIT_OK;

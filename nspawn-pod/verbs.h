@@ -9,6 +9,10 @@ enum {
         EXIT_INTERNAL = 254, /* our own failure: out of memory, I/O error, … (rkt's code) */
 };
 
+#include <stdbool.h>
+
+#include "error.h"
+
 typedef struct GlobalOptions {
         const char *dir; /* data directory */
         bool debug;
@@ -19,3 +23,14 @@ int verb_validate(int argc, char *argv[], const GlobalOptions *g);
 
 /* Reads a whole file (at most `max` bytes, else -EFBIG); "-" is stdin. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
+
+typedef enum ManifestKind {
+        MANIFEST_POD,
+        MANIFEST_IMAGE,
+} ManifestKind;
+
+/* Reads `path` ("-": stdin) and parses it as a Pod or an Image into *ret.
+ * Returns 0, or -errno with `err` saying why, read errors included. */
+int manifest_load_file(const char *path, ManifestKind kind, void **ret, NpError *err);
+/* The exit code for a failure of manifest_load_file(). */
+int manifest_load_exit_code(int r);
