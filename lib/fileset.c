@@ -222,16 +222,23 @@ static int fileset_append(FileSet *fs, const char *path, FileSetKind kind, mode_
         return 0;
 }
 
-int fileset_add_file(FileSet *fs, const char *path, mode_t mode, const char *data, size_t size) {
-        char *copy;
+/* Takes `data` (NUL-terminated at `size`) whatever happens. */
+static int fileset_add_file_take(FileSet *fs, const char *path, mode_t mode, char *data, size_t size) {
         int r;
 
         r = fileset_check_new(fs, path, FILESET_FILE);
-        if (r < 0)
-                return r;
-        if ((mode & ~(mode_t) 07777) || (!data && size > 0) || size == SIZE_MAX)
-                return -EINVAL;
+        if (r < 0 || (mode & ~(mode_t) 07777)) {
+                free(data);
+                return r < 0 ? r : -EINVAL;
+        }
+        return fileset_append(fs, path, FILESET_FILE, mode, data, size);
+}
 
+int fileset_add_file(FileSet *fs, const char *path, mode_t mode, const char *data, size_t size) {
+        char *copy;
+
+        if ((!data && size > 0) || size == SIZE_MAX)
+                return -EINVAL;
         /* Kept NUL-terminated so text contents can be used as strings. */
         copy = malloc(size + 1);
         if (!copy)
@@ -239,7 +246,7 @@ int fileset_add_file(FileSet *fs, const char *path, mode_t mode, const char *dat
         if (size > 0)
                 memcpy(copy, data, size);
         copy[size] = 0;
-        return fileset_append(fs, path, FILESET_FILE, mode, copy, size);
+        return fileset_add_file_take(fs, path, mode, copy, size);
 }
 
 int fileset_add_symlink(FileSet *fs, const char *path, const char *target) {
@@ -287,7 +294,14 @@ int fileset_add_unit(FileSet *fs, const char *dir, const Unit *u) {
                 path = NULL;
                 return -ENOMEM;
         }
-        return fileset_add_file(fs, path, 0644, b.data, b.len);
+        {
+                size_t len;
+                char *data = strbuf_steal(&b, &len);
+
+                if (!data)
+                        return -ENOMEM;
+                return fileset_add_file_take(fs, path, 0644, data, len);
+        }
 }
 
 const FileSetEntry *fileset_find(const FileSet *fs, const char *path) {

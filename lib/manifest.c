@@ -49,9 +49,11 @@ static bool is_plain_key(const char *k) {
 size_t manifest_path_push_key(ManifestContext *c, const char *key) {
         size_t len = c->path.len;
 
-        if (is_plain_key(key))
-                strbuf_printf(&c->path, ".%s", key);
-        else {
+        /* Runs for every field of every manifest: plain appends, no printf. */
+        if (is_plain_key(key)) {
+                strbuf_putc(&c->path, '.');
+                strbuf_append(&c->path, key);
+        } else {
                 _cleanup_free_ char *q = manifest_quote(key);
 
                 if (q)
@@ -64,8 +66,14 @@ size_t manifest_path_push_key(ManifestContext *c, const char *key) {
 
 size_t manifest_path_push_index(ManifestContext *c, size_t i) {
         size_t len = c->path.len;
+        char buf[24], *p = buf + sizeof(buf);
 
-        strbuf_printf(&c->path, "[%zu]", i);
+        *--p = ']';
+        do
+                *--p = (char) ('0' + i % 10);
+        while ((i /= 10) > 0);
+        *--p = '[';
+        strbuf_append_n(&c->path, p, (size_t) (buf + sizeof(buf) - p));
         return len;
 }
 
@@ -1514,6 +1522,32 @@ static int utf8_error(const char *data, size_t size, NpError *err) {
 
 /* Caps that jansson does not apply for us: nesting depth (its own limit is
  * 2048) and the length of any one string or key. */
+/* The same walk as check_limits() without tracking the JSON path: every
+ * manifest takes this one, and only a manifest over a limit pays for the
+ * second walk that names where. */
+static bool within_limits(const json_t *v, unsigned depth) {
+        const char *key;
+        json_t *e;
+        size_t i;
+
+        if (json_is_string(v))
+                return json_string_length(v) <= MANIFEST_STRING_MAX;
+        if (!json_is_object(v) && !json_is_array(v))
+                return true;
+        if (depth > MANIFEST_DEPTH_MAX)
+                return false;
+        if (json_is_array(v)) {
+                json_array_foreach (v, i, e)
+                        if (!within_limits(e, depth + 1))
+                                return false;
+                return true;
+        }
+        json_object_foreach ((json_t *) v, key, e)
+                if (strlen(key) > MANIFEST_STRING_MAX || !within_limits(e, depth + 1))
+                        return false;
+        return true;
+}
+
 static int check_limits(ManifestContext *c, const json_t *v, unsigned depth) {
         const char *key;
         json_t *e;
@@ -1583,7 +1617,7 @@ static int load(const char *data, size_t size, ManifestContext *c, json_t **ret)
         }
         if (!json_is_object(root))
                 return manifest_type_error(c, root, "an object");
-        r = check_limits(c, root, 1);
+        r = within_limits(root, 1) ? 0 : check_limits(c, root, 1);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(root);

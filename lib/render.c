@@ -66,6 +66,8 @@ typedef struct RenderContext {
         char **extra_caps; /* capabilities beyond nspawn's default set */
         char **warnings;
         char *default_syscalls; /* the shared default allow list, joined once per pod */
+        char *inaccessible;     /* the fixed path protection lists, escaped once per pod */
+        char *read_only;
         char *pod_dir;
         char *machine;
         char uuid[37];
@@ -175,6 +177,26 @@ static int add_path_list(RenderContext *c, Unit *u, const char *key, const char 
         if (strbuf_error(&b) < 0)
                 return -ENOMEM;
         return unit_add(u, "Service", key, b.data);
+}
+
+/* The same for every app: escaped on first use, then reused. */
+static int add_fixed_path_list(RenderContext *c, Unit *u, const char *key, char **cache, const char *const *paths,
+                               size_t n) {
+        int r;
+
+        if (!*cache) {
+                _cleanup_(unit_freep) Unit *scratch = unit_new("scratch.service");
+
+                if (!scratch)
+                        return -ENOMEM;
+                r = add_path_list(c, scratch, key, paths, n, true, key);
+                if (r < 0)
+                        return r;
+                *cache = strdup(scratch->entries[0].value);
+                if (!*cache)
+                        return -ENOMEM;
+        }
+        return unit_add(u, "Service", key, *cache);
 }
 
 static int unit_name_for_path(const char *prefix, const char *path, const char *suffix, char **ret) {
@@ -719,10 +741,10 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
         }
 
         if (!c->opts->disable_paths) {
-                if ((r = add_path_list(c, u, "InaccessiblePaths", inaccessible_paths,
-                                       ELEMENTSOF(inaccessible_paths), true, who)) < 0 ||
-                    (r = add_path_list(c, u, "ReadOnlyPaths", read_only_paths, ELEMENTSOF(read_only_paths),
-                                       true, who)) < 0 ||
+                if ((r = add_fixed_path_list(c, u, "InaccessiblePaths", &c->inaccessible, inaccessible_paths,
+                                             ELEMENTSOF(inaccessible_paths))) < 0 ||
+                    (r = add_fixed_path_list(c, u, "ReadOnlyPaths", &c->read_only, read_only_paths,
+                                             ELEMENTSOF(read_only_paths))) < 0 ||
                     /* prepare-app already mounted /proc, /sys and /dev in the app root. */
                     (r = unit_add(u, "Service", "MountAPIVFS", "no")) < 0 ||
                     (r = unit_add(u, "Service", "DevicePolicy", "closed")) < 0)
@@ -857,6 +879,23 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
         return fileset_add_symlink(c->files, wants, wants_target);
 }
 
+/* One "Key=<prefix><app><suffix> …" line naming a unit of every app: one
+ * entry instead of one per app keeps large pods cheap to write and load. */
+static int add_app_unit_list(Unit *u, const char *key, const Pod *pod, const char *prefix, const char *suffix) {
+        _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
+
+        for (size_t i = 0; i < pod->n_apps; i++) {
+                if (i > 0)
+                        strbuf_putc(&b, ' ');
+                strbuf_append(&b, prefix);
+                strbuf_append(&b, pod->apps[i].name); /* an ACName: nothing to escape */
+                strbuf_append(&b, suffix);
+        }
+        if (strbuf_error(&b) < 0)
+                return -ENOMEM;
+        return unit_add(u, "Unit", key, b.data);
+}
+
 static int render_fixed_units(RenderContext *c) {
         _cleanup_(unit_freep) Unit *def = unit_new(UNIT_DEFAULT), *shutdown = unit_new(UNIT_SHUTDOWN),
                                    *halt = unit_new(UNIT_HALT), *ex = unit_new(UNIT_EXIT),
@@ -873,9 +912,8 @@ static int render_fixed_units(RenderContext *c) {
         if ((r = unit_add(def, "Unit", "Description", "nspawn-pod apps")) < 0 ||
             (r = unit_add(def, "Unit", "DefaultDependencies", "no")) < 0)
                 return r;
-        for (size_t i = 0; i < c->pod->n_apps; i++)
-                if ((r = unit_addf(def, "Unit", "After", "%s.service", c->pod->apps[i].name)) < 0)
-                        return r;
+        if ((r = add_app_unit_list(def, "After", c->pod, "", ".service")) < 0)
+                return r;
 
         /* Ends the container's systemd with the exit code the reapers set, as
          * soon as no reaper wants it any more. */
@@ -908,9 +946,8 @@ static int render_fixed_units(RenderContext *c) {
         if ((r = unit_add(pod_exit, "Unit", "Description", "End the pod")) < 0 ||
             (r = unit_add(pod_exit, "Unit", "DefaultDependencies", "no")) < 0)
                 return r;
-        for (size_t i = 0; i < c->pod->n_apps; i++)
-                if ((r = unit_addf(pod_exit, "Unit", "After", "reaper-%s.service", c->pod->apps[i].name)) < 0)
-                        return r;
+        if ((r = add_app_unit_list(pod_exit, "After", c->pod, "reaper-", ".service")) < 0)
+                return r;
         if ((r = unit_add(pod_exit, "Service", "Type", "oneshot")) < 0 ||
             (r = add_exec(c, pod_exit, "ExecStart", exit_argv, UNIT_POD_EXIT)) < 0)
                 return r;
@@ -1076,6 +1113,8 @@ finish:
         strv_free(c.extra_caps);
         strv_free(c.warnings);
         free(c.default_syscalls);
+        free(c.inaccessible);
+        free(c.read_only);
         free(c.pod_dir);
         free(c.machine);
         return r;

@@ -36,6 +36,10 @@ fail:
         return false;
 }
 
+void strbuf_reserve_total(StrBuf *b, size_t extra) {
+        (void) strbuf_reserve(b, extra);
+}
+
 void strbuf_append_n(StrBuf *b, const char *s, size_t n) {
         if (!strbuf_reserve(b, n))
                 return;
@@ -48,7 +52,7 @@ void strbuf_append(StrBuf *b, const char *s) {
         strbuf_append_n(b, s, strlen(s));
 }
 
-void strbuf_putc(StrBuf *b, char c) {
+void strbuf_putc_slow(StrBuf *b, char c) {
         strbuf_append_n(b, &c, 1);
 }
 

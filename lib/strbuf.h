@@ -23,8 +23,19 @@ void strbuf_done(StrBuf *b);
 
 void strbuf_append(StrBuf *b, const char *s);
 void strbuf_append_n(StrBuf *b, const char *s, size_t n);
-void strbuf_putc(StrBuf *b, char c);
+void strbuf_putc_slow(StrBuf *b, char c);
+/* Inline: escapers call this once per byte. */
+static inline void strbuf_putc(StrBuf *b, char c) {
+        if (b->len + 1 < b->cap) {
+                b->data[b->len++] = c;
+                b->data[b->len] = 0;
+        } else
+                strbuf_putc_slow(b, c);
+}
 void strbuf_printf(StrBuf *b, const char *fmt, ...) _printf_(2, 3);
+/* Makes room for `extra` more bytes at once (an optimisation only: appends
+ * grow the buffer anyway). */
+void strbuf_reserve_total(StrBuf *b, size_t extra);
 /* Drops the last `n` bytes (or all of them). */
 void strbuf_truncate(StrBuf *b, size_t len);
 /* 0, or -ENOMEM if any append failed. */

@@ -125,32 +125,45 @@ const char *unit_get(const Unit *u, const char *section, const char *key) {
         return NULL;
 }
 
-static bool section_seen_before(const Unit *u, size_t i) {
-        for (size_t j = 0; j < i; j++)
-                if (strcmp(u->entries[j].section, u->entries[i].section) == 0)
-                        return true;
-        return false;
-}
-
 int unit_serialize(const Unit *u, StrBuf *out) {
-        size_t start = out->len;
+        const char *few[8];
+        _cleanup_free_ const char **more = NULL;
+        const char **sections = few;
+        size_t n_sections = 0, start = out->len, need = sizeof(UNIT_HEADER) + 1;
 
         if (!u)
                 return -EINVAL;
+        if (u->n_entries > ELEMENTSOF(few)) {
+                sections = more = calloc(u->n_entries, sizeof(char *));
+                if (!more)
+                        return -ENOMEM;
+        }
 
-        strbuf_append(out, UNIT_HEADER "\n");
-        /* Quadratic, but units have a few dozen entries; keeps the stored
-         * order as the single source of truth. */
+        /* Sections in order of first use; a unit has a handful, so the scan
+         * over the known ones stays short. */
         for (size_t i = 0; i < u->n_entries; i++) {
-                const char *section = u->entries[i].section;
+                const UnitEntry *e = &u->entries[i];
+                bool known = false;
 
-                if (section_seen_before(u, i))
+                need += strlen(e->key) + strlen(e->value) + 2;
+                for (size_t k = 0; k < n_sections && !known; k++)
+                        known = strcmp(sections[k], e->section) == 0;
+                if (known)
                         continue;
-                strbuf_printf(out, "\n[%s]\n", section);
-                for (size_t j = i; j < u->n_entries; j++) {
+                sections[n_sections++] = e->section;
+                need += strlen(e->section) + 4;
+        }
+
+        strbuf_reserve_total(out, need);
+        strbuf_append(out, UNIT_HEADER "\n");
+        for (size_t k = 0; k < n_sections; k++) {
+                strbuf_append(out, "\n[");
+                strbuf_append(out, sections[k]);
+                strbuf_append(out, "]\n");
+                for (size_t j = 0; j < u->n_entries; j++) {
                         const UnitEntry *e = &u->entries[j];
 
-                        if (strcmp(e->section, section) != 0)
+                        if (e->section != sections[k] && strcmp(e->section, sections[k]) != 0)
                                 continue;
                         strbuf_append(out, e->key);
                         strbuf_putc(out, '=');

@@ -76,7 +76,10 @@ static int run_size(unsigned n, int fd) {
                 error_done(&err);
         }
         qsort(t, RUNS, sizeof(double), cmp_double);
-        if (write(fd, &t[RUNS / 2], sizeof(double)) != sizeof(double))
+        /* Median and best: this runs on shared virtual machines, where the
+         * best run shows the cost of the code and the median what to expect. */
+        double out[2] = { t[RUNS / 2], t[0] };
+        if (write(fd, out, sizeof(out)) != sizeof(out))
                 return 1;
         free(json);
         return 0;
@@ -87,11 +90,12 @@ int main(void) {
         double per_app_10 = 0;
 
         printf("render benchmark: parse + validate + render, median of %d runs\n", RUNS);
-        printf("%8s %12s %14s %14s %12s\n", "apps", "time (ms)", "per app (us)", "growth/app", "peak RSS");
+        printf("%8s %12s %10s %14s %14s %12s\n", "apps", "median (ms)", "best (ms)", "per app (us)", "growth/app",
+               "peak RSS");
         for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
                 int pfd[2];
                 struct rusage ru;
-                double median = 0;
+                double res[2] = { -1, -1 }, median;
                 int status;
                 pid_t pid;
 
@@ -105,8 +109,9 @@ int main(void) {
                         _exit(run_size(sizes[i], pfd[1]));
                 }
                 close(pfd[1]);
-                if (read(pfd[0], &median, sizeof(median)) != sizeof(median))
-                        median = -1;
+                if (read(pfd[0], res, sizeof(res)) != sizeof(res))
+                        res[0] = res[1] = -1;
+                median = res[0];
                 close(pfd[0]);
                 if (wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                         printf("%8u failed\n", sizes[i]);
@@ -115,7 +120,7 @@ int main(void) {
                 double per_app = median * 1000.0 / sizes[i];
                 if (sizes[i] == 10)
                         per_app_10 = per_app;
-                printf("%8u %12.3f %14.2f %14s %9ld KiB\n", sizes[i], median, per_app,
+                printf("%8u %12.3f %10.3f %14.2f %14s %9ld KiB\n", sizes[i], median, res[1], per_app,
                        per_app_10 > 0 ? ({
                                static char buf[32];
                                snprintf(buf, sizeof(buf), "%.2fx", per_app / per_app_10);
