@@ -58,7 +58,20 @@ export BUILD
 
 .PHONY: all deps check check-run demo bench fuzz fuzzers golden-update clean install format tests
 
-all: $(CMD)
+# Small helpers copied into every stage1 root (prepare-app, reaper, …): one
+# directory each, every .c in it linked with the library.
+HELPER_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard prepare-app/*.c reaper/*.c enter/*.c gc/*.c))))
+HELPERS := $(HELPER_DIRS:%=$(BUILD)/libexec/%)
+
+define helper_rule
+$(BUILD)/libexec/$(1): $(wildcard $(1)/*.c) $(wildcard $(1)/*.h) $(LIB)
+	@mkdir -p $$(dir $$@)
+	@echo "  HELPER  $$@"
+	@$$(CC) $$(ALL_CFLAGS) -I$(1) -o $$@ $(wildcard $(1)/*.c) $(LIB) $$(PKG_LIBS) $$(LDFLAGS)
+endef
+$(foreach h,$(HELPER_DIRS),$(eval $(call helper_rule,$(h))))
+
+all: $(CMD) $(HELPERS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -117,7 +130,7 @@ $(PROBE): tests/probe/probe.c
 	@echo "  PROBE   $@"
 	@$(CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
 
-tests: $(CMD) $(SAN_CMD) $(UNIT_TESTS) $(PROBE)
+tests: $(CMD) $(HELPERS) $(SAN_CMD) $(UNIT_TESTS) $(PROBE)
 
 fuzzers: $(FUZZERS)
 
@@ -143,7 +156,20 @@ fuzz: deps
 golden-update: $(CMD)
 	@tests/golden/run --update
 
-install: $(CMD)
+inst# Small helpers copied into every stage1 root (prepare-app, reaper, …): one
+# directory each, every .c in it linked with the library.
+HELPER_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard prepare-app/*.c reaper/*.c enter/*.c gc/*.c))))
+HELPERS := $(HELPER_DIRS:%=$(BUILD)/libexec/%)
+
+define helper_rule
+$(BUILD)/libexec/$(1): $(wildcard $(1)/*.c) $(wildcard $(1)/*.h) $(LIB)
+	@mkdir -p $$(dir $$@)
+	@echo "  HELPER  $$@"
+	@$$(CC) $$(ALL_CFLAGS) -I$(1) -o $$@ $(wildcard $(1)/*.c) $(LIB) $$(PKG_LIBS) $$(LDFLAGS)
+endef
+$(foreach h,$(HELPER_DIRS),$(eval $(call helper_rule,$(h))))
+
+all: $(CMD) $(HELPERS)
 	install -D -m 0755 $(CMD) $(DESTDIR)$(PREFIX)/bin/nspawn-pod
 
 format:

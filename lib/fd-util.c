@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "fd-util.h"
+
+int fd_open_in_root(int rootfd, const char *path, int flags, mode_t mode, bool no_symlinks) {
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_CLOEXEC),
+                .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0),
+        };
+        int fd;
+
+        if (rootfd < 0 || !path)
+                return -EBADF;
+        /* The kernel treats a leading '/' as the root given: fine, but be explicit. */
+        while (*path == '/')
+                path++;
+        if (!*path)
+                path = ".";
+        do
+                fd = (int) syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        while (fd < 0 && errno == EAGAIN); /* a concurrent rename raced the lookup */
+        return fd < 0 ? negative_errno() : fd;
+}
+
+int fd_open_dir_nofollow(int dirfd, const char *name, int extra_flags) {
+        int fd = openat(dirfd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | extra_flags);
+
+        return fd < 0 ? negative_errno() : fd;
+}
+
+int fd_mkdir_open(int dirfd, const char *name, mode_t mode, int extra_flags) {
+        if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+                return negative_errno();
+        return fd_open_dir_nofollow(dirfd, name, extra_flags);
+}
+
+int fd_write_all(int fd, const void *data, size_t size) {
+        const char *p = data;
+
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        return -EIO;
+                p += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
+int fd_read_file_in_root(int rootfd, const char *path, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t size = 0;
+
+        /* O_NONBLOCK: opening a FIFO planted in the image must not hang us;
+         * the S_ISREG check then refuses it. */
+        fd = fd_open_in_root(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, false);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (size < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + size, (size_t) st.st_size - size);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break; /* shrank while we read: take what is there */
+                size += (size_t) n;
+        }
+        buf[size] = 0;
+        *ret = TAKE_PTR(buf);
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
+
+int fd_write_file_atomic(int dirfd, const char *name, const void *data, size_t size, mode_t mode) {
+        _cleanup_close_ int fd = -1;
+        char tmp[NAME_MAX + 1];
+        uint64_t rnd;
+        int r;
+
+        if (!name || !*name || strchr(name, '/') || strlen(name) > NAME_MAX - 20)
+                return -EINVAL;
+        if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+                rnd = (uint64_t) getpid() ^ (uint64_t) (uintptr_t) &rnd;
+        (void) snprintf(tmp, sizeof(tmp), ".%s.%016llx", name, (unsigned long long) rnd);
+
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0)
+                return negative_errno();
+        r = fd_write_all(fd, data, size);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = negative_errno();
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (close(TAKE_FD(fd)) < 0 && r >= 0)
+                r = negative_errno();
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                (void) unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        (void) fsync(dirfd); /* the rename is done; a failed directory sync loses durability only */
+        return 0;
+}

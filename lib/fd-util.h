@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Paths inside an app root (or any tree we do not trust) are resolved on file
+ * descriptors, never by joining strings: openat2() with RESOLVE_IN_ROOT makes
+ * "..", absolute symlinks and absolute paths stay below the root fd, so a
+ * hostile image cannot redirect a write to the host (security.md §1).
+ */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* openat2(rootfd, path, flags, mode, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+ * [| RESOLVE_NO_SYMLINKS when `no_symlinks`]). `path` may be absolute: it is
+ * taken relative to `rootfd`. O_CLOEXEC is always added. Returns the fd or
+ * -errno. */
+int fd_open_in_root(int rootfd, const char *path, int flags, mode_t mode, bool no_symlinks);
+
+/* Opens `name` (one component) below `dirfd` as a directory, refusing a
+ * symlink: O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | `extra_flags` (O_PATH or
+ * O_RDONLY). -ENOTDIR/-ELOOP for a symlink or a non-directory. */
+int fd_open_dir_nofollow(int dirfd, const char *name, int extra_flags);
+
+/* mkdirat() that treats an existing directory (not a symlink to one) as
+ * success; then opens it like fd_open_dir_nofollow(). */
+int fd_mkdir_open(int dirfd, const char *name, mode_t mode, int extra_flags);
+
+/* Writes all of `data` (short writes and EINTR handled). */
+int fd_write_all(int fd, const void *data, size_t size);
+
+/* Reads a regular file below `rootfd` (resolved in root, no magic links),
+ * refusing anything that is not a regular file (FIFOs, devices) and files
+ * larger than `max`. Returns a NUL-terminated buffer. */
+int fd_read_file_in_root(int rootfd, const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* Writes `data` to `dirfd`/`name` atomically: a temporary file in the same
+ * directory (O_EXCL|O_NOFOLLOW), fsync, rename over `name`, fsync of the
+ * directory. Nothing is left behind on failure. */
+int fd_write_file_atomic(int dirfd, const char *name, const void *data, size_t size, mode_t mode);
