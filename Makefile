@@ -15,6 +15,7 @@ CC ?= gcc
 FUZZ_CC ?= clang
 PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/lib/nspawn-pod
 
 PKGS := jansson libsystemd libseccomp mount libacl libarchive
 
@@ -28,7 +29,8 @@ WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 	-Werror=incompatible-pointer-types -Werror=switch-default -Werror=return-type \
 	-Werror=vla -Wformat-nonliteral -Wpointer-arith -Wdate-time
 
-BASE_CFLAGS := -std=gnu17 -D_GNU_SOURCE -Ilib $(WARNINGS) -fno-strict-aliasing -g
+BASE_CFLAGS := -std=gnu17 -D_GNU_SOURCE -Ilib -Iflavors/host $(WARNINGS) -fno-strict-aliasing -g \
+	-DLIBEXECDIR='"$(LIBEXECDIR)"'
 OPT_CFLAGS ?= -O2
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -36,7 +38,7 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 SAN_CFLAGS = $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
 
 LIB_SRCS := $(sort $(wildcard lib/*.c))
-CMD_SRCS := $(sort $(wildcard nspawn-pod/*.c))
+CMD_SRCS := $(sort $(wildcard nspawn-pod/*.c flavors/*/*.c))
 UNIT_TEST_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench-*.c))
@@ -156,21 +158,10 @@ fuzz: deps
 golden-update: $(CMD)
 	@tests/golden/run --update
 
-inst# Small helpers copied into every stage1 root (prepare-app, reaper, …): one
-# directory each, every .c in it linked with the library.
-HELPER_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard prepare-app/*.c reaper/*.c enter/*.c gc/*.c))))
-HELPERS := $(HELPER_DIRS:%=$(BUILD)/libexec/%)
-
-define helper_rule
-$(BUILD)/libexec/$(1): $(wildcard $(1)/*.c) $(wildcard $(1)/*.h) $(LIB)
-	@mkdir -p $$(dir $$@)
-	@echo "  HELPER  $$@"
-	@$$(CC) $$(ALL_CFLAGS) -I$(1) -o $$@ $(wildcard $(1)/*.c) $(LIB) $$(PKG_LIBS) $$(LDFLAGS)
-endef
-$(foreach h,$(HELPER_DIRS),$(eval $(call helper_rule,$(h))))
-
-all: $(CMD) $(HELPERS)
+install: $(CMD) $(HELPERS)
 	install -D -m 0755 $(CMD) $(DESTDIR)$(PREFIX)/bin/nspawn-pod
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 0755 $(HELPERS) $(DESTDIR)$(LIBEXECDIR)/
 
 format:
 	clang-format -i $(LIB_SRCS) $(wildcard lib/*.h) $(CMD_SRCS) $(wildcard nspawn-pod/*.h)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "isolator.h"
 #include "manifest-internal.h"
 #include "names.h"
 #include "quantity.h"
@@ -16,51 +17,33 @@
  * for the other.
  */
 
-static const struct {
-        const char *name;
-        IsolatorKind kind;
-        bool multiple; /* appc's multipleAllowed() */
-} isolator_kinds[] = {
-        { "resource/cpu", ISOLATOR_RESOURCE_CPU, true },
-        { "resource/memory", ISOLATOR_RESOURCE_MEMORY, true },
-        { "resource/block-bandwidth", ISOLATOR_RESOURCE_BLOCK_BANDWIDTH, true },
-        { "resource/block-iops", ISOLATOR_RESOURCE_BLOCK_IOPS, true },
-        { "resource/network-bandwidth", ISOLATOR_RESOURCE_NETWORK_BANDWIDTH, true },
-        { "os/linux/capabilities-retain-set", ISOLATOR_CAPABILITIES_RETAIN, true },
-        { "os/linux/capabilities-remove-set", ISOLATOR_CAPABILITIES_REMOVE, true },
-        { "os/linux/seccomp-retain-set", ISOLATOR_SECCOMP_RETAIN, false },
-        { "os/linux/seccomp-remove-set", ISOLATOR_SECCOMP_REMOVE, false },
-        { "os/linux/no-new-privileges", ISOLATOR_NO_NEW_PRIVILEGES, true },
-        { "os/linux/oom-score-adj", ISOLATOR_OOM_SCORE_ADJ, false },
-        { "os/linux/cpu-shares", ISOLATOR_CPU_SHARES, false },
-        { "os/linux/selinux-context", ISOLATOR_SELINUX_CONTEXT, false },
-        /* Added to the spec after 0.8.11 (appc/spec#695); actool 0.8.11 does
-         * not know it yet, we do. */
-        { "os/linux/apparmor-profile", ISOLATOR_APPARMOR_PROFILE, false },
-        { "os/unix/sysctl", ISOLATOR_SYSCTL, false },
+/* appc's multipleAllowed(), by kind. The names are isolator.c's table
+ * (isolator_kind_from_string), which includes os/linux/apparmor-profile: added
+ * to the spec after 0.8.11 (appc/spec#695), unknown to actool 0.8.11. */
+static const bool multiple_allowed[_ISOLATOR_KIND_MAX] = {
+        [ISOLATOR_RESOURCE_CPU] = true,
+        [ISOLATOR_RESOURCE_MEMORY] = true,
+        [ISOLATOR_RESOURCE_BLOCK_BANDWIDTH] = true,
+        [ISOLATOR_RESOURCE_BLOCK_IOPS] = true,
+        [ISOLATOR_RESOURCE_NETWORK_BANDWIDTH] = true,
+        [ISOLATOR_CAPABILITIES_RETAIN] = true,
+        [ISOLATOR_CAPABILITIES_REMOVE] = true,
+        [ISOLATOR_NO_NEW_PRIVILEGES] = true,
 };
 
 static const char *kind_name(IsolatorKind k) {
-        for (size_t i = 0; i < ELEMENTSOF(isolator_kinds); i++)
-                if (isolator_kinds[i].kind == k)
-                        return isolator_kinds[i].name;
-        return "?";
-}
+        const char *n = isolator_kind_to_string(k);
 
-static int kind_lookup(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(isolator_kinds); i++)
-                if (strcmp(isolator_kinds[i].name, name) == 0)
-                        return (int) i;
-        return -1;
+        return n ? n : "?";
 }
 
 /* appc's Conflicts(): a seccomp retain set and remove set contradict each
  * other. Returns the table index of the kind `k` conflicts with, or -1. */
 static int conflicting_kind(IsolatorKind k) {
         if (k == ISOLATOR_SECCOMP_RETAIN)
-                return kind_lookup("os/linux/seccomp-remove-set");
+                return ISOLATOR_SECCOMP_REMOVE;
         if (k == ISOLATOR_SECCOMP_REMOVE)
-                return kind_lookup("os/linux/seccomp-retain-set");
+                return ISOLATOR_SECCOMP_RETAIN;
         return -1;
 }
 
@@ -369,7 +352,7 @@ static int isolator(ManifestContext *c, const json_t *o, Isolator *iso, size_t *
         r = manifest_get_string(c, o, "name", MANIFEST_REQUIRED, &name);
         if (r < 0)
                 return r;
-        idx = kind_lookup(name);
+        idx = (int) isolator_kind_from_string(name);
         if (idx < 0) {
                 /* appc decodes unknown names and then refuses them inside an app
                  * ("invalid isolator"); we refuse them everywhere. */
@@ -383,7 +366,7 @@ static int isolator(ManifestContext *c, const json_t *o, Isolator *iso, size_t *
                 manifest_path_pop(c, saved);
                 return r;
         }
-        iso->kind = isolator_kinds[idx].kind;
+        iso->kind = (IsolatorKind) idx;
         *ret_table_index = (size_t) idx;
 
         /* A missing or null value makes actool 0.8.11 crash (nil dereference);
@@ -398,7 +381,7 @@ static int isolator(ManifestContext *c, const json_t *o, Isolator *iso, size_t *
 }
 
 int manifest_isolators(ManifestContext *c, const json_t *v, Isolator **ret, size_t *ret_n) {
-        size_t n, first[ELEMENTSOF(isolator_kinds)];
+        size_t n, first[_ISOLATOR_KIND_MAX];
         int r;
 
         if (!json_is_array(v))
@@ -421,15 +404,15 @@ int manifest_isolators(ManifestContext *c, const json_t *v, Isolator **ret, size
                 r = isolator(c, json_array_get(v, i), &(*ret)[i], &t);
                 if (r < 0)
                         return r;
-                if (first[t] != SIZE_MAX && !isolator_kinds[t].multiple)
+                if (first[t] != SIZE_MAX && !multiple_allowed[t])
                         return manifest_error(c, -EINVAL,
                                               "a second %s isolator (the first is [%zu]); only one is allowed",
-                                              isolator_kinds[t].name, first[t]);
+                                              kind_name((IsolatorKind) t), first[t]);
                 o = conflicting_kind((*ret)[i].kind);
                 if (o >= 0 && first[o] != SIZE_MAX)
                         return manifest_error(c, -EINVAL,
                                               "%s conflicts with the %s isolator at [%zu]; use one or the other",
-                                              isolator_kinds[t].name, isolator_kinds[o].name, first[o]);
+                                              kind_name((IsolatorKind) t), kind_name((IsolatorKind) o), first[o]);
                 if (first[t] == SIZE_MAX)
                         first[t] = i;
                 manifest_path_pop(c, saved);

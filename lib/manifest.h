@@ -234,3 +234,26 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Image *, image_free);
 const NameValue *name_value_find(const NameValue *items, size_t n, const char *name);
 const Volume *pod_find_volume(const Pod *p, const char *name);
 const RuntimeApp *pod_find_app(const Pod *p, const char *name);
+
+/* ---- lib/manifest-write.c: the model back to JSON, and copies ------------------------- */
+
+/* appc 0.8.11 JSON for a model, UTF-8, two-space indent, keys in the order
+ * of appc's Go structs, ending with "\n"; optional fields only when set.
+ * Parsing the output gives the same model back. *ret is NUL-terminated;
+ * *ret_size (ret_size may be NULL) is its length without the NUL. Returns
+ * -EINVAL for a model that breaks an invariant the parser guarantees (a NULL
+ * required string, an unknown kind, an empty isolator set, invalid UTF-8),
+ * -ENOMEM. The appc syntax rules are not re-checked: parse the output to
+ * validate a model built by hand. */
+int manifest_pod_to_json(const Pod *p, char **ret, size_t *ret_size);
+int manifest_image_to_json(const Image *i, char **ret, size_t *ret_size);
+
+/* Deep copy of a (non-NULL) App, e.g. an image's app for a pod's runtime
+ * app; NULL on out-of-memory. */
+App *app_copy(const App *a);
+DEFINE_TRIVIAL_CLEANUP_FUNC(App *, app_free);
+/* Deep copy of `n` name/value pairs (labels, annotations, environment);
+ * *ret is NULL when n is 0. -ENOMEM. */
+int name_values_copy(const NameValue *l, size_t n, NameValue **ret);
+
+/* ---- end of lib/manifest-write.c ----------------------------------------------------- */

@@ -837,12 +837,15 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
         if (!path_is_absolute(app->exec[0]))
                 return error_set(c->err, -EINVAL, NULL,
                                  "$.apps[%zu]: exec[0] \"%s\" must be an absolute path", idx, app->exec[0]);
-        if (parse_id(app->user, &uid) < 0)
+        if (c->opts->ids) {
+                uid = c->opts->ids[idx].uid;
+                gid = c->opts->ids[idx].gid;
+        } else if (parse_id(app->user, &uid) < 0)
                 return error_set(c->err, -EINVAL, NULL,
                                  "$.apps[%zu]: user \"%s\": render resolves numeric ids and \"root\" "
                                  "only; names and paths need the image's root filesystem",
                                  idx, app->user);
-        if (parse_id(app->group, &gid) < 0)
+        else if (parse_id(app->group, &gid) < 0)
                 return error_set(c->err, -EINVAL, NULL,
                                  "$.apps[%zu]: group \"%s\": render resolves numeric ids and \"root\" "
                                  "only; names and paths need the image's root filesystem",
@@ -1017,6 +1020,31 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
             /* Host flavor: the pod runs the host's systemd, from the host's /usr. */
             (r = strv_extend(&argv, "--bind-ro=/usr")) < 0)
                 return r;
+        if (c->opts->rendered_dir) {
+                /* The pod's systemd reads its units, and the apps' environment
+                 * files, from read-only binds: nothing in the pod can rewrite
+                 * what the next daemon-reload or app start would read. */
+                static const char *const dirs[] = { STAGE1_UNIT_DIR, STAGE1_ENV_DIR, STAGE1_SYSUSERS_DIR };
+
+                for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                        _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
+                        _cleanup_free_ char *src = NULL;
+                        const char *reason = NULL;
+
+                        if (asprintf(&src, "%s/%s", c->opts->rendered_dir, dirs[i]) < 0)
+                                return -ENOMEM;
+                        strbuf_append(&b, "--bind-ro=");
+                        r = escape_nspawn_bind_path(&b, src, &reason);
+                        if (r < 0)
+                                return error_set(c->err, -EINVAL, NULL, "rendered directory \"%s\": %s",
+                                                 c->opts->rendered_dir, reason ? reason : "unrepresentable");
+                        strbuf_printf(&b, ":/%s", dirs[i]);
+                        if (strbuf_error(&b) < 0)
+                                return -ENOMEM;
+                        if ((r = strv_consume(&argv, strbuf_steal(&b, NULL))) < 0)
+                                return r;
+                }
+        }
         if (c->opts->disable_capabilities)
                 r = strv_extend(&argv, "--capability=all");
         else if (c->extra_caps) {

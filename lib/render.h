@@ -31,6 +31,13 @@
 #define STAGE1_PREPARE_APP "/prepare-app"
 #define STAGE1_REAPER "/reaper"
 
+/* An app's user and group, resolved by the caller from the image (names and
+ * paths need the image's root filesystem; render itself is pure). */
+typedef struct RenderIds {
+        uint32_t uid;
+        uint32_t gid;
+} RenderIds;
+
 typedef struct RenderOptions {
         uint8_t uuid[16];          /* the pod's UUID */
         const char *pod_dir;       /* absolute pod directory (sources of empty volumes);
@@ -44,6 +51,11 @@ typedef struct RenderOptions {
         bool disable_capabilities; /* apps keep every capability */
         bool disable_paths;        /* no /proc, /sys protections, no device policy */
         bool disable_seccomp;      /* no syscall filters */
+        const RenderIds *ids;      /* per app, in pod order; NULL: only numeric ids and "root" */
+        const char *rendered_dir;  /* absolute directory where the rendered files are written
+                                    * instead of the stage1 root: they are then bound read-only
+                                    * into the pod (--bind-ro=…) so the pod cannot alter them;
+                                    * NULL: they are written into the stage1 root itself */
 } RenderOptions;
 
 typedef struct RenderResult {

@@ -20,6 +20,9 @@ typedef struct Verb {
 static const Verb verbs[] = {
         { "render", verb_render, "show or write what a pod manifest becomes: units and nspawn argv" },
         { "validate", verb_validate, "check a pod or image manifest" },
+        { "prepare", verb_prepare, "prepare a pod from images; print its UUID" },
+        { "run", verb_run, "prepare and run a pod; exit with its exit code" },
+        { "run-prepared", verb_run_prepared, "run a prepared pod" },
 };
 
 static void usage(FILE *f) {

@@ -7,6 +7,9 @@ enum {
         EXIT_INVALID = 1,  /* the input (manifest, image manifest, option value) is invalid */
         EXIT_USAGE = 2,    /* wrong command line */
         EXIT_INTERNAL = 254, /* our own failure: out of memory, I/O error, … (rkt's code) */
+        /* run, prepare, run-prepared: every failure of nspawn-pod itself, bad
+         * input included, so that it cannot be mistaken for an app's code. */
+        EXIT_RUN_INVALID = 254,
 };
 
 #include <stdbool.h>
@@ -20,6 +23,9 @@ typedef struct GlobalOptions {
 
 int verb_render(int argc, char *argv[], const GlobalOptions *g);
 int verb_validate(int argc, char *argv[], const GlobalOptions *g);
+int verb_prepare(int argc, char *argv[], const GlobalOptions *g);
+int verb_run(int argc, char *argv[], const GlobalOptions *g);
+int verb_run_prepared(int argc, char *argv[], const GlobalOptions *g);
 
 /* Reads a whole file (at most `max` bytes, else -EFBIG); "-" is stdin. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
