@@ -565,12 +565,13 @@ static int render_socket(RenderContext *c, size_t idx, const App *app, const cha
 static int render_reaper(RenderContext *c, size_t idx) {
         const RuntimeApp *ra = &c->pod->apps[idx];
         _cleanup_(unit_freep) Unit *u = NULL;
-        _cleanup_free_ char *name = NULL, *desc = NULL, *who = NULL;
+        _cleanup_free_ char *name = NULL, *desc = NULL, *who = NULL, *app = NULL;
         char *argv[] = { (char *) STAGE1_REAPER, ra->name, NULL };
         int r;
 
         if (asprintf(&name, "reaper-%s.service", ra->name) < 0 ||
-            asprintf(&desc, "Record how app %s ended", ra->name) < 0 || asprintf(&who, "$.apps[%zu]", idx) < 0)
+            asprintf(&desc, "Record how app %s ended", ra->name) < 0 || asprintf(&who, "$.apps[%zu]", idx) < 0 ||
+            asprintf(&app, "%s.service", ra->name) < 0)
                 return -ENOMEM;
         u = unit_new(name);
         if (!u)
@@ -587,6 +588,9 @@ static int render_reaper(RenderContext *c, size_t idx) {
             (r = unit_add(u, "Unit", "Wants", UNIT_SHUTDOWN)) < 0 ||
             (r = unit_add(u, "Unit", "After", UNIT_SHUTDOWN)) < 0 ||
             (r = unit_add(u, "Unit", "Before", UNIT_HALT)) < 0 ||
+            /* Stop order is the reverse: a shutdown stops the app first,
+             * so the reaper reads how it ended, not that it was running. */
+            (r = unit_add(u, "Unit", "Before", app)) < 0 ||
             (r = unit_add(u, "Unit", "Conflicts", UNIT_EXIT " " UNIT_HALT " " UNIT_POWEROFF)) < 0 ||
             (r = unit_add(u, "Service", "Type", "oneshot")) < 0 ||
             (r = unit_add(u, "Service", "RemainAfterExit", "yes")) < 0 ||
@@ -929,7 +933,7 @@ static int render_fixed_units(RenderContext *c) {
                 return r;
 
         /* Replace the host's targets of the same names: nspawn's stop request
-         * (SIGRTMIN+3) isolates halt.target, `systemctl exit` starts
+         * (SIGRTMIN+3) starts halt.target, `systemctl exit` starts
          * exit.target, `machinectl poweroff` poweroff.target. Each conflicts
          * with every reaper, so all statuses get recorded, and then ends the
          * pod through pod-exit.service, also when no reaper ever started (an
@@ -941,6 +945,10 @@ static int render_fixed_units(RenderContext *c) {
                 if ((r = unit_add(targets[i], "Unit", "Description", descriptions[i])) < 0 ||
                     (r = unit_add(targets[i], "Unit", "DefaultDependencies", "no")) < 0 ||
                     (r = unit_add(targets[i], "Unit", "AllowIsolate", "yes")) < 0 ||
+                    /* Started, not isolated, by a stop request or OnFailure=:
+                     * it must stop the apps itself (each reaper is ordered
+                     * before its app, so it records the final state). */
+                    (r = add_app_unit_list(targets[i], "Conflicts", c->pod, "", ".service")) < 0 ||
                     (r = unit_add(targets[i], "Unit", "Wants", UNIT_POD_EXIT)) < 0)
                         return r;
 
