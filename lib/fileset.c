@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fd-util.h"
 #include "fileset.h"
 
 #define IMPLIED_DIR_MODE 0755
@@ -451,23 +452,6 @@ static int open_dir_at(int rootfd, const char *path) {
         return fd < 0 ? negative_errno() : fd;
 }
 
-static int write_all(int fd, const char *data, size_t size) {
-        while (size > 0) {
-                ssize_t n = write(fd, data, size);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        return -EIO;
-                data += n;
-                size -= (size_t) n;
-        }
-        return 0;
-}
-
 static int create_file(int rootfd, const FileSetEntry *e) {
         _cleanup_close_ int parent = -1, fd = -1;
         const char *base;
@@ -479,7 +463,7 @@ static int create_file(int rootfd, const FileSetEntry *e) {
         fd = openat(parent, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_WRONLY, 0600);
         if (fd < 0)
                 return negative_errno();
-        r = write_all(fd, e->data, e->size);
+        r = fd_write_all(fd, e->data, e->size);
         if (r < 0)
                 return r;
         /* After writing: a write may clear set-id bits, and the umask must
