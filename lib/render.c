@@ -66,6 +66,9 @@ typedef struct RenderContext {
         char **extra_caps; /* capabilities beyond nspawn's default set */
         char **warnings;
         char *default_syscalls; /* the shared default allow list, joined once per pod */
+        uint32_t *uids, *gids;  /* every user and group the apps run with, for etc/passwd and etc/group */
+        uint32_t *uid_gids;     /* the primary gid that came with each of uids[] */
+        size_t n_uids, n_gids, n_uid_gids;
         char *inaccessible;     /* the fixed path protection lists, escaped once per pod */
         char *read_only;
         char *pod_dir;
@@ -467,27 +470,73 @@ static int render_env_file(RenderContext *c, size_t idx, const App *app, uint32_
         return fileset_add_file(c->files, path, 0640, b.data, b.len);
 }
 
-static int render_sysusers(RenderContext *c, const RuntimeApp *ra, const App *app, uint32_t uid,
-                           uint32_t gid) {
-        _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
-        _cleanup_free_ char *path = NULL;
+static int add_id(uint32_t **l, size_t *n, uint32_t id) {
+        uint32_t *m;
 
-        /* Only numeric ids reach here; the names are derived, never taken
-         * from the manifest, so nothing needs escaping. */
-        strbuf_append(&b, UNIT_HEADER "\n");
+        for (size_t i = 0; i < *n; i++)
+                if ((*l)[i] == id)
+                        return 0;
+        m = reallocarray(*l, *n + 1, sizeof(uint32_t));
+        if (!m)
+                return -ENOMEM;
+        m[(*n)++] = id;
+        *l = m;
+        return 0;
+}
+
+/* The pod's systemd resolves numeric User=, Group= and SupplementaryGroups=
+ * through its own /etc/passwd and /etc/group (systemd 252 refuses to start
+ * the app, 217/USER or 216/GROUP, when an id has no entry), so every id an
+ * app runs with gets one. The passwd entry records the uid's first primary gid. */
+static int note_ids(RenderContext *c, const App *app, uint32_t uid, uint32_t gid) {
+        size_t before = c->n_uids;
+        int r;
+
+        if ((r = add_id(&c->uids, &c->n_uids, uid)) < 0 || (r = add_id(&c->gids, &c->n_gids, gid)) < 0)
+                return r;
+        if (c->n_uids > before && (r = add_id(&c->uid_gids, &c->n_uid_gids, gid)) < 0)
+                return r;
         for (size_t i = 0; i < app->n_supplementary_gids; i++)
-                strbuf_printf(&b, "g gen%" PRIu32 " %" PRIu32 "\n", app->supplementary_gids[i],
-                              app->supplementary_gids[i]);
-        if (gid != 0)
-                strbuf_printf(&b, "g gen%" PRIu32 " %" PRIu32 "\n", gid, gid);
-        if (uid != 0)
-                strbuf_printf(&b, "u gen%" PRIu32 " %" PRIu32 ":%" PRIu32 " \"gen%" PRIu32 "\"\n", uid,
-                              uid, gid, uid);
-        if (strbuf_error(&b) < 0)
+                if ((r = add_id(&c->gids, &c->n_gids, app->supplementary_gids[i])) < 0)
+                        return r;
+        return 0;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+        uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+/* Names are derived from the numbers ("gen<id>", as rkt's sysusers lines
+ * had them), never taken from a manifest, so nothing needs escaping. No
+ * group lists members: supplementary groups come from SupplementaryGroups=
+ * only, not from what an initgroups() would find here. */
+static int render_passwd_group(RenderContext *c) {
+        _cleanup_strbuf_ StrBuf pw = STRBUF_INIT, gr = STRBUF_INIT;
+        _cleanup_free_ uint32_t *gids = NULL;
+        int r;
+
+        strbuf_append(&pw, "root:x:0:0:root:/root:/bin/sh\n");
+        for (size_t i = 0; i < c->n_uids; i++)
+                if (c->uids[i] != 0)
+                        strbuf_printf(&pw, "gen%" PRIu32 ":x:%" PRIu32 ":%" PRIu32 ":gen%" PRIu32 ":/:/usr/sbin/nologin\n",
+                                      c->uids[i], c->uids[i], c->uid_gids[i], c->uids[i]);
+        gids = malloc(sizeof(uint32_t) * (c->n_gids + 1));
+        if (!gids)
                 return -ENOMEM;
-        if (asprintf(&path, STAGE1_SYSUSERS_DIR "/nspawn-pod-%s.conf", ra->name) < 0)
+        if (c->n_gids > 0)
+                memcpy(gids, c->gids, sizeof(uint32_t) * c->n_gids);
+        qsort(gids, c->n_gids, sizeof(uint32_t), cmp_u32);
+        strbuf_append(&gr, "root:x:0:\n");
+        for (size_t i = 0; i < c->n_gids; i++)
+                if (gids[i] != 0)
+                        strbuf_printf(&gr, "gen%" PRIu32 ":x:%" PRIu32 ":\n", gids[i], gids[i]);
+        if (strbuf_error(&pw) < 0 || strbuf_error(&gr) < 0)
                 return -ENOMEM;
-        return fileset_add_file(c->files, path, 0644, b.data, b.len);
+        if ((r = fileset_add_file(c->files, STAGE1_PASSWD, 0644, pw.data, pw.len)) < 0 ||
+            (r = fileset_add_file(c->files, STAGE1_GROUP, 0644, gr.data, gr.len)) < 0)
+                return r;
+        return 0;
 }
 
 static int add_unit(RenderContext *c, const Unit *u, const char *who) {
@@ -877,7 +926,7 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
                 return r;
 
         if ((r = render_reaper(c, idx)) < 0 || (r = render_socket(c, idx, app, image_name(ra, img))) < 0 ||
-            (r = render_env_file(c, idx, app, uid)) < 0 || (r = render_sysusers(c, ra, app, uid, gid)) < 0)
+            (r = render_env_file(c, idx, app, uid)) < 0 || (r = note_ids(c, app, uid, gid)) < 0)
                 return r;
 
         if (asprintf(&wants, STAGE1_UNIT_DIR "/" UNIT_DEFAULT ".wants/%s.service", ra->name) < 0 ||
@@ -1032,7 +1081,7 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
                 /* The pod's systemd reads its units, and the apps' environment
                  * files, from read-only binds: nothing in the pod can rewrite
                  * what the next daemon-reload or app start would read. */
-                static const char *const dirs[] = { STAGE1_UNIT_DIR, STAGE1_ENV_DIR, STAGE1_SYSUSERS_DIR };
+                static const char *const dirs[] = { STAGE1_UNIT_DIR, STAGE1_ENV_DIR, STAGE1_PASSWD, STAGE1_GROUP };
 
                 for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                         _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
@@ -1134,6 +1183,9 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
                 if (r < 0)
                         goto finish;
         }
+        r = render_passwd_group(&c);
+        if (r < 0)
+                goto finish;
         r = build_argv(&c, &res->nspawn_argv, &res->nspawn_env);
         if (r < 0)
                 goto finish;
@@ -1149,6 +1201,9 @@ finish:
         strv_free(c.extra_caps);
         strv_free(c.warnings);
         free(c.default_syscalls);
+        free(c.uids);
+        free(c.gids);
+        free(c.uid_gids);
         free(c.inaccessible);
         free(c.read_only);
         free(c.pod_dir);

@@ -4,7 +4,7 @@
 /*
  * The pure translation Pod (+ image manifests) -> what the stage1 needs:
  * every systemd unit of the pod with its wants links, the env files, the
- * sysusers lines, and the systemd-nspawn argv and environment for the host
+ * passwd and group files, and the systemd-nspawn argv and environment for the host
  * flavor. No I/O: the result is a FileSet (paths relative to the stage1
  * root) plus string vectors; the run entrypoint and `nspawn-pod render -o`
  * write it, `nspawn-pod render` prints it.
@@ -14,7 +14,7 @@
  *                                   read-only over the stage1's /usr, so units
  *                                   live in /etc)
  *   rkt/env/<app>                   EnvironmentFile of each app
- *   etc/sysusers.d/nspawn-pod-<app>.conf
+ *   etc/passwd, etc/group           an entry for every id the apps run with
  *   opt/stage2/<app>/rootfs         the app roots (not written by render)
  */
 
@@ -27,7 +27,8 @@
 
 #define STAGE1_UNIT_DIR "etc/systemd/system"
 #define STAGE1_ENV_DIR "rkt/env"
-#define STAGE1_SYSUSERS_DIR "etc/sysusers.d"
+#define STAGE1_PASSWD "etc/passwd"
+#define STAGE1_GROUP "etc/group"
 #define STAGE1_PREPARE_APP "/prepare-app"
 #define STAGE1_REAPER "/reaper"
 

@@ -627,11 +627,33 @@ static void forward_signal(int sig) {
                 (void) kill((pid_t) nspawn_pid, sig);
 }
 
-/* In the child: enter the pod's cgroups, record them and our pid, exec nspawn. */
-static int exec_nspawn(int lock_fd, const char *cgname, const char *ustr, const RenderResult *res) {
+/* Makes `pgrp` the terminal's foreground group, with SIGTTOU blocked: a
+ * process group that is not in the foreground may do so only that way. */
+static void set_foreground(pid_t pgrp) {
+        sigset_t ttou, old;
+
+        sigemptyset(&ttou);
+        sigaddset(&ttou, SIGTTOU);
+        (void) sigprocmask(SIG_BLOCK, &ttou, &old);
+        (void) tcsetpgrp(STDIN_FILENO, pgrp);
+        (void) sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* In the child: a process group of its own, enter the pod's cgroups, record
+ * them and our pid, exec nspawn. The own process group matters: nspawn takes
+ * a second SIGTERM as "kill the pod now", so a signal sent to our whole group
+ * (Ctrl-C, kill -- -PGID, a service manager) must reach nspawn once, through
+ * us, not twice. On a terminal nspawn becomes the foreground group, so that
+ * it can read it and ^C goes to the pod's console. */
+static int exec_nspawn(int lock_fd, const char *cgname, const char *ustr, const RenderResult *res,
+                       bool take_terminal) {
         _cleanup_free_ char *sub = NULL;
         char ppid[32];
         int r;
+
+        (void) setpgid(0, 0);
+        if (take_terminal)
+                set_foreground(getpid());
 
         r = cgroup_enter_pod(cgname, &sub);
         if (r < 0) {
@@ -690,6 +712,7 @@ static int run_pod(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int
         _cleanup_close_ int stage1 = -1, s1 = -1;
         Image **images = NULL;
         char ustr[37];
+        bool terminal;
         pid_t child;
         size_t size;
         int r;
@@ -811,6 +834,8 @@ static int run_pod(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int
          * cgroups (nspawn leaves its supervisor/payload cgroups behind) and
          * exit with its status. The child holds the same locked directory
          * fd, so the pod counts as running until both of us are gone. */
+        /* Only if we are the terminal's foreground group ourselves. */
+        terminal = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
         fflush(NULL);
         child = fork();
         if (child < 0) {
@@ -819,8 +844,11 @@ static int run_pod(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int
                 goto finish;
         }
         if (child == 0)
-                _exit(exec_nspawn(lock_fd, cgname, ustr, res));
+                _exit(exec_nspawn(lock_fd, cgname, ustr, res, terminal));
+        (void) setpgid(child, child); /* also here: whichever of us runs first */
         r = wait_nspawn(child);
+        if (terminal)
+                set_foreground(getpgrp());
         (void) cgroup_remove_pod(cgname, 5000);
         goto finish;
 finish:

@@ -11,8 +11,9 @@
 #include "names.h"
 #include "stage1-host.h"
 
-/* Directories of the skeleton. etc/systemd/system, rkt/env and etc/sysusers.d
- * are mount points: the rendered units and files are bound there read-only. */
+/* Directories of the skeleton. etc/systemd/system and rkt/env (and the files
+ * etc/passwd, etc/group) are mount points: the rendered units and files are
+ * bound there read-only. */
 static const struct {
         const char *path;
         mode_t mode;
@@ -21,7 +22,6 @@ static const struct {
         { "etc/systemd", 0755 }, { "etc/systemd/system", 0755 },
         { "etc/systemd/system.control", 0755 },
         { "etc/systemd/system-generators", 0755 },
-        { "etc/sysusers.d", 0755 },
         { "opt", 0755 },         { "opt/stage2", 0755 },
         { "proc", 0755 },        { "rkt", 0755 },
         { "rkt/env", 0755 },     { "rkt/status", 0755 },

@@ -646,3 +646,234 @@ _harness_teardown() {
         fi
         exit "$rc"
 }
+
+# --- pods started with nspawn-pod itself (run, prepare, run-prepared) -------------
+#
+#   harness_np_init                   HARNESS_NP = $BUILD/nspawn-pod (made when missing or
+#                                     older than a source), HARNESS_NP_DATA = HARNESS_DIR/data
+#                                     (its --dir); the teardown also tears down every pod
+#                                     found there
+#   harness_np_run ARGS...            nspawn-pod --dir=HARNESS_NP_DATA ARGS, in the foreground,
+#                                     under timeout --foreground (HARNESS_NP_TIMEOUT s, default
+#                                     120): on expiry SIGTERM goes to nspawn-pod alone, which has
+#                                     nspawn stop the pod in order; stdin /dev/null; returns its
+#                                     exit status
+#   harness_np_start LOG ARGS...      the same in the background, as the leader of a process
+#                                     group of its own (setsid; no timeout in between, so
+#                                     HARNESS_NP_PID is nspawn-pod itself: `kill PID` is a
+#                                     signal to the run process, `kill -- -PID` one to its
+#                                     whole process group, as Ctrl-C in a terminal sends it)
+#   harness_np_wait PID [SECS]        waits up to SECS (HARNESS_NP_TIMEOUT) for it to end, then
+#                                     TERM, 10 s, KILL (returns 124 then); else its exit status
+#   harness_np_pod_dir UUID           prints DATA/pods/<state>/<uuid>, whatever its state
+#   harness_np_uuids                  prints the UUID of every pod under the data dir, and of
+#                                     every one added to HARNESS_NP_UUIDS (pods since removed)
+#   harness_np_cleanup                what the teardown does to the data dir: kills the pods
+#                                     (processes rooted in a pod's stage1/rootfs, the cgroups
+#                                     named by its subcgroup file in the cgroup2 and
+#                                     name=systemd hierarchies, processes working in the
+#                                     data dir), removes those cgroups, unmounts everything
+#                                     under the data dir deepest first after making it private
+#   harness_np_leftovers              prints mounts, processes and cgroups still tied to the
+#                                     data dir's pods; returns 0 when there are none
+HARNESS_NP=""
+HARNESS_NP_DATA=""
+HARNESS_NP_PID=""
+HARNESS_NP_UUIDS=()
+
+harness_np_init() {
+        local build=${BUILD:-build} src=$HARNESS_SRC_ROOT np stale=0
+        if [ -z "$HARNESS_DIR" ]; then
+                _harness_log "harness_np_init before harness_init"
+                return 1
+        fi
+        case $build in
+        /*) ;;
+        *) build=$src/$build ;;
+        esac
+        np=$build/nspawn-pod
+        if [ ! -x "$np" ] || [ ! -d "$build/libexec" ]; then
+                stale=1
+        elif [ -n "$(find "$src/lib" "$src/nspawn-pod" "$src/flavors" "$src/prepare-app" "$src/reaper" \
+                "$src/Makefile" -newer "$np" \( -name '*.[ch]' -o -name Makefile \) -print -quit 2>/dev/null)" ]; then
+                stale=1
+        fi
+        if [ "$stale" = 1 ]; then
+                if ! make -C "$src" --no-print-directory BUILD="${BUILD:-build}" all >"$HARNESS_DIR/make.log" 2>&1; then
+                        _harness_log "make failed:"
+                        tail -n 30 "$HARNESS_DIR/make.log" >&2
+                        return 1
+                fi
+        fi
+        HARNESS_NP=$np
+        HARNESS_NP_DATA=$HARNESS_DIR/data
+        mkdir -p "$HARNESS_NP_DATA" || return 1
+        harness_on_exit harness_np_cleanup
+}
+
+harness_np_run() {
+        timeout --foreground -k 10 "${HARNESS_NP_TIMEOUT:-120}" "$HARNESS_NP" --dir="$HARNESS_NP_DATA" "$@" </dev/null
+}
+
+harness_np_start() {
+        local log=$1
+        shift
+        # A background job of a non-interactive shell is not a group leader,
+        # so setsid(1) needs no fork: $! is nspawn-pod once exec'd.
+        setsid "$HARNESS_NP" --dir="$HARNESS_NP_DATA" "$@" </dev/null >"$log" 2>&1 &
+        HARNESS_NP_PID=$!
+        HARNESS_PIDS+=("$HARNESS_NP_PID")
+}
+
+harness_np_wait() {
+        local pid=$1 secs=${2:-${HARNESS_NP_TIMEOUT:-120}} rc=0 i timed_out=0
+        for ((i = 0; i < secs * 10; i++)); do
+                harness_pid_alive "$pid" || break
+                sleep 0.1
+        done
+        if harness_pid_alive "$pid"; then
+                timed_out=1
+                _harness_log "nspawn-pod $pid still running after $secs s: SIGTERM"
+                kill -TERM "$pid" 2>/dev/null
+                for ((i = 0; i < 100; i++)); do
+                        harness_pid_alive "$pid" || break
+                        sleep 0.1
+                done
+                kill -KILL "$pid" 2>/dev/null
+        fi
+        wait "$pid" || rc=$?
+        _harness_forget_pid "$pid"
+        [ "$timed_out" = 0 ] || rc=124
+        return "$rc"
+}
+
+harness_np_pod_dir() {
+        local s
+        for s in prepare prepared run exited-garbage garbage; do
+                if [ -d "$HARNESS_NP_DATA/pods/$s/$1" ]; then
+                        printf '%s\n' "$HARNESS_NP_DATA/pods/$s/$1"
+                        return 0
+                fi
+        done
+        return 1
+}
+
+# Pod directories under the data dir, NUL-separated.
+_harness_np_pod_dirs() {
+        [ -n "$HARNESS_NP_DATA" ] && [ -d "$HARNESS_NP_DATA/pods" ] || return 0
+        find "$HARNESS_NP_DATA/pods" -mindepth 2 -maxdepth 2 -type d -print0 2>/dev/null
+}
+
+harness_np_uuids() {
+        local d
+        {
+                while IFS= read -r -d '' d; do
+                        printf '%s\n' "${d##*/}"
+                done < <(_harness_np_pod_dirs)
+                [ "${#HARNESS_NP_UUIDS[@]}" = 0 ] || printf '%s\n' "${HARNESS_NP_UUIDS[@]}"
+        } | grep -E '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' | sort -u
+}
+
+# The cgroup dirs a pod may have: what its subcgroup file names, and
+# <own cgroup>/nspawn-pod-<uuid> (where the run entrypoint creates them), in
+# each hierarchy processes are placed in. Existing ones only, one per line.
+_harness_np_pod_cgroups() {
+        local uuid=$1 sub="" mp own d pd
+        if pd=$(harness_np_pod_dir "$uuid") && [ -f "$pd/subcgroup" ]; then
+                sub=$(head -n 1 "$pd/subcgroup")
+        fi
+        while IFS= read -r -d '' mp; do
+                own=$(_harness_own_cgroup "$mp") || own=/
+                for d in "${sub:+${mp%/}/${sub#/}}" "${mp%/}${own%/}/nspawn-pod-$uuid" "${mp%/}/nspawn-pod-$uuid"; do
+                        [ -n "$d" ] && [ -d "$d" ] && printf '%s\n' "$d"
+                done
+        done < <(_harness_cgroup_mounts) | sort -u
+}
+
+# Processes tied to the data dir: rooted in a pod's stage1/rootfs, or with
+# their cwd under the data dir (nspawn runs from the pod directory). Prints
+# "PID REASON" lines; never our own shell.
+_harness_np_procs() {
+        local p r d cwd
+        local -a roots=()
+        [ -n "$HARNESS_NP_DATA" ] || return 0
+        while IFS= read -r -d '' d; do
+                [ -d "$d/stage1/rootfs" ] && roots+=("$d/stage1/rootfs")
+        done < <(_harness_np_pod_dirs)
+        for p in /proc/[0-9]*; do
+                [ "$p" = "/proc/$$" ] || [ "$p" = "/proc/$BASHPID" ] && continue
+                harness_pid_alive "${p#/proc/}" || continue
+                for r in "${roots[@]}"; do
+                        if [ "$p/root" -ef "$r" ]; then
+                                printf '%s root %s\n' "${p#/proc/}" "$r"
+                                continue 2
+                        fi
+                done
+                cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+                case $cwd in
+                "$HARNESS_NP_DATA" | "$HARNESS_NP_DATA"/*) printf '%s cwd %s\n' "${p#/proc/}" "$cwd" ;;
+                *) ;;
+                esac
+        done
+}
+
+harness_np_cleanup() {
+        local uuid pid _ i c found
+        local -a cgs=()
+        [ -n "$HARNESS_NP_DATA" ] || return 0
+        # 1. Pods: their processes by root and by cgroup, then nspawn and
+        #    nspawn-pod (cwd in the pod dir), which exit once their pod is gone.
+        for i in $(seq 50); do
+                mapfile -t cgs < <(harness_np_uuids | while read -r uuid; do _harness_np_pod_cgroups "$uuid"; done)
+                [ "${#cgs[@]}" = 0 ] || _harness_kill_cgroups "${cgs[@]}"
+                found=0
+                while read -r pid _; do
+                        [ -n "$pid" ] || continue
+                        found=1
+                        kill -KILL "$pid" 2>/dev/null
+                done < <(_harness_np_procs)
+                [ "$found" = 0 ] && break
+                sleep 0.1
+        done
+        # 2. Their cgroups (rmdir retried while killed tasks are reaped).
+        mapfile -t cgs < <(harness_np_uuids | while read -r uuid; do _harness_np_pod_cgroups "$uuid"; done)
+        [ "${#cgs[@]}" = 0 ] || _harness_remove_cgroups "${cgs[@]}"
+        # 3. nspawn's image lock files of these pods, if nobody holds them.
+        while IFS= read -r -d '' c; do
+                if i=$(stat -c '%d:%i' "$c/stage1/rootfs" 2>/dev/null) &&
+                        [ -e "/run/systemd/nspawn/locks/inode-$i" ]; then
+                        flock -n "/run/systemd/nspawn/locks/inode-$i" rm -f -- "/run/systemd/nspawn/locks/inode-$i"
+                fi
+        done < <(_harness_np_pod_dirs)
+        # 4. nspawn's per-machine propagation directories: it cannot remove
+        #    them itself where /run is not a tmpfs ("Attempted to remove disk
+        #    file system under /run/systemd/nspawn/propagate/…"). Empty ones only.
+        while read -r uuid; do
+                rmdir "/run/systemd/nspawn/propagate/nspawn-pod-$uuid" 2>/dev/null
+        done < <(harness_np_uuids)
+        # 5. Mounts under the data dir (private first, deepest first).
+        [ -d "$HARNESS_NP_DATA" ] && _harness_unmount_all "$HARNESS_NP_DATA"
+        return 0
+}
+
+harness_np_leftovers() {
+        local n=0 mp line uuid c
+        [ -n "$HARNESS_NP_DATA" ] || return 0
+        while IFS= read -r -d '' mp; do
+                printf 'mount %s\n' "$mp"
+                n=$((n + 1))
+        done < <(_harness_mounts_under "$HARNESS_NP_DATA")
+        while IFS= read -r line; do
+                [ -n "$line" ] || continue
+                printf 'process %s (%s)\n' "$line" "$(cat "/proc/${line%% *}/comm" 2>/dev/null)"
+                n=$((n + 1))
+        done < <(_harness_np_procs)
+        while read -r uuid; do
+                while IFS= read -r c; do
+                        [ -n "$c" ] || continue
+                        printf 'cgroup %s\n' "$c"
+                        n=$((n + 1))
+                done < <(_harness_np_pod_cgroups "$uuid")
+        done < <(harness_np_uuids)
+        [ "$n" = 0 ]
+}

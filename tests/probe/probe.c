@@ -25,6 +25,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -41,7 +44,8 @@ static const char usage[] =
         "usage: probe [--exit=N] [ARG...]\n"
         "       probe --decode FILE|-\n"
         "Writes a report of argv, env, ids, cwd, caps, no_new_privs, seccomp,\n"
-        "hostname, cgroup (and the paths listed in $PROBE_PATHS_FILE) to\n"
+        "hostname, cgroup (and the paths listed in $PROBE_PATHS_FILE and\n"
+        "$PROBE_STAT_FILE) to\n"
         "$PROBE_OUT (or stdout), then exits N.\n";
 
 /* A growable byte buffer; the report is assembled in memory and written in
@@ -295,6 +299,72 @@ static void add_paths(struct buf *b) {
         free(list.data);
 }
 
+/* With $PROBE_STAT_FILE set: one "stat" record per line of that file (empty
+ * lines skipped): "stat <mode> <major>:<minor> <fstype> <ro|rw> <hex path>",
+ * st_mode in octal and st_rdev from lstat (the last component not followed),
+ * then the file system magic in hex (statfs f_type: 9fa0 proc, 62656572
+ * sysfs, 1021994 tmpfs, 1cd1 devpts, …) and whether it is mounted read-only
+ * (statvfs ST_RDONLY), both following symlinks. A field that cannot be read
+ * is "!<errno>". Added after the "path" records; older readers ignore it. */
+static void add_stats(struct buf *b) {
+        const char *file = getenv("PROBE_STAT_FILE");
+        struct buf list = {0};
+        const char *p, *end;
+        int r;
+
+        if (!file || !*file)
+                return;
+        r = read_all(file, &list);
+        if (r < 0) {
+                buf_str(b, "stat_file ");
+                buf_err(b, -r);
+                buf_str(b, "\n");
+                free(list.data);
+                return;
+        }
+        p = list.data;
+        end = list.data + list.len;
+        while (p && p < end) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                size_t n = (size_t) ((nl ? nl : end) - p);
+                char *path = n > 0 ? strndup(p, n) : NULL;
+                struct stat st;
+                struct statfs sf;
+                struct statvfs sv;
+
+                p = nl ? nl + 1 : NULL;
+                if (n == 0)
+                        continue;
+                if (!path) {
+                        b->oom = true;
+                        break;
+                }
+                buf_str(b, "stat ");
+                if (lstat(path, &st) < 0) {
+                        int e = errno;
+                        buf_err(b, e);
+                        buf_str(b, " ");
+                        buf_err(b, e);
+                } else
+                        buf_fmt(b, "%o %u:%u", (unsigned) st.st_mode, major(st.st_rdev), minor(st.st_rdev));
+                buf_str(b, " ");
+                if (statfs(path, &sf) < 0)
+                        buf_err(b, errno);
+                else
+                        buf_fmt(b, "%lx", (unsigned long) sf.f_type);
+                buf_str(b, " ");
+                if (statvfs(path, &sv) < 0)
+                        buf_err(b, errno);
+                else
+                        buf_str(b, (sv.f_flag & ST_RDONLY) ? "ro" : "rw");
+                buf_str(b, " ");
+                buf_hex(b, path, n);
+                buf_str(b, "\n");
+                free(path);
+        }
+        free(list.data);
+}
+
 static void build_report(struct buf *b, int argc, char **argv) {
         uid_t ru, eu, su;
         gid_t rg, eg, sg;
@@ -361,6 +431,7 @@ static void build_report(struct buf *b, int argc, char **argv) {
         free(cgroup.data);
 
         add_paths(b);
+        add_stats(b);
         buf_str(b, "end\n");
 }
 
@@ -401,6 +472,7 @@ static int hex_field_index(const char *line, size_t len) {
                 int index;
         } table[] = {
                 {"argv", 2}, {"env", 1}, {"cwd", 1}, {"hostname", 1}, {"cgroup", 1}, {"path", 3},
+                {"stat", 5},
         };
 
         for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {

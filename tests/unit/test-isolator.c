@@ -299,8 +299,11 @@ static void test_defaults(void) {
                 if (syscall_name_is_known(*c))
                         known++;
         OK_INTEQ(known, strv_length(s.syscalls), "every default name is known to libseccomp");
-        OK(strv_length(s.syscalls) >= 300 && strv_length(s.syscalls) <= 315,
-           "default allow list has about rkt's 309 names (%zu)", strv_length(s.syscalls));
+        OK(strv_length(s.syscalls) >= 310 && strv_length(s.syscalls) <= 330,
+           "default allow list has rkt's 309 names plus current libc's (%zu)", strv_length(s.syscalls));
+        OK(strv_contains(s.syscalls, "clone3") && strv_contains(s.syscalls, "rseq") &&
+                   strv_contains(s.syscalls, "statx"),
+           "threads (clone3, rseq) and statx allowed by default");
         for (size_t i = 0; i < ELEMENTSOF(arch_specific); i++)
                 OK(strv_contains(s.syscalls, arch_specific[i]) ==
                            syscall_name_is_known(arch_specific[i]),
