@@ -103,6 +103,11 @@ int fd_read_file_in_root(int rootfd, const char *path, size_t max, char **ret, s
 }
 
 int fd_write_file_atomic(int dirfd, const char *name, const void *data, size_t size, mode_t mode) {
+        return fd_write_file_atomic_flags(dirfd, name, data, size, mode, 0);
+}
+
+int fd_write_file_atomic_flags(int dirfd, const char *name, const void *data, size_t size, mode_t mode,
+                               WriteFlags flags) {
         _cleanup_close_ int fd = -1;
         char tmp[NAME_MAX + 1];
         uint64_t rnd;
@@ -120,7 +125,7 @@ int fd_write_file_atomic(int dirfd, const char *name, const void *data, size_t s
         r = fd_write_all(fd, data, size);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = negative_errno();
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && (flags & WRITE_DURABLE) && fsync(fd) < 0)
                 r = negative_errno();
         if (close(TAKE_FD(fd)) < 0 && r >= 0)
                 r = negative_errno();
@@ -130,6 +135,7 @@ int fd_write_file_atomic(int dirfd, const char *name, const void *data, size_t s
                 (void) unlinkat(dirfd, tmp, 0);
                 return r;
         }
-        (void) fsync(dirfd); /* the rename is done; a failed directory sync loses durability only */
+        if (flags & WRITE_DURABLE)
+                (void) fsync(dirfd); /* the rename is done; a failed directory sync loses durability only */
         return 0;
 }

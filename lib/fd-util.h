@@ -36,7 +36,16 @@ int fd_write_all(int fd, const void *data, size_t size);
  * larger than `max`. Returns a NUL-terminated buffer. */
 int fd_read_file_in_root(int rootfd, const char *path, size_t max, char **ret, size_t *ret_size);
 
+typedef enum WriteFlags {
+        WRITE_DURABLE = 1 << 0, /* fsync the file before and the directory after the rename */
+} WriteFlags;
+
 /* Writes `data` to `dirfd`/`name` atomically: a temporary file in the same
- * directory (O_EXCL|O_NOFOLLOW), fsync, rename over `name`, fsync of the
- * directory. Nothing is left behind on failure. */
+ * directory (O_EXCL|O_NOFOLLOW), rename over `name`; with WRITE_DURABLE also
+ * fsync'ed. Readers see the old or the new content, never a part; nothing is
+ * left behind on failure. */
+int fd_write_file_atomic_flags(int dirfd, const char *name, const void *data, size_t size, mode_t mode,
+                               WriteFlags flags);
+/* Without WRITE_DURABLE: pod state written on the start path, where each
+ * fsync costs milliseconds and a power loss ends the pod anyway. */
 int fd_write_file_atomic(int dirfd, const char *name, const void *data, size_t size, mode_t mode);

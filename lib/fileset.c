@@ -452,7 +452,7 @@ static int open_dir_at(int rootfd, const char *path) {
         return fd < 0 ? negative_errno() : fd;
 }
 
-static int create_file(int rootfd, const FileSetEntry *e) {
+static int create_file(int rootfd, const FileSetEntry *e, bool durable) {
         _cleanup_close_ int parent = -1, fd = -1;
         const char *base;
         int r;
@@ -470,7 +470,7 @@ static int create_file(int rootfd, const FileSetEntry *e) {
          * not decide the final mode. */
         if (fchmod(fd, e->mode) < 0)
                 return negative_errno();
-        if (fsync(fd) < 0)
+        if (durable && fsync(fd) < 0)
                 return negative_errno();
         /* Some filesystems report delayed write errors only here. */
         if (close(TAKE_FD(fd)) < 0)
@@ -504,7 +504,7 @@ static int create_dir(int rootfd, const DirSpec *d) {
         return 0;
 }
 
-static int finish_dir(int rootfd, const DirSpec *d) {
+static int finish_dir(int rootfd, const DirSpec *d, bool durable) {
         _cleanup_close_ int fd = -1;
 
         fd = open_dir_at(rootfd, d->path);
@@ -512,7 +512,7 @@ static int finish_dir(int rootfd, const DirSpec *d) {
                 return fd;
         if (fchmod(fd, d->mode) < 0)
                 return negative_errno();
-        if (fsync(fd) < 0)
+        if (durable && fsync(fd) < 0)
                 return negative_errno();
         return 0;
 }
@@ -685,7 +685,7 @@ static int check_destination(int dirfd, const char *name) {
         }
 }
 
-static int build_tree(const FileSet *fs, int tmpfd) {
+static int build_tree(const FileSet *fs, int tmpfd, bool durable) {
         _cleanup_(dir_list_done) DirList dirs = {};
         int r;
 
@@ -704,7 +704,7 @@ static int build_tree(const FileSet *fs, int tmpfd) {
 
                 switch (e->kind) {
                 case FILESET_FILE:
-                        r = create_file(tmpfd, e);
+                        r = create_file(tmpfd, e, durable);
                         break;
                 case FILESET_SYMLINK:
                         r = create_symlink(tmpfd, e);
@@ -721,18 +721,23 @@ static int build_tree(const FileSet *fs, int tmpfd) {
 
         /* Children before parents: a parent's final mode may forbid entering it. */
         for (size_t i = dirs.n; i > 0; i--) {
-                r = finish_dir(tmpfd, &dirs.dirs[i - 1]);
+                r = finish_dir(tmpfd, &dirs.dirs[i - 1], durable);
                 if (r < 0)
                         return r;
         }
         if (fchmod(tmpfd, TOP_DIR_MODE) < 0)
                 return negative_errno();
-        if (fsync(tmpfd) < 0)
+        if (durable && fsync(tmpfd) < 0)
                 return negative_errno();
         return 0;
 }
 
 int fileset_write(const FileSet *fs, int dirfd, const char *name) {
+        return fileset_write_flags(fs, dirfd, name, 0);
+}
+
+int fileset_write_flags(const FileSet *fs, int dirfd, const char *name, FileSetWriteFlags flags) {
+        bool durable = !(flags & FILESET_WRITE_NO_SYNC);
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int tmpfd = -1, parentfd = -1;
         int r;
@@ -765,7 +770,7 @@ int fileset_write(const FileSet *fs, int dirfd, const char *name) {
                 goto fail;
         }
 
-        r = build_tree(fs, tmpfd);
+        r = build_tree(fs, tmpfd, durable);
         if (r < 0)
                 goto fail;
 
@@ -778,9 +783,11 @@ int fileset_write(const FileSet *fs, int dirfd, const char *name) {
         /* The rename is the commit point: the set is complete and in place.
          * Syncing the parent only makes that durable sooner; a failure there
          * cannot be undone by removing the tree, so it is ignored. */
-        parentfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (parentfd >= 0)
-                (void) fsync(parentfd);
+        if (durable) {
+                parentfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (parentfd >= 0)
+                        (void) fsync(parentfd);
+        }
         return 0;
 
 fail:

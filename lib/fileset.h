@@ -59,3 +59,12 @@ void fileset_sort(FileSet *fs);
  * directory (-EEXIST / -ENOTEMPTY otherwise, nothing written). On any error
  * the temporary tree is removed and nothing is left behind. */
 int fileset_write(const FileSet *fs, int dirfd, const char *name);
+
+typedef enum FileSetWriteFlags {
+        /* Skip every fsync: still all-or-nothing for readers and for a crash
+         * of this process, but not durable across a power loss. For sets that
+         * are regenerated anyway when lost, on a start path where each fsync
+         * costs milliseconds (the units of a pod being started). */
+        FILESET_WRITE_NO_SYNC = 1 << 0,
+} FileSetWriteFlags;
+int fileset_write_flags(const FileSet *fs, int dirfd, const char *name, FileSetWriteFlags flags);

@@ -809,7 +809,8 @@ static int run_pod(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int
         }
         STRV_FOREACH(w, res->warnings)
                 fprintf(stderr, "nspawn-pod: warning: %s\n", *w);
-        r = fileset_write(res->files, stage1, "rendered");
+        /* Rendered anew at every start: no fsync on the start path. */
+        r = fileset_write_flags(res->files, stage1, "rendered", FILESET_WRITE_NO_SYNC);
         if (r < 0) {
                 fprintf(stderr, "nspawn-pod: cannot write the units of pod %s: %s\n", ustr, strerror(-r));
                 r = EXIT_INTERNAL;
@@ -868,6 +869,13 @@ int verb_prepare(int argc, char *argv[], const GlobalOptions *g) {
         r = prepare_common(argc, argv, g, &spec, &pods, uuid, &lock);
         if (r < 0)
                 return exit_code_for(r);
+        /* A prepared pod is kept for later: make it durable once, as a whole,
+         * instead of one fsync per file while preparing. */
+        if (syncfs(lock) < 0) {
+                fprintf(stderr, "nspawn-pod: cannot sync the prepared pod: %m\n");
+                remove_pod_dir(pods, POD_STATE_PREPARE, uuid);
+                return EXIT_INTERNAL;
+        }
         r = pod_move(pods, uuid, POD_STATE_PREPARE, POD_STATE_PREPARED);
         if (r < 0) {
                 fprintf(stderr, "nspawn-pod: cannot move the pod to prepared/: %s\n", strerror(-r));
