@@ -21,6 +21,7 @@
 #define UNIT_JOURNALD_SOCKET "systemd-journald.socket"
 
 #define APP_ROOT_FMT "/opt/stage2/%s/rootfs"
+#define UNIT_NAME_MAX 255
 
 /* systemd-nspawn 252 keeps these in the container's bounding set by default
  * (src/nspawn/nspawn.c, arg_caps_retain). Apps needing anything else get it
@@ -470,6 +471,17 @@ static int render_env_file(RenderContext *c, size_t idx, const App *app, uint32_
         return fileset_add_file(c->files, path, 0640, b.data, b.len);
 }
 
+static int append_id(uint32_t **l, size_t *n, uint32_t id) {
+        uint32_t *m = reallocarray(*l, *n + 1, sizeof(uint32_t));
+
+        if (!m)
+                return -ENOMEM;
+        m[(*n)++] = id;
+        *l = m;
+        return 0;
+}
+
+/* Appends `id` unless present. Linear, but a pod has few distinct ids. */
 static int add_id(uint32_t **l, size_t *n, uint32_t id) {
         uint32_t *m;
 
@@ -494,7 +506,8 @@ static int note_ids(RenderContext *c, const App *app, uint32_t uid, uint32_t gid
 
         if ((r = add_id(&c->uids, &c->n_uids, uid)) < 0 || (r = add_id(&c->gids, &c->n_gids, gid)) < 0)
                 return r;
-        if (c->n_uids > before && (r = add_id(&c->uid_gids, &c->n_uid_gids, gid)) < 0)
+        /* Parallel to uids[]: one entry per new uid, duplicates and all. */
+        if (c->n_uids > before && (r = append_id(&c->uid_gids, &c->n_uid_gids, gid)) < 0)
                 return r;
         for (size_t i = 0; i < app->n_supplementary_gids; i++)
                 if ((r = add_id(&c->gids, &c->n_gids, app->supplementary_gids[i])) < 0)
@@ -859,6 +872,31 @@ static bool is_nspawn_default_cap(const char *cap) {
         return false;
 }
 
+/* App names become unit names, and systemd refuses unit names over 255
+ * bytes; the prepare-app instance is the longest, since '-' in the app root
+ * path is escaped to "\x2d". */
+static int check_unit_name_lengths(RenderContext *c, size_t idx) {
+        const RuntimeApp *ra = &c->pod->apps[idx];
+        _cleanup_free_ char *root = NULL, *prepare = NULL;
+        int r;
+
+        if (strlen(ra->name) > UNIT_NAME_MAX - strlen("reaper-.service"))
+                goto too_long;
+        if (asprintf(&root, APP_ROOT_FMT, ra->name) < 0)
+                return -ENOMEM;
+        r = unit_name_for_path("prepare-app@", root, ".service", &prepare);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || strlen(prepare) > UNIT_NAME_MAX)
+                goto too_long;
+        return 0;
+too_long:
+        return error_set(c->err, -EINVAL, NULL,
+                         "$.apps[%zu].name: \"%.40s…\" is too long: the unit names made from it would "
+                         "exceed systemd's limit of %d bytes",
+                         idx, ra->name, UNIT_NAME_MAX);
+}
+
 static int render_app(RenderContext *c, size_t idx, const Image *img) {
         const RuntimeApp *ra = &c->pod->apps[idx];
         const App *app = effective_app(ra, img);
@@ -884,6 +922,9 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
                 return error_set(c->err, -EINVAL, NULL,
                                  "$.apps[%zu].name: \"%s\" collides with the reaper unit of app \"%s\"", idx,
                                  ra->name, ra->name + 7);
+        r = check_unit_name_lengths(c, idx);
+        if (r < 0)
+                return r;
         if (strv_length(app->exec) == 0)
                 return error_set(c->err, -EINVAL, NULL, "$.apps[%zu]: app \"%s\" has an empty \"exec\"", idx,
                                  ra->name);
