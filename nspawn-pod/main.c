@@ -23,6 +23,13 @@ static const Verb verbs[] = {
         { "prepare", verb_prepare, "prepare a pod from images; print its UUID" },
         { "run", verb_run, "prepare and run a pod; exit with its exit code" },
         { "run-prepared", verb_run_prepared, "run a prepared pod" },
+        { "status", verb_status, "show a pod's state and its apps' exit statuses" },
+        { "list", verb_list, "list pods" },
+        { "cat-manifest", verb_cat_manifest, "print a pod's manifest" },
+        { "enter", verb_enter, "run a command inside a running app, exactly as the app runs" },
+        { "stop", verb_stop, "stop running pods" },
+        { "gc", verb_gc, "remove exited pods and everything they hold" },
+        { "rm", verb_rm, "remove one pod" },
 };
 
 static void usage(FILE *f) {
@@ -39,7 +46,7 @@ static void usage(FILE *f) {
                 "\n"
                 "Verbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+                fprintf(f, "  %-13s %s\n", verbs[i].name, verbs[i].summary);
         fprintf(f, "\n'nspawn-pod VERB --help' describes each verb. Exit codes: docs/exit-codes.md.\n");
 }
 

@@ -26,6 +26,13 @@ int verb_validate(int argc, char *argv[], const GlobalOptions *g);
 int verb_prepare(int argc, char *argv[], const GlobalOptions *g);
 int verb_run(int argc, char *argv[], const GlobalOptions *g);
 int verb_run_prepared(int argc, char *argv[], const GlobalOptions *g);
+int verb_status(int argc, char *argv[], const GlobalOptions *g);
+int verb_list(int argc, char *argv[], const GlobalOptions *g);
+int verb_cat_manifest(int argc, char *argv[], const GlobalOptions *g);
+int verb_stop(int argc, char *argv[], const GlobalOptions *g);
+int verb_gc(int argc, char *argv[], const GlobalOptions *g);
+int verb_rm(int argc, char *argv[], const GlobalOptions *g);
+int verb_enter(int argc, char *argv[], const GlobalOptions *g);
 
 /* Reads a whole file (at most `max` bytes, else -EFBIG); "-" is stdin. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Placeholder until this verb lands (issue 4); replaced by its implementation. */
+#include <stdio.h>
+
+#include "verbs.h"
+
+int verb_gc(int argc, char *argv[], const GlobalOptions *g) {
+        fprintf(stderr, "nspawn-pod: gc is not implemented yet\n");
+        return EXIT_INTERNAL;
+}
