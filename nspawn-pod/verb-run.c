@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,6 +30,7 @@
 #include "fd-util.h"
 #include "image.h"
 #include "image-id.h"
+#include "image-store.h"
 #include "manifest.h"
 #include "names.h"
 #include "passwd.h"
@@ -397,7 +400,28 @@ static int write_text_at(int dirfd, const char *name, const char *text) {
 }
 
 /* Imports the images, builds and writes the pod manifest, assembles stage1. */
-static int prepare_pod(const RunSpec *s, int pod_fd, const uint8_t uuid[16], NpError *err) {
+/* The pod's writable layer over a stored image: POD/overlay/<app>/{upper,work}
+ * and POD/overlay/<app>/image-id naming the store entry. */
+static int make_overlay_dirs(int pod_fd, const char *app, const char *id, NpError *err) {
+        _cleanup_close_ int ov = -1, a = -1;
+        int r;
+
+        ov = fd_mkdir_open(pod_fd, "overlay", 0700, O_PATH);
+        if (ov < 0)
+                return error_set(err, ov, "overlay", "cannot create: %s", strerror(-ov));
+        a = fd_mkdir_open(ov, app, 0700, O_PATH);
+        if (a < 0)
+                return error_set(err, a, app, "cannot create the overlay directory: %s", strerror(-a));
+        /* The upper directory's mode and owner become those of the app's "/". */
+        if (mkdirat(a, "upper", 0755) < 0 || mkdirat(a, "work", 0700) < 0)
+                return error_set(err, negative_errno(), app, "cannot create the overlay directories: %m");
+        r = fd_write_file_atomic(a, "image-id", id, strlen(id), 0644);
+        if (r < 0)
+                return error_set(err, r, app, "cannot record the image ID: %s", strerror(-r));
+        return 0;
+}
+
+static int prepare_pod(const RunSpec *s, int data_fd, int pod_fd, const uint8_t uuid[16], NpError *err) {
         _cleanup_close_ int stage1 = -1, s1 = -1, opt = -1;
         _cleanup_(pod_freep) Pod *given = NULL;
         _cleanup_free_ char *json = NULL, *hostname = NULL;
@@ -447,8 +471,9 @@ static int prepare_pod(const RunSpec *s, int pod_fd, const uint8_t uuid[16], NpE
         for (size_t i = 0; i < s->n_apps; i++) {
                 const AppSpec *as = &s->apps[i];
                 _cleanup_(image_freep) Image *img = NULL;
-                _cleanup_close_ int dest = -1;
+                _cleanup_close_ int dest = -1, store = -1;
                 _cleanup_free_ char *id = NULL;
+                bool stored = false;
                 char tmp[32];
 
                 /* Imported under a temporary name: the app's name may come from
@@ -459,12 +484,30 @@ static int prepare_pod(const RunSpec *s, int pod_fd, const uint8_t uuid[16], NpE
                 dest = fd_open_dir_nofollow(opt, tmp, O_RDONLY);
                 if (dest < 0)
                         return error_set(err, dest, tmp, "cannot open");
-                r = image_import(as->image, dest, &img, err);
-                if (r < 0)
+                /* An ACI comes from the image store (imported once) and gets an
+                 * overlay at run time; an image directory is imported per pod. */
+                r = image_store_get(data_fd, as->image, &id, &store, &img, err);
+                if (r >= 0) {
+                        _cleanup_free_ char *m = NULL;
+                        size_t msize;
+
+                        r = fd_read_file_in_root(store, "manifest", MANIFEST_SIZE_MAX, &m, &msize);
+                        if (r >= 0)
+                                r = fd_write_file_atomic(dest, "manifest", m, msize, 0644);
+                        if (r >= 0 && mkdirat(dest, "rootfs", 0755) < 0)
+                                r = negative_errno();
+                        if (r < 0)
+                                return error_set(err, r, tmp, "cannot set up the app directory: %s", strerror(-r));
+                        stored = true;
+                } else if (r == -EISDIR) {
+                        r = image_import(as->image, dest, &img, err);
+                        if (r < 0)
+                                return r;
+                        r = image_compute_id(as->image, &id);
+                        if (r < 0)
+                                return error_set(err, r, as->image, "cannot compute the image ID: %s", strerror(-r));
+                } else
                         return r;
-                r = image_compute_id(as->image, &id);
-                if (r < 0)
-                        return error_set(err, r, as->image, "cannot compute the image ID: %s", strerror(-r));
 
                 RuntimeApp *ra = &apps[i];
                 pod.n_apps = i + 1;
@@ -489,6 +532,8 @@ static int prepare_pod(const RunSpec *s, int pod_fd, const uint8_t uuid[16], NpE
                                                  ra->name);
                 if (renameat(opt, tmp, opt, ra->name) < 0)
                         return error_set(err, negative_errno(), ra->name, "cannot rename the imported image: %m");
+                if (stored && (r = make_overlay_dirs(pod_fd, ra->name, id, err)) < 0)
+                        return r;
 
                 ra->image.name = strdup(img->name);
                 ra->image.id = TAKE_PTR(id);
@@ -567,7 +612,7 @@ static void remove_pod_dir(int pods_fd, PodState state, const uint8_t uuid[16]) 
 static int prepare_common(int argc, char *argv[], const GlobalOptions *g, RunSpec *spec, int *ret_pods_fd,
                           uint8_t uuid[16], int *ret_lock_fd) {
         _cleanup_error_ NpError err = NP_ERROR_INIT;
-        _cleanup_close_ int pods = -1, lock = -1;
+        _cleanup_close_ int pods = -1, lock = -1, data = -1;
         int r;
 
         r = parse_run_args(argc, argv, spec);
@@ -585,7 +630,9 @@ static int prepare_common(int argc, char *argv[], const GlobalOptions *g, RunSpe
                 fprintf(stderr, "nspawn-pod: cannot create a pod directory: %s\n", strerror(-r));
                 return -EIO;
         }
-        r = prepare_pod(spec, lock, uuid, &err);
+        data = open(g->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        r = data < 0 ? error_set(&err, negative_errno(), g->dir, "cannot open the data directory: %m")
+                     : prepare_pod(spec, data, lock, uuid, &err);
         if (r < 0) {
                 /* Bad input leaves nothing behind: the half-prepared pod goes. */
                 fprintf(stderr, "nspawn-pod: cannot prepare the pod: %s\n", error_format(&err, r));
@@ -645,8 +692,8 @@ static void set_foreground(pid_t pgrp) {
  * (Ctrl-C, kill -- -PGID, a service manager) must reach nspawn once, through
  * us, not twice. On a terminal nspawn becomes the foreground group, so that
  * it can read it and ^C goes to the pod's console. */
-static int exec_nspawn(int lock_fd, const char *cgname, const char *ustr, const RenderResult *res,
-                       bool take_terminal) {
+static int exec_nspawn(int lock_fd, const char *pod_dir, const char *cgname, const char *ustr,
+                       const RenderResult *res, bool take_terminal) {
         _cleanup_free_ char *sub = NULL;
         char ppid[32];
         int r;
@@ -668,7 +715,9 @@ static int exec_nspawn(int lock_fd, const char *cgname, const char *ustr, const 
         }
         STRV_FOREACH(e, res->nspawn_env)
                 (void) putenv(*e);
-        if (fchdir(lock_fd) < 0) {
+        /* By path: in our mount namespace, where the overlays are; the lock
+         * fd was opened before it existed. */
+        if (chdir(pod_dir) < 0) {
                 fprintf(stderr, "nspawn-pod: cannot enter the pod directory: %m\n");
                 return EXIT_INTERNAL;
         }
@@ -698,6 +747,63 @@ static int wait_nspawn(pid_t child) {
                 return WEXITSTATUS(status);
         /* Shell convention, so "killed by a signal" stays visible. */
         return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : EXIT_INTERNAL;
+}
+
+/* Mounts each stored app's overlay (lower: the image store's rootfs, read
+ * only; upper and work: the pod's) on its app root. The caller has entered a
+ * mount namespace of our own, which nspawn inherits: the host never sees
+ * these mounts, and the kernel removes them with the namespace when nspawn
+ * and we are gone, even if both are killed. `s1` must have been opened in
+ * that namespace: a mount cannot be moved onto a path of another one. */
+static int mount_overlays(const char *data_dir, const char *ustr, int lock_fd, int s1, const Pod *pod) {
+        for (size_t i = 0; i < pod->n_apps; i++) {
+                const char *app = pod->apps[i].name;
+                _cleanup_free_ char *idpath = NULL, *id = NULL, *lower = NULL, *upper = NULL, *work = NULL,
+                                    *target_path = NULL;
+                _cleanup_close_ int fs = -1, mnt = -1, target = -1, store = -1, data = -1;
+                size_t size;
+                int r;
+
+                if (asprintf(&idpath, "overlay/%s/image-id", app) < 0)
+                        return -ENOMEM;
+                r = fd_read_file_in_root(lock_fd, idpath, 4096, &id, &size);
+                if (r == -ENOENT)
+                        continue; /* imported into the pod itself */
+                data = open(data_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (r < 0 || data < 0 || (r = image_store_open(data, id, &store)) < 0) {
+                        fprintf(stderr, "nspawn-pod: app %s: its image %s is not in the image store: %s\n", app,
+                                id ? id : "?", strerror(r < 0 ? -r : errno));
+                        return -ENOENT;
+                }
+                /* overlayfs splits lowerdir at ':' and reads '\' and ',' as
+                 * escapes; our data directory is ours to choose, so refuse
+                 * rather than escape. */
+                if (strpbrk(data_dir, ":,\\")) {
+                        fprintf(stderr, "nspawn-pod: the data directory must not contain ':', ',' or '\\'\n");
+                        return -EINVAL;
+                }
+                if (asprintf(&lower, "%s/images/%s/rootfs", data_dir, id) < 0 ||
+                    asprintf(&upper, "%s/pods/run/%s/overlay/%s/upper", data_dir, ustr, app) < 0 ||
+                    asprintf(&work, "%s/pods/run/%s/overlay/%s/work", data_dir, ustr, app) < 0 ||
+                    asprintf(&target_path, "opt/stage2/%s/rootfs", app) < 0)
+                        return -ENOMEM;
+                target = fd_open_in_root(s1, target_path, O_PATH | O_DIRECTORY, 0, true);
+                if (target < 0) {
+                        fprintf(stderr, "nspawn-pod: app %s: cannot open its root: %s\n", app, strerror(-target));
+                        return target;
+                }
+                fs = fsopen("overlay", FSOPEN_CLOEXEC);
+                if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
+                    fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+                    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+                    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+                    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0 ||
+                    move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+                        fprintf(stderr, "nspawn-pod: app %s: cannot mount its overlay on '%s': %m\n", app, lower);
+                        return -errno;
+                }
+        }
+        return 0;
 }
 
 /* Resolves users, renders, and runs nspawn in the pod's own cgroups. Returns
@@ -734,12 +840,33 @@ static int run_pod(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int
                 fprintf(stderr, "nspawn-pod: pod %s: bad pod manifest: %s\n", ustr, error_format(&err, r));
                 return EXIT_INTERNAL;
         }
-        stage1 = fd_open_dir_nofollow(lock_fd, "stage1", O_PATH);
+        /* Pods with overlays get a mount namespace of their own, entered
+         * before any fd into the stage1 is opened (see mount_overlays()). */
+        if (faccessat(lock_fd, "overlay", F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+            (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)) {
+                fprintf(stderr, "nspawn-pod: cannot create a mount namespace: %m\n");
+                r = EXIT_INTERNAL;
+                goto finish;
+        }
+        {
+                _cleanup_free_ char *p = NULL;
+
+                if (asprintf(&p, "%s/stage1", pod_dir) < 0) {
+                        r = EXIT_INTERNAL;
+                        goto finish;
+                }
+                stage1 = open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
         s1 = stage1 >= 0 ? fd_open_dir_nofollow(stage1, "rootfs", O_PATH) : -EBADF;
         images = calloc(pod->n_apps + 1, sizeof(Image *));
         ids = calloc(pod->n_apps + 1, sizeof(RenderIds));
         if (s1 < 0 || !images || !ids) {
                 fprintf(stderr, "nspawn-pod: pod %s: stage1 root missing\n", ustr);
+                r = EXIT_INTERNAL;
+                goto finish;
+        }
+        r = mount_overlays(g->dir, ustr, lock_fd, s1, pod);
+        if (r < 0) {
                 r = EXIT_INTERNAL;
                 goto finish;
         }
@@ -845,7 +972,7 @@ static int run_pod(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int
                 goto finish;
         }
         if (child == 0)
-                _exit(exec_nspawn(lock_fd, cgname, ustr, res, terminal));
+                _exit(exec_nspawn(lock_fd, pod_dir, cgname, ustr, res, terminal));
         (void) setpgid(child, child); /* also here: whichever of us runs first */
         r = wait_nspawn(child);
         if (terminal)

@@ -112,9 +112,30 @@ status_is() {
                 [ "$(cat "$STATUS/$1")" = "$2" ] && [ "$(cat "$STATUS/$1.end")" = "$3" ]
 }
 
+# Where, on the host, the files an app writes land: an app from an ACI runs on
+# an overlay (image store below, the pod's upper directory above) mounted in
+# the pod's own mount namespace, so its writes are in the upper directory; an
+# app from an image directory has a real root in the stage1. Usage: app_dir POD APP
+app_dir() {
+        if [ -d "$1/overlay/$2/upper" ]; then
+                printf '%s\n' "$1/overlay/$2/upper"
+        else
+                printf '%s\n' "$1/stage1/rootfs/opt/stage2/$2/rootfs"
+        fi
+}
+
+# The image's own files of app APP (read-only store for ACIs).
+app_image_dir() {
+        if [ -f "$1/overlay/$2/image-id" ]; then
+                printf '%s\n' "$HARNESS_NP_DATA/images/$(cat "$1/overlay/$2/image-id")/rootfs"
+        else
+                printf '%s\n' "$1/stage1/rootfs/opt/stage2/$2/rootfs"
+        fi
+}
+
 # The probe's report of app APP of the last pod (written to $2, a path in the app).
 report_of() {
-        printf '%s\n' "$POD/stage1/rootfs/opt/stage2/$1/rootfs$2"
+        printf '%s\n' "$(app_dir "$POD" "$1")$2"
 }
 
 report_ok() {
@@ -203,7 +224,7 @@ stop_case() {
         for ((i = 0; i < 300; i++)); do
                 if [ -s "$HARNESS_DIR/$name.uuid" ]; then
                         UUID=$(head -n 1 "$HARNESS_DIR/$name.uuid")
-                        mark=$HARNESS_NP_DATA/pods/run/$UUID/stage1/rootfs/opt/stage2/runner/rootfs/running
+                        mark=$(app_dir "$HARNESS_NP_DATA/pods/run/$UUID" runner)/running
                         [ -e "$mark" ] && break
                 fi
                 harness_pid_alive "$pid" || break
@@ -388,7 +409,7 @@ prepared_uuid=$(head -n 1 "$HARNESS_DIR/vfs-prepare.out" 2>/dev/null)
 tap_ok $? "prepare prints the pod's UUID and leaves it in pods/prepared/" || np_diag vfs-prepare
 vfs_paths=(/proc /sys /dev /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/ptmx
         /dev/pts /dev/pts/ptmx /dev/shm)
-printf '%s\n' "${vfs_paths[@]}" >"$POD/stage1/rootfs/opt/stage2/probe/rootfs/stat-paths"
+printf '%s\n' "${vfs_paths[@]}" >"$(app_dir "$POD" probe)/stat-paths"
 np vfs run-prepared "$prepared_uuid"
 POD=$HARNESS_NP_DATA/pods/run/$prepared_uuid
 STATUS=$POD/stage1/rootfs/rkt/status
@@ -452,7 +473,7 @@ written=""
 for f in nspawn-pod-test-pwned null zero full random urandom tty ptmx pts shm fd stdin stdout stderr log; do
         [ -e "$s1/etc/$f" ] || [ -L "$s1/etc/$f" ] && written+=" pod:/etc/$f"
 done
-[ -L "$s1/opt/stage2/bad-dev-symlink/rootfs/dev" ] || written+=" (the image's dev symlink was replaced)"
+[ -L "$(app_image_dir "$(dirname "$(dirname "$s1")")" bad-dev-symlink)/dev" ] || written+=" (the image's dev symlink was replaced)"
 host_etc_clean || written+=" host:/etc/nspawn-pod-test-*"
 [ -z "$written" ]
 tap_ok $? "image with rootfs/dev -> /etc: nothing written into the pod's or the host's /etc" || tap_diag "written:$written"

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "fd-util.h"
+#include "image-id.h"
+#include "image-store.h"
+#include "image.h"
+#include "names.h"
+
+static int open_images_dir(int data_fd) {
+        /* Images may hold anything, including set-uid binaries: root only. */
+        return fd_mkdir_open(data_fd, "images", 0700, O_PATH);
+}
+
+int image_store_open(int data_fd, const char *id, int *ret_dir_fd) {
+        _cleanup_close_ int images = -1, dir = -1;
+        struct stat st;
+
+        if (!image_id_is_valid(id))
+                return -EINVAL;
+        images = open_images_dir(data_fd);
+        if (images < 0)
+                return images;
+        dir = fd_open_dir_nofollow(images, id, O_PATH);
+        if (dir < 0)
+                return dir;
+        /* The importer writes the manifest last: its presence means complete. */
+        if (fstatat(dir, "manifest", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                return -ENOENT;
+        *ret_dir_fd = TAKE_FD(dir);
+        return 0;
+}
+
+static int load_manifest(int dir, Image **ret, NpError *err) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
+
+        r = fd_read_file_in_root(dir, "manifest", MANIFEST_SIZE_MAX, &data, &size);
+        if (r < 0)
+                return error_set(err, r, "manifest", "cannot read the stored image manifest: %s", strerror(-r));
+        return manifest_parse_image(data, size, ret, err);
+}
+
+int image_store_get(int data_fd, const char *path, char **ret_id, int *ret_dir_fd, Image **ret_manifest,
+                    NpError *err) {
+        _cleanup_free_ char *id = NULL;
+        _cleanup_close_ int images = -1, dir = -1, tmpfd = -1;
+        _cleanup_(image_freep) Image *img = NULL;
+        struct stat st;
+        char tmp[40];
+        uint64_t rnd;
+        int r;
+
+        if (stat(path, &st) < 0)
+                return error_set(err, negative_errno(), path, "cannot access the image: %m");
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        r = image_compute_id(path, &id);
+        if (r < 0)
+                return error_set(err, r, path, "cannot compute the image ID: %s", strerror(-r));
+
+        r = image_store_open(data_fd, id, &dir);
+        if (r >= 0) {
+                r = load_manifest(dir, &img, err);
+                if (r < 0)
+                        return r;
+                goto done;
+        }
+        if (r != -ENOENT)
+                return error_set(err, r, id, "cannot open the image store: %s", strerror(-r));
+
+        images = open_images_dir(data_fd);
+        if (images < 0)
+                return error_set(err, images, "images", "cannot open the image store: %s", strerror(-images));
+        /* A store entry left incomplete by a crash is replaced. */
+        (void) image_remove_tree(images, id);
+        if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                rnd = (uint64_t) getpid();
+        (void) snprintf(tmp, sizeof(tmp), ".import-%016llx", (unsigned long long) rnd);
+        if (mkdirat(images, tmp, 0755) < 0)
+                return error_set(err, negative_errno(), tmp, "cannot create in the image store: %m");
+        tmpfd = fd_open_dir_nofollow(images, tmp, O_RDONLY);
+        if (tmpfd < 0) {
+                (void) image_remove_tree(images, tmp);
+                return error_set(err, tmpfd, tmp, "cannot open in the image store");
+        }
+        r = image_import(path, tmpfd, &img, err);
+        if (r >= 0 && renameat2(images, tmp, images, id, RENAME_NOREPLACE) < 0) {
+                r = -errno;
+                if (r == -EEXIST || r == -ENOTEMPTY)
+                        r = 0; /* a concurrent import of the same image won */
+                else
+                        (void) error_set(err, r, id, "cannot store the image: %m");
+        }
+        (void) image_remove_tree(images, tmp);
+        if (r < 0)
+                return r;
+        r = image_store_open(data_fd, id, &dir);
+        if (r < 0)
+                return error_set(err, r, id, "the stored image vanished: %s", strerror(-r));
+done:
+        *ret_id = TAKE_PTR(id);
+        *ret_dir_fd = TAKE_FD(dir);
+        if (ret_manifest)
+                *ret_manifest = TAKE_PTR(img);
+        return 0;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Extracted images shared by every pod, like rkt's tree store:
+ * <data dir>/images/<image id>/{manifest,rootfs}. An ACI is imported once,
+ * keyed by its ID (the SHA-512 of its uncompressed tar, so the key covers
+ * every byte of it); pods then get their own writable view through overlayfs
+ * (lower: the stored rootfs, read-only; upper: the pod's). Creating hundreds
+ * of files per pod was the largest cost of starting one.
+ */
+
+#include "error.h"
+#include "manifest.h"
+
+/* Makes sure the ACI at `path` is in the store below `data_fd` and returns
+ * its ID, an O_PATH fd of its directory and its manifest. Concurrent imports
+ * of the same image are safe: each works in a private temporary directory
+ * and the first rename wins. -EISDIR for an image directory, which is not
+ * stored (its ID covers only its manifest): the caller imports it per pod. */
+int image_store_get(int data_fd, const char *path, char **ret_id, int *ret_dir_fd, Image **ret_manifest,
+                    NpError *err);
+
+/* Opens <data dir>/images/<id> (O_PATH). -ENOENT if absent or incomplete. */
+int image_store_open(int data_fd, const char *id, int *ret_dir_fd);
