@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <libmount.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "cgroup.h"
 #include "fd-util.h"
 #include "macro.h"
+#include "strv.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
@@ -121,9 +124,238 @@ int cgroup_enter_pod(const char *name, char **ret_subcgroup) {
         return 0;
 }
 
-/* Kills whatever is still in `dir` and below (cgroup.kill where the kernel has
- * it, else SIGKILL to every listed pid). */
-static void kill_tree(int dirfd) {
+/* ---- finding a pod's cgroups ------------------------------------------------ */
+
+static bool cgroup_char_ok(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               strchr("_.:@+,=-\\", c) != NULL;
+}
+
+bool cgroup_pod_path_is_valid(const char *path, const char *name) {
+        const char *p, *last = NULL;
+        size_t len;
+
+        if (!path || !name || path[0] != '/')
+                return false;
+        len = strlen(path);
+        if (len >= 4096)
+                return false;
+        for (p = path; *p;) {
+                size_t n;
+
+                p++; /* the '/' */
+                n = strcspn(p, "/");
+                if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                for (size_t i = 0; i < n; i++)
+                        if (!cgroup_char_ok(p[i]))
+                                return false;
+                last = p;
+                p += n;
+        }
+        return last && strcmp(last, name) == 0;
+}
+
+/* openat2() below `rootfd`: no symlinks, no "..", no other mounts. */
+static int open_beneath(int rootfd, const char *rel, int flags) {
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_CLOEXEC | O_DIRECTORY),
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        int fd;
+
+        while (*rel == '/')
+                rel++;
+        if (!*rel)
+                rel = ".";
+        do
+                fd = (int) syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+        while (fd < 0 && errno == EAGAIN);
+        return fd < 0 ? negative_errno() : fd;
+}
+
+typedef struct Hierarchy {
+        char *mount_point;
+        bool unified;
+} Hierarchy;
+
+static void hierarchies_free(Hierarchy *h, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(h[i].mount_point);
+        free(h);
+}
+
+/* The cgroup2 mount and the name=systemd one: where processes are placed. */
+static int hierarchies(Hierarchy **ret, size_t *ret_n) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *t = mnt_new_table();
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        Hierarchy *h = NULL;
+        bool have_unified = false, have_systemd = false;
+        struct libmnt_fs *fs;
+        size_t n = 0;
+        int r;
+
+        if (!t || !it)
+                return -ENOMEM;
+        r = mnt_table_parse_file(t, "/proc/self/mountinfo");
+        if (r < 0)
+                return r;
+        while (mnt_table_next_fs(t, it, &fs) == 0) {
+                const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
+                bool unified;
+                Hierarchy *grown;
+
+                if (!type || !target)
+                        continue;
+                if (strcmp(type, "cgroup2") == 0 && !have_unified)
+                        unified = have_unified = true;
+                else if (strcmp(type, "cgroup") == 0 && !have_systemd && is_name_systemd(fs)) {
+                        unified = false;
+                        have_systemd = true;
+                } else
+                        continue;
+                grown = reallocarray(h, n + 1, sizeof(Hierarchy));
+                if (!grown) {
+                        hierarchies_free(h, n);
+                        return -ENOMEM;
+                }
+                h = grown;
+                h[n].unified = unified;
+                h[n].mount_point = strdup(target);
+                if (!h[n++].mount_point) {
+                        hierarchies_free(h, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = h;
+        *ret_n = n;
+        return 0;
+}
+
+#define SEARCH_DEPTH_MAX 16
+#define SEARCH_DIRS_MAX 65536U
+
+/* Looks for a directory called `name` below the hierarchy root `mfd`,
+ * breadth first. Another pod's cgroup ("nspawn-pod-…") is not entered: it
+ * cannot hold ours, and a running pod's tree is large. */
+static int search(int mfd, const char *name, char **ret_rel) {
+        _cleanup_strv_free_ char **queue = NULL;
+        size_t head = 0;
+        unsigned seen = 0;
+        int r;
+
+        r = strv_extend(&queue, "");
+        if (r < 0)
+                return r;
+        while (queue[head]) {
+                const char *rel = queue[head++];
+                int depth = 0, fd;
+                DIR *d;
+                struct dirent *de;
+
+                for (const char *p = rel; *p; p++)
+                        depth += *p == '/';
+                fd = open_beneath(mfd, rel, O_RDONLY);
+                if (fd < 0)
+                        continue; /* gone meanwhile */
+                d = fdopendir(fd);
+                if (!d) {
+                        close(fd);
+                        return -ENOMEM;
+                }
+                while ((de = readdir(d))) {
+                        if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                                continue;
+                        if (strcmp(de->d_name, name) == 0) {
+                                r = asprintf(ret_rel, "%s/%s", rel, de->d_name);
+                                closedir(d);
+                                return r < 0 ? -ENOMEM : 0;
+                        }
+                        if (strncmp(de->d_name, "nspawn-pod-", 11) == 0 || depth >= SEARCH_DEPTH_MAX ||
+                            ++seen > SEARCH_DIRS_MAX)
+                                continue;
+                        r = strv_extendf(&queue, "%s/%s", rel, de->d_name);
+                        if (r < 0) {
+                                closedir(d);
+                                return r;
+                        }
+                }
+                closedir(d);
+        }
+        return -ENOENT;
+}
+
+/* The pod's cgroup in one hierarchy, relative to its mount point ("/a/b"). */
+static int find_pod(int mfd, bool unified, const char *name, const char *subcgroup, char **ret_rel) {
+        _cleanup_free_ char *own = NULL, *rel = NULL;
+        int fd, r;
+
+        if (subcgroup && cgroup_pod_path_is_valid(subcgroup, name)) {
+                fd = open_beneath(mfd, subcgroup, O_PATH);
+                if (fd >= 0) {
+                        close(fd);
+                        rel = strdup(subcgroup);
+                        if (!rel)
+                                return -ENOMEM;
+                        *ret_rel = TAKE_PTR(rel);
+                        return 0;
+                }
+        }
+        r = own_cgroup(unified, &own);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0) {
+                if (asprintf(&rel, "%s/%s", strcmp(own, "/") == 0 ? "" : own, name) < 0)
+                        return -ENOMEM;
+                fd = open_beneath(mfd, rel, O_PATH);
+                if (fd >= 0) {
+                        close(fd);
+                        *ret_rel = TAKE_PTR(rel);
+                        return 0;
+                }
+        }
+        return search(mfd, name, ret_rel);
+}
+
+/* ---- killing and removing ------------------------------------------------------ */
+
+static int pidfd_open_(pid_t pid) {
+        return (int) syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_send_signal_(int pidfd, int sig) {
+        return (int) syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int cgroup_pid_in_pod(pid_t pid, const char *name) {
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t n = 0, len = strlen(name);
+
+        if (asprintf(&path, "/proc/%d/cgroup", (int) pid) < 0)
+                return -ENOMEM;
+        f = fopen(path, "re");
+        if (!f)
+                return errno == ENOENT ? -ESRCH : negative_errno();
+        while (getline(&line, &n, f) > 0) {
+                char *a = strchr(line, ':'), *p = a ? strchr(a + 1, ':') : NULL;
+
+                if (!p)
+                        continue;
+                p[1 + strcspn(p + 1, "\n")] = 0;
+                /* A component equal to `name`: the pod's cgroup or one below it. */
+                for (char *c = strstr(p + 1, name); c; c = strstr(c + 1, name))
+                        if (c[-1] == '/' && (c[len] == '/' || c[len] == 0))
+                                return 1;
+        }
+        return 0;
+}
+
+/* Kills whatever is in `dirfd`'s cgroup and below: cgroup.kill where the
+ * kernel has it (5.14, cgroup2: one write, race-free against fork), else
+ * SIGKILL to every listed process, each through a pidfd once it is checked
+ * to be in the pod still (a listed pid may have exited and been reused). */
+static void kill_tree(int dirfd, const char *name) {
         _cleanup_close_ int kill_fd = openat(dirfd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
         _cleanup_fclose_ FILE *procs = NULL;
         int fd;
@@ -135,9 +367,17 @@ static void kill_tree(int dirfd) {
                 return;
         fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
         if (fd >= 0 && (procs = fdopen(fd, "re")))
-                while (fscanf(procs, "%ld", &pid) == 1)
-                        if (pid > 0)
-                                (void) kill((pid_t) pid, SIGKILL);
+                while (fscanf(procs, "%ld", &pid) == 1) {
+                        _cleanup_close_ int pidfd = -1;
+
+                        if (pid <= 0 || pid > INT32_MAX)
+                                continue;
+                        pidfd = pidfd_open_((pid_t) pid);
+                        if (pidfd < 0)
+                                continue;
+                        if (cgroup_pid_in_pod((pid_t) pid, name) == 1)
+                                (void) pidfd_send_signal_(pidfd, SIGKILL);
+                }
         if (fd >= 0 && !procs)
                 close(fd);
         fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -151,7 +391,7 @@ static void kill_tree(int dirfd) {
                         _cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
                         if (sub >= 0)
-                                kill_tree(sub);
+                                kill_tree(sub, name);
                 }
         closedir(d);
 }
@@ -181,64 +421,100 @@ static int remove_tree(int parentfd, const char *name) {
         return r;
 }
 
-static int remove_one(const char *mount_point, bool unified, const char *name, unsigned timeout_ms) {
-        _cleanup_free_ char *own = NULL, *parent = NULL;
+/* Kills and removes "<mount point><rel>", whose last component is `name`. */
+static int remove_at(int mfd, const char *rel, const char *name, unsigned timeout_ms) {
+        _cleanup_free_ char *parent = strndup(rel, strlen(rel) - strlen(name));
         _cleanup_close_ int pfd = -1;
         struct timespec pause = { 0, 20 * 1000 * 1000 };
         int r;
 
-        r = own_cgroup(unified, &own);
-        if (r < 0)
-                return r;
-        if (asprintf(&parent, "%s%s", mount_point, own) < 0)
+        if (!parent)
                 return -ENOMEM;
-        pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        pfd = open_beneath(mfd, parent, O_RDONLY);
         if (pfd < 0)
-                return negative_errno();
+                return pfd;
         for (unsigned waited = 0;; waited += 20) {
                 r = remove_tree(pfd, name);
-                if (r >= 0 || r == -ENOENT || r != -EBUSY || waited >= timeout_ms)
+                if (r >= 0 || r != -EBUSY || waited >= timeout_ms)
                         return r;
                 /* Busy: a process is left, or a killed one is not reaped yet. */
                 {
                         _cleanup_close_ int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
                         if (fd >= 0)
-                                kill_tree(fd);
+                                kill_tree(fd, name);
                 }
                 (void) nanosleep(&pause, NULL);
         }
 }
 
-int cgroup_remove_pod(const char *name, unsigned timeout_ms) {
-        _cleanup_(mnt_unref_tablep) struct libmnt_table *t = mnt_new_table();
-        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-        struct libmnt_fs *fs;
-        bool any = false;
-        int r, ret = 0;
+typedef enum Action {
+        ACTION_KILL,
+        ACTION_REMOVE,
+} Action;
 
-        if (!t || !it)
-                return -ENOMEM;
-        r = mnt_table_parse_file(t, "/proc/self/mountinfo");
+static int for_each_pod_cgroup(const char *name, const char *subcgroup, Action action, unsigned timeout_ms) {
+        Hierarchy *h = NULL;
+        size_t n = 0;
+        int r, found = 0, ret = 0;
+
+        if (!name || strchr(name, '/') || name[0] == '.' || !*name)
+                return -EINVAL;
+        r = hierarchies(&h, &n);
         if (r < 0)
                 return r;
-        while (mnt_table_next_fs(t, it, &fs) == 0) {
-                const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
-                bool unified;
+        /* cgroup2 first: one cgroup.kill there kills every process of the
+         * pod, which is in both hierarchies. */
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_close_ int mfd = -1;
+                        _cleanup_free_ char *rel = NULL;
 
-                if (!type || !target)
-                        continue;
-                if (strcmp(type, "cgroup2") == 0)
-                        unified = true;
-                else if (strcmp(type, "cgroup") == 0 && is_name_systemd(fs))
-                        unified = false;
-                else
-                        continue;
-                r = remove_one(target, unified, name, timeout_ms);
-                if (r >= 0)
-                        any = true;
-                else if (r != -ENOENT && ret == 0)
-                        ret = r;
-        }
-        return ret < 0 ? ret : any ? 0 : -ENOENT;
+                        if (h[i].unified != (pass == 0))
+                                continue;
+                        mfd = open(h[i].mount_point, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (mfd < 0) {
+                                if (ret == 0)
+                                        ret = negative_errno();
+                                continue;
+                        }
+                        r = find_pod(mfd, h[i].unified, name, subcgroup, &rel);
+                        if (r == -ENOENT)
+                                continue;
+                        if (r >= 0 && action == ACTION_KILL) {
+                                _cleanup_close_ int fd = open_beneath(mfd, rel, O_RDONLY);
+
+                                if (fd >= 0)
+                                        kill_tree(fd, name);
+                                else
+                                        r = fd;
+                        } else if (r >= 0)
+                                r = remove_at(mfd, rel, name, timeout_ms);
+                        if (r == -ENOENT) /* gone meanwhile */
+                                continue;
+                        if (r < 0) {
+                                if (ret == 0)
+                                        ret = r;
+                                continue;
+                        }
+                        found++;
+                }
+        hierarchies_free(h, n);
+        return ret < 0 ? ret : found;
+}
+
+int cgroup_pod_kill(const char *name, const char *subcgroup) {
+        return for_each_pod_cgroup(name, subcgroup, ACTION_KILL, 0);
+}
+
+int cgroup_pod_remove(const char *name, const char *subcgroup, unsigned timeout_ms) {
+        int r = for_each_pod_cgroup(name, subcgroup, ACTION_REMOVE, timeout_ms);
+
+        return r < 0 ? r : r > 0;
+}
+
+int cgroup_remove_pod(const char *name, unsigned timeout_ms) {
+        int r = cgroup_pod_remove(name, NULL, timeout_ms);
+
+        return r < 0 ? r : r == 0 ? -ENOENT : 0;
 }

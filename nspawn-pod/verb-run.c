@@ -975,6 +975,15 @@ static int run_pod(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int
                 _exit(exec_nspawn(lock_fd, pod_dir, cgname, ustr, res, terminal));
         (void) setpgid(child, child); /* also here: whichever of us runs first */
         r = wait_nspawn(child);
+        /* Lifecycle (docs/lifecycle.md): record the pod's exit code; the
+         * file's mtime is its exit time. Written while we still hold the
+         * lock, so `status --wait` finds it. Best effort. */
+        {
+                char code[16];
+
+                (void) snprintf(code, sizeof(code), "%d\n", r);
+                (void) write_text_at(lock_fd, "exit-code", code);
+        }
         if (terminal)
                 set_foreground(getpgrp());
         (void) cgroup_remove_pod(cgname, 5000);

@@ -1,10 +1,167 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Placeholder until this verb lands (issue 4); replaced by its implementation. */
+/*
+ * status: a pod's state, times, pid, exit code and its apps' statuses, as
+ * key=value lines (rkt's `rkt status`) or JSON. docs/lifecycle.md.
+ */
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
-#include "verbs.h"
+#include "names.h"
+#include "pod-util.h"
+
+static void status_usage(FILE *f) {
+        fputs("Usage: nspawn-pod [--dir=DIR] status [OPTIONS] UUID\n"
+              "\n"
+              "Show a pod's state, its times and its apps' exit statuses. UUID may be a\n"
+              "unique prefix (at least 4 hex digits, with or without dashes).\n"
+              "\n"
+              "  --format=FORMAT    text (key=value lines, default) or json\n"
+              "  --wait[=TIMEOUT]   first wait until the pod no longer runs (nor is being\n"
+              "                     prepared); TIMEOUT like 30s, 10m, 1h30m (default: no limit)\n"
+              "  -h, --help         show this help\n"
+              "\n"
+              "Exit status: 0 shown; 1 not a UUID, no such pod, or the prefix matches several;\n"
+              "2 usage; 124 --wait timed out (the status is shown all the same); 254 internal\n"
+              "error. Keys and states: docs/lifecycle.md.\n",
+              f);
+}
+
+static bool has_exited(const PodInfo *p) {
+        return (p->state == POD_STATE_RUN && p->status == POD_STATUS_EXITED) ||
+               p->state == POD_STATE_EXITED_GARBAGE;
+}
+
+static void print_text(const PodInfo *p) {
+        char t[64];
+
+        printf("state=%s\n", pod_status_to_string(p->status));
+        if (p->created.tv_sec)
+                printf("created=%s\n", format_time(&p->created, t));
+        if (p->started.tv_sec)
+                printf("started=%s\n", format_time(&p->started, t));
+        if (p->pid > 0)
+                printf("pid=%d\n", (int) p->pid);
+        printf("exited=%s\n", has_exited(p) ? "true" : "false");
+        if (p->exited.tv_sec && has_exited(p))
+                printf("exited-at=%s\n", format_time(&p->exited, t));
+        if (p->exit_code >= 0)
+                printf("exit-code=%d\n", p->exit_code);
+        for (size_t i = 0; i < p->n_apps; i++) {
+                if (p->apps[i].status >= 0)
+                        printf("app-%s=%d\n", p->apps[i].name, p->apps[i].status);
+                /* ".end", not "-end": an app may be called "x-end". */
+                if (p->apps[i].end)
+                        printf("app-%s.end=%s\n", p->apps[i].name, p->apps[i].end);
+        }
+}
+
+static int print_json(const PodInfo *p) {
+        json_t *o = json_object(), *apps = json_array();
+        char u[37];
+
+        if (!o || !apps) {
+                json_decref(o);
+                json_decref(apps);
+                return -ENOMEM;
+        }
+        json_object_set_new(o, "uuid", json_string(uuid_format(p->uuid, u)));
+        json_object_set_new(o, "state", json_string(pod_status_to_string(p->status)));
+        json_object_set_new(o, "created", json_time(&p->created));
+        json_object_set_new(o, "started", json_time(&p->started));
+        json_object_set_new(o, "pid", p->pid > 0 ? json_integer(p->pid) : json_null());
+        json_object_set_new(o, "exited", json_boolean(has_exited(p)));
+        json_object_set_new(o, "exited-at", has_exited(p) ? json_time(&p->exited) : json_null());
+        json_object_set_new(o, "exit-code", p->exit_code >= 0 ? json_integer(p->exit_code) : json_null());
+        for (size_t i = 0; i < p->n_apps; i++) {
+                json_t *a = json_object();
+
+                if (!a)
+                        break;
+                json_object_set_new(a, "name", json_string(p->apps[i].name));
+                json_object_set_new(a, "status", p->apps[i].status >= 0 ? json_integer(p->apps[i].status) : json_null());
+                json_object_set_new(a, "end", p->apps[i].end ? json_string(p->apps[i].end) : json_null());
+                json_array_append_new(apps, a);
+        }
+        json_object_set_new(o, "apps", apps);
+        return json_print(o);
+}
 
 int verb_status(int argc, char *argv[], const GlobalOptions *g) {
-        fprintf(stderr, "nspawn-pod: status is not implemented yet\n");
-        return EXIT_INTERNAL;
+        static const struct option options[] = {
+                { "format", required_argument, NULL, 'f' },
+                { "wait", optional_argument, NULL, 'w' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_(pod_info_freep) PodInfo *info = NULL;
+        _cleanup_close_ int pods = -1;
+        OutputFormat format = OUTPUT_TEXT;
+        uint64_t timeout = UINT64_MAX;
+        bool wait = false, timed_out = false;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        if (parse_output_format(optarg, &format) < 0) {
+                                fprintf(stderr, "nspawn-pod status: --format must be text or json, not \"%s\"\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'w':
+                        wait = true;
+                        if (optarg && parse_duration(optarg, &timeout) < 0) {
+                                fprintf(stderr, "nspawn-pod status: --wait: \"%s\" is not a duration (30s, 10m, …)\n",
+                                        optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'h':
+                        status_usage(stdout);
+                        return EXIT_OK;
+                case '?':
+                        return EXIT_USAGE;
+                default:
+                        abort();
+                }
+        if (optind + 1 != argc) {
+                fprintf(stderr, "nspawn-pod status: expected exactly one UUID; see --help\n");
+                return EXIT_USAGE;
+        }
+        if (pod_util_open_pods(g, "status", &pods) < 0)
+                return EXIT_INTERNAL;
+        r = pod_util_load(pods, "status", argv[optind], POD_INFO_APP_STATUS, &info);
+        if (r < 0)
+                return pod_util_exit_code(r);
+        if (wait && IN_SET(info->status, POD_STATUS_RUNNING, POD_STATUS_PREPARING)) {
+                _cleanup_close_ int fd = -1;
+                PodState state;
+                char u[37];
+
+                uuid_format(info->uuid, u);
+                r = pod_open_any(pods, info->uuid, &state, &fd);
+                if (r >= 0)
+                        r = pod_util_wait_unlocked(fd, timeout);
+                if (r == -ETIMEDOUT) {
+                        fprintf(stderr, "nspawn-pod status: pod %s still runs after the --wait time\n", u);
+                        timed_out = true;
+                } else if (r < 0 && r != -ENOENT) {
+                        fprintf(stderr, "nspawn-pod status: cannot wait for pod %s: %s\n", u, strerror(-r));
+                        return EXIT_INTERNAL;
+                }
+                /* Read it again, as it is now. */
+                info = pod_info_free(info);
+                r = pod_util_load(pods, "status", u, POD_INFO_APP_STATUS, &info);
+                if (r < 0)
+                        return pod_util_exit_code(r);
+        }
+        if (format == OUTPUT_JSON) {
+                if (print_json(info) < 0)
+                        return EXIT_INTERNAL;
+        } else
+                print_text(info);
+        if (fflush(stdout) != 0)
+                return EXIT_INTERNAL;
+        return timed_out ? EXIT_WAIT_TIMEOUT : EXIT_OK;
 }

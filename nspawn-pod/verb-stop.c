@@ -1,10 +1,237 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Placeholder until this verb lands (issue 4); replaced by its implementation. */
+/*
+ * stop: stops running pods. In order (default): SIGTERM to the pod's
+ * systemd-nspawn, which has the pod's systemd shut down, so that every app is
+ * stopped and its status recorded (stage1-contract §2.5). With --force:
+ * SIGKILL to every process in the pod's cgroups. docs/lifecycle.md.
+ *
+ * The pid comes from the pod directory's ppid file, which nothing vouches
+ * for: a pid read from a file may be an unrelated process by now (a recycled
+ * pid). So the process is pinned with a pidfd first, then checked to be in
+ * the pod's cgroup (/proc/PID/cgroup names nspawn-pod-<uuid>), then checked
+ * to be still alive through the pidfd (so what /proc said was about that
+ * very process), and only then signalled, through the pidfd.
+ */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 
-#include "verbs.h"
+#include "cgroup.h"
+#include "names.h"
+#include "pod-util.h"
+
+static void stop_usage(FILE *f) {
+        fputs("Usage: nspawn-pod [--dir=DIR] stop [OPTIONS] UUID...\n"
+              "\n"
+              "Stop running pods. By default in order: SIGTERM to the pod's systemd-nspawn,\n"
+              "which shuts the pod down; every app is stopped and its status recorded, and\n"
+              "the pod's run exits 0 (unless an app had failed before). Each UUID may be a\n"
+              "unique prefix (at least 4 hex digits). Prints the UUID of each pod signalled.\n"
+              "\n"
+              "  --force            kill the pod at once: SIGKILL to every process in its cgroups\n"
+              "  --wait[=TIMEOUT]   then wait until the pods no longer run; TIMEOUT like 30s,\n"
+              "                     10m (default: no limit)\n"
+              "  -h, --help         show this help\n"
+              "\n"
+              "Without --wait, stop returns once the signals are sent: 'nspawn-pod status\n"
+              "--wait UUID' waits for a pod to end.\n"
+              "\n"
+              "Exit status: 0 all signalled (and ended, with --wait); 1 one was not a UUID, no\n"
+              "such pod, an ambiguous prefix, or a pod that is not running; 2 usage; 124\n"
+              "--wait timed out; 254 internal error, or a pod that cannot be stopped in order\n"
+              "(its nspawn is gone: use --force). The others are stopped all the same.\n",
+              f);
+}
+
+static int pidfd_open_(pid_t pid) {
+        return (int) syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_send_signal_(int pidfd, int sig) {
+        return (int) syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+/* SIGTERM to the pod's nspawn, once it is sure to be the pod's. */
+static int stop_in_order(int dir_fd, const uint8_t uuid[16], const char *u) {
+        _cleanup_close_ int pidfd = -1;
+        char name[49];
+        pid_t pid;
+        int r;
+
+        r = pod_read_pid(dir_fd, &pid);
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod stop: pod %s has no valid ppid file (%s): it is starting or its "
+                                "nspawn is gone; try again, or use --force\n", u, strerror(-r));
+                return -EIO;
+        }
+        pidfd = pidfd_open_(pid);
+        if (pidfd < 0) {
+                fprintf(stderr, "nspawn-pod stop: pod %s: its nspawn (pid %d) is gone: %m; use --force\n", u,
+                        (int) pid);
+                return -EIO;
+        }
+        r = cgroup_pid_in_pod(pid, pod_cgroup_name(uuid, name));
+        if (r <= 0 || pidfd_send_signal_(pidfd, 0) < 0) {
+                fprintf(stderr, "nspawn-pod stop: pod %s: pid %d in its ppid file is not in the pod's cgroup "
+                                "%s; not signalling it; use --force\n", u, (int) pid, name);
+                return -EIO;
+        }
+        if (pidfd_send_signal_(pidfd, SIGTERM) < 0) {
+                fprintf(stderr, "nspawn-pod stop: pod %s: cannot signal nspawn (pid %d): %m\n", u, (int) pid);
+                return -EIO;
+        }
+        return 0;
+}
+
+static int stop_force(int dir_fd, const uint8_t uuid[16], const char *u) {
+        _cleanup_free_ char *sub = NULL;
+        char name[49];
+        int r;
+
+        r = pod_read_subcgroup(dir_fd, uuid, &sub);
+        if (r == -EINVAL)
+                fprintf(stderr, "nspawn-pod stop: pod %s: its subcgroup file is not a cgroup path of this pod, "
+                                "ignoring it\n", u);
+        r = cgroup_pod_kill(pod_cgroup_name(uuid, name), sub);
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod stop: pod %s: cannot kill its cgroups: %s\n", u, strerror(-r));
+                return -EIO;
+        }
+        if (r == 0) {
+                fprintf(stderr, "nspawn-pod stop: pod %s has no cgroups (yet): it is still starting; try again\n", u);
+                return -EIO;
+        }
+        return 0;
+}
+
+static int stop_one(int pods_fd, const char *ref, bool force, int *ret_fd, uint8_t ret_uuid[16]) {
+        _cleanup_close_ int fd = -1;
+        PodEntry e;
+        PodState state;
+        char u[37];
+        int r;
+
+        r = pod_util_resolve(pods_fd, "stop", ref, &e);
+        if (r < 0)
+                return r;
+        uuid_format(e.uuid, u);
+        r = pod_open_any(pods_fd, e.uuid, &state, &fd);
+        if (r == -ENOENT) {
+                fprintf(stderr, "nspawn-pod stop: pod %s is gone (removed meanwhile)\n", u);
+                return r;
+        }
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod stop: cannot open pod %s: %s\n", u, strerror(-r));
+                return -EIO;
+        }
+        r = pod_is_locked(fd);
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod stop: pod %s: %s\n", u, strerror(-r));
+                return -EIO;
+        }
+        if (pod_status_of(state, r > 0) != POD_STATUS_RUNNING) {
+                fprintf(stderr, "nspawn-pod stop: pod %s is not running (it is %s)\n", u,
+                        pod_status_to_string(pod_status_of(state, r > 0)));
+                return -EBUSY;
+        }
+        r = force ? stop_force(fd, e.uuid, u) : stop_in_order(fd, e.uuid, u);
+        if (r < 0)
+                return r;
+        printf("%s\n", u);
+        (void) fflush(stdout);
+        *ret_fd = TAKE_FD(fd);
+        memcpy(ret_uuid, e.uuid, 16);
+        return 0;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
 
 int verb_stop(int argc, char *argv[], const GlobalOptions *g) {
-        fprintf(stderr, "nspawn-pod: stop is not implemented yet\n");
-        return EXIT_INTERNAL;
+        static const struct option options[] = {
+                { "force", no_argument, NULL, 'f' },
+                { "wait", optional_argument, NULL, 'w' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_close_ int pods = -1;
+        uint64_t timeout = UINT64_MAX, start;
+        bool force = false, wait = false;
+        int c, ret = EXIT_OK, *fds = NULL;
+        uint8_t (*uuids)[16] = NULL;
+        size_t n = 0;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        force = true;
+                        break;
+                case 'w':
+                        wait = true;
+                        if (optarg && parse_duration(optarg, &timeout) < 0) {
+                                fprintf(stderr, "nspawn-pod stop: --wait: \"%s\" is not a duration (30s, 10m, …)\n",
+                                        optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'h':
+                        stop_usage(stdout);
+                        return EXIT_OK;
+                case '?':
+                        return EXIT_USAGE;
+                default:
+                        abort();
+                }
+        if (optind >= argc) {
+                fprintf(stderr, "nspawn-pod stop: expected one or more UUIDs; see --help\n");
+                return EXIT_USAGE;
+        }
+        if (pod_util_open_pods(g, "stop", &pods) < 0)
+                return EXIT_INTERNAL;
+        fds = calloc((size_t) (argc - optind), sizeof(int));
+        uuids = calloc((size_t) (argc - optind), sizeof(*uuids));
+        if (!fds || !uuids) {
+                free(fds);
+                free(uuids);
+                return EXIT_INTERNAL;
+        }
+        start = now_usec();
+        for (int i = optind; i < argc; i++) {
+                int k = pod_util_exit_code(stop_one(pods, argv[i], force, &fds[n], uuids[n]));
+
+                if (k == EXIT_OK)
+                        n++;
+                /* The worst: internal errors over bad input. */
+                if (k == EXIT_INTERNAL || (k == EXIT_INVALID && ret == EXIT_OK))
+                        ret = k;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (wait) {
+                        uint64_t spent = now_usec() - start;
+                        uint64_t left = timeout == UINT64_MAX ? UINT64_MAX : timeout > spent ? timeout - spent : 0;
+                        char u[37];
+                        int r = pod_util_wait_unlocked(fds[i], left);
+
+                        uuid_format(uuids[i], u);
+                        if (r == -ETIMEDOUT) {
+                                fprintf(stderr, "nspawn-pod stop: pod %s still runs after the --wait time\n", u);
+                                if (ret == EXIT_OK)
+                                        ret = EXIT_WAIT_TIMEOUT;
+                        } else if (r < 0) {
+                                fprintf(stderr, "nspawn-pod stop: cannot wait for pod %s: %s\n", u, strerror(-r));
+                                ret = EXIT_INTERNAL;
+                        }
+                }
+                close(fds[i]);
+        }
+        free(fds);
+        free(uuids);
+        return ret;
 }

@@ -877,3 +877,64 @@ harness_np_leftovers() {
         done < <(harness_np_uuids)
         [ "$n" = 0 ]
 }
+
+# --- pod lifecycle helpers (status, stop, gc, rm tests) ------------------------------
+#
+#   harness_np_wait_for PATH [SECS]   polls (0.1 s) until PATH exists, at most SECS (30);
+#                                     returns 1 on timeout
+#   harness_np_pod_procs UUID         prints the PIDs of every live process in the pod's
+#                                     cgroups (all hierarchies, every sub-cgroup), one per line
+#   harness_np_uuid_leftovers UUID... prints what is left of these pods: their directory,
+#                                     mounts under it, their cgroups, processes in them, nspawn's
+#                                     /run/systemd/nspawn/propagate/nspawn-pod-<uuid>; returns 0
+#                                     when there is nothing
+
+harness_np_wait_for() {
+        local path=$1 secs=${2:-30} i
+        for ((i = 0; i < secs * 10; i++)); do
+                [ -e "$path" ] && return 0
+                sleep 0.1
+        done
+        [ -e "$path" ]
+}
+
+harness_np_pod_procs() {
+        local uuid=$1 c f pid
+        while IFS= read -r c; do
+                [ -n "$c" ] || continue
+                while IFS= read -r -d '' f; do
+                        while read -r pid; do
+                                harness_pid_alive "$pid" && printf '%s\n' "$pid"
+                        done 2>/dev/null <"$f"
+                done < <(find "$c" -name cgroup.procs -print0 2>/dev/null)
+        done < <(_harness_np_pod_cgroups "$uuid")
+}
+
+harness_np_uuid_leftovers() {
+        local uuid d mp c n=0 pid
+        for uuid in "$@"; do
+                if d=$(harness_np_pod_dir "$uuid"); then
+                        printf 'pod dir %s\n' "$d"
+                        n=$((n + 1))
+                        while IFS= read -r -d '' mp; do
+                                printf 'mount %s\n' "$mp"
+                                n=$((n + 1))
+                        done < <(_harness_mounts_under "$d")
+                fi
+                while IFS= read -r c; do
+                        [ -n "$c" ] || continue
+                        printf 'cgroup %s\n' "$c"
+                        n=$((n + 1))
+                done < <(_harness_np_pod_cgroups "$uuid")
+                while IFS= read -r pid; do
+                        [ -n "$pid" ] || continue
+                        printf 'process %s (%s)\n' "$pid" "$(cat "/proc/$pid/comm" 2>/dev/null)"
+                        n=$((n + 1))
+                done < <(harness_np_pod_procs "$uuid")
+                if [ -e "/run/systemd/nspawn/propagate/nspawn-pod-$uuid" ]; then
+                        printf 'propagate dir /run/systemd/nspawn/propagate/nspawn-pod-%s\n' "$uuid"
+                        n=$((n + 1))
+                fi
+        done
+        [ "$n" = 0 ]
+}

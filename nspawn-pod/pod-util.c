@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include "cgroup.h"
+#include "fd-util.h"
+#include "image.h"
+#include "mount-util.h"
+#include "names.h"
+#include "pod-util.h"
+
+/* How long gc and rm wait for a pod's killed processes to go. */
+#define REMOVE_CGROUP_TIMEOUT_MS 10000U
+
+int pod_util_open_pods(const GlobalOptions *g, const char *verb, int *ret_fd) {
+        int r = pod_open_pods_dir(g->dir, ret_fd);
+
+        if (r < 0)
+                fprintf(stderr, "nspawn-pod %s: cannot open the data directory '%s': %s\n", verb, g->dir,
+                        strerror(-r));
+        return r;
+}
+
+int pod_util_exit_code(int r) {
+        if (r >= 0)
+                return EXIT_OK;
+        return IN_SET(r, -EINVAL, -ENOENT, -ENOTUNIQ, -EBUSY) ? EXIT_INVALID : EXIT_INTERNAL;
+}
+
+/* The state a pod is in now, for messages: "running", or "gone". */
+static const char *status_now(int pods_fd, const PodEntry *e) {
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (pod_open(pods_fd, e->uuid, e->state, &fd) < 0)
+                return "gone";
+        r = pod_is_locked(fd);
+        return r < 0 ? "unknown" : pod_status_to_string(pod_status_of(e->state, r > 0));
+}
+
+int pod_util_resolve(int pods_fd, const char *verb, const char *ref, PodEntry *ret) {
+        _cleanup_free_ PodEntry *m = NULL;
+        char hex[33];
+        size_t n = 0;
+        int r;
+
+        if (pod_ref_parse(ref, hex) < 0) {
+                fprintf(stderr,
+                        "nspawn-pod %s: \"%s\" is not a pod UUID or a prefix of one (at least %d hex digits, "
+                        "with or without the dashes)\n",
+                        verb, ref, POD_REF_PREFIX_MIN);
+                return -EINVAL;
+        }
+        r = pod_find(pods_fd, hex, &m, &n);
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod %s: cannot list the pods: %s\n", verb, strerror(-r));
+                return r;
+        }
+        if (n == 0) {
+                fprintf(stderr, "nspawn-pod %s: no pod %s \"%s\"\n", verb, strlen(hex) == 32 ? "with UUID" : "matches",
+                        ref);
+                return -ENOENT;
+        }
+        if (n > 1) {
+                fprintf(stderr, "nspawn-pod %s: \"%s\" matches %zu pods; give more of the UUID:\n", verb, ref, n);
+                for (size_t i = 0; i < n; i++) {
+                        char u[37];
+
+                        fprintf(stderr, "  %s  %s\n", uuid_format(m[i].uuid, u), status_now(pods_fd, &m[i]));
+                }
+                return -ENOTUNIQ;
+        }
+        *ret = m[0];
+        return 0;
+}
+
+int pod_util_load(int pods_fd, const char *verb, const char *ref, PodInfoFlags flags, PodInfo **ret) {
+        _cleanup_close_ int fd = -1;
+        PodEntry e;
+        PodState state;
+        char u[37];
+        int r;
+
+        r = pod_util_resolve(pods_fd, verb, ref, &e);
+        if (r < 0)
+                return r;
+        r = pod_open_any(pods_fd, e.uuid, &state, &fd);
+        if (r == -ENOENT) {
+                fprintf(stderr, "nspawn-pod %s: pod %s is gone (removed meanwhile)\n", verb, uuid_format(e.uuid, u));
+                return r;
+        }
+        if (r >= 0)
+                r = pod_info_read(fd, e.uuid, state, flags, ret);
+        if (r < 0)
+                fprintf(stderr, "nspawn-pod %s: cannot read pod %s: %s\n", verb, uuid_format(e.uuid, u), strerror(-r));
+        return r;
+}
+
+char *format_time(const struct timespec *t, char buf[static 64]) {
+        struct tm tm;
+        char date[32], zone[8];
+        time_t s = t->tv_sec;
+
+        buf[0] = 0;
+        if (t->tv_sec == 0 || !localtime_r(&s, &tm))
+                return buf;
+        if (strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0 || strftime(zone, sizeof(zone), "%z", &tm) != 5)
+                return buf;
+        /* RFC 3339 wants the offset as +hh:mm. */
+        (void) snprintf(buf, 64, "%s.%03ld%.3s:%.2s", date, t->tv_nsec / 1000000, zone, zone + 3);
+        return buf;
+}
+
+int parse_duration(const char *s, uint64_t *ret_usec) {
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                /* Longest first: "ms" before "m". */
+                { "ms", 1000ULL },        { "s", 1000000ULL },          { "min", 60000000ULL },
+                { "m", 60000000ULL },     { "h", 3600000000ULL },        { "d", 86400000000ULL },
+        };
+        uint64_t total = 0;
+        const char *p = s;
+
+        if (!s || !*s)
+                return -EINVAL;
+        while (*p) {
+                uint64_t v = 0, unit = 1000000ULL; /* a bare number is seconds */
+                const char *start = p;
+                size_t k;
+
+                for (; *p >= '0' && *p <= '9'; p++) {
+                        if (v > (UINT64_MAX - (uint64_t) (*p - '0')) / 10)
+                                return -ERANGE;
+                        v = v * 10 + (uint64_t) (*p - '0');
+                }
+                if (p == start)
+                        return -EINVAL;
+                if (*p) {
+                        for (k = 0; k < ELEMENTSOF(units); k++)
+                                if (strncmp(p, units[k].suffix, strlen(units[k].suffix)) == 0)
+                                        break;
+                        if (k == ELEMENTSOF(units))
+                                return -EINVAL;
+                        unit = units[k].usec;
+                        p += strlen(units[k].suffix);
+                } else if (start != s)
+                        return -EINVAL; /* "1m30": a unit is missing */
+                if (v > (UINT64_MAX - total) / unit)
+                        return -ERANGE;
+                total += v * unit;
+        }
+        *ret_usec = total;
+        return 0;
+}
+
+int json_print(json_t *v) {
+        char *s;
+
+        if (!v)
+                return -ENOMEM;
+        s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        json_decref(v);
+        if (!s)
+                return -ENOMEM;
+        puts(s);
+        free(s);
+        return 0;
+}
+
+json_t *json_time(const struct timespec *t) {
+        char buf[64];
+
+        return t->tv_sec == 0 ? json_null() : json_string(format_time(t, buf));
+}
+
+static void on_alarm(int sig) {
+        (void) sig; /* only there to interrupt flock() */
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+int pod_util_wait_unlocked(int dir_fd, uint64_t timeout_usec) {
+        _cleanup_close_ int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct sigaction sa = { .sa_handler = on_alarm }, old;
+        uint64_t deadline = 0;
+        int r = 0;
+
+        if (fd < 0)
+                return negative_errno();
+        if (timeout_usec != UINT64_MAX) {
+                struct itimerval it = { .it_interval = { 0, 50000 } };
+
+                deadline = now_usec() + timeout_usec;
+                if (timeout_usec == 0)
+                        return flock(fd, LOCK_SH | LOCK_NB) < 0 ? (errno == EWOULDBLOCK ? -ETIMEDOUT : negative_errno()) : 0;
+                /* No SA_RESTART: the alarm makes flock() return EINTR. It
+                 * repeats, in case it fires just before flock() is entered. */
+                it.it_value.tv_sec = (time_t) (timeout_usec / 1000000ULL);
+                it.it_value.tv_usec = (suseconds_t) (timeout_usec % 1000000ULL);
+                if (sigaction(SIGALRM, &sa, &old) < 0 || setitimer(ITIMER_REAL, &it, NULL) < 0)
+                        return negative_errno();
+        }
+        /* A shared lock is granted as soon as the pod's exclusive one is
+         * released: when the run process and nspawn have both exited. */
+        while (flock(fd, LOCK_SH) < 0) {
+                if (errno != EINTR) {
+                        r = negative_errno();
+                        break;
+                }
+                if (deadline != 0 && now_usec() >= deadline) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+        }
+        if (timeout_usec != UINT64_MAX) {
+                struct itimerval off = {};
+
+                (void) setitimer(ITIMER_REAL, &off, NULL);
+                (void) sigaction(SIGALRM, &old, NULL);
+        }
+        return r; /* closing fd drops the shared lock */
+}
+
+/* nspawn's lock on the image it booted, /run/systemd/nspawn/locks/inode-<dev>:<ino>
+ * (systemd's image_path_lock()): a SIGKILLed nspawn leaves it behind. Removed
+ * only when nobody holds it. */
+static void remove_image_lock(int dir_fd) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st, lst;
+
+        if (fstatat(dir_fd, "stage1/rootfs", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                return;
+        if (asprintf(&path, "/run/systemd/nspawn/locks/inode-%lu:%lu", (unsigned long) st.st_dev,
+                     (unsigned long) st.st_ino) < 0)
+                return;
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &lst) < 0 || !S_ISREG(lst.st_mode) || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return;
+        (void) unlink(path);
+}
+
+/* nspawn's per-machine directory for runtime mounts: it cannot remove it
+ * where /run is not a tmpfs ("Attempted to remove disk file system under
+ * /run/systemd/nspawn/propagate/…"). Only an empty one is removed. */
+static void remove_propagate_dir(const uint8_t uuid[16]) {
+        _cleanup_close_ int fd = open("/run/systemd/nspawn/propagate", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        char name[49];
+
+        if (fd >= 0)
+                (void) unlinkat(fd, pod_cgroup_name(uuid, name), AT_REMOVEDIR);
+}
+
+int pod_util_remove(int pods_fd, const uint8_t uuid[16], PodState state, int dir_fd, const char *verb) {
+        _cleanup_close_ int sfd = -1;
+        _cleanup_free_ char *sub = NULL;
+        struct stat a, b;
+        char u[37], name[49];
+        int r;
+
+        uuid_format(uuid, u);
+        pod_cgroup_name(uuid, name);
+        sfd = fd_open_dir_nofollow(pods_fd, pod_state_dir(state), O_PATH);
+        if (sfd < 0) {
+                fprintf(stderr, "nspawn-pod %s: cannot open pods/%s: %s\n", verb, pod_state_dir(state), strerror(-sfd));
+                return sfd;
+        }
+        /* The directory we locked must still be the one of that name: if
+         * someone else removed it meanwhile, there is nothing left to do. */
+        if (fstatat(sfd, u, &a, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno == ENOENT)
+                        return -ENOENT;
+                r = negative_errno();
+                fprintf(stderr, "nspawn-pod %s: pod %s: %s\n", verb, u, strerror(-r));
+                return r;
+        }
+        if (fstat(dir_fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+                return -ENOENT;
+
+        /* 1. Processes first: nothing of the pod may run while its mounts
+         *    and files go (a SIGKILLed nspawn leaves its payload running;
+         *    security.md §0). The subcgroup file is checked, not trusted. */
+        r = pod_read_subcgroup(dir_fd, uuid, &sub);
+        if (r == -EINVAL)
+                fprintf(stderr, "nspawn-pod %s: pod %s: its subcgroup file is not a cgroup path of this pod, "
+                                "ignoring it\n", verb, u);
+        else if (r < 0 && r != -ENOENT && r != -EBADFD) {
+                fprintf(stderr, "nspawn-pod %s: pod %s: cannot read its subcgroup file: %s\n", verb, u, strerror(-r));
+                return r;
+        }
+        r = cgroup_pod_remove(name, sub, REMOVE_CGROUP_TIMEOUT_MS);
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod %s: pod %s: cannot kill and remove its cgroups%s: %s\n", verb, u,
+                        r == -EBUSY ? " (processes left)" : "", strerror(-r));
+                return r;
+        }
+        /* 2. Mounts below the directory, in our mount namespace. */
+        r = mount_umount_beneath(sfd, u);
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod %s: pod %s: cannot unmount everything below its directory: %s\n", verb,
+                        u, strerror(-r));
+                return r;
+        }
+        /* 3. What nspawn leaves in /run when it is killed or /run is no tmpfs. */
+        remove_propagate_dir(uuid);
+        remove_image_lock(dir_fd);
+        /* 4. The directory: fd-based, no symlink followed, no mount crossed. */
+        r = image_remove_tree(sfd, u);
+        if (r < 0 && r != -ENOENT) {
+                fprintf(stderr, "nspawn-pod %s: pod %s: cannot remove its directory: %s\n", verb, u, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+int parse_output_format(const char *s, OutputFormat *ret) {
+        if (strcmp(s, "text") == 0)
+                *ret = OUTPUT_TEXT;
+        else if (strcmp(s, "json") == 0)
+                *ret = OUTPUT_JSON;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+int pod_util_move_locked(int pods_fd, const uint8_t uuid[16], PodState from, PodState to, int *dir_fd,
+                         const char *verb) {
+        char u[37];
+        int r;
+
+        uuid_format(uuid, u);
+        r = pod_move(pods_fd, uuid, from, to);
+        if (r == -EBUSY) {
+                _cleanup_close_ int sfd = fd_open_dir_nofollow(pods_fd, pod_state_dir(from), O_PATH);
+                int fd = -1;
+
+                r = sfd < 0 ? sfd : mount_umount_beneath(sfd, u);
+                if (r >= 0)
+                        r = pod_open(pods_fd, uuid, from, &fd);
+                if (r >= 0) {
+                        closep(dir_fd);
+                        *dir_fd = fd;
+                        r = pod_lock(fd);
+                        if (r == -EWOULDBLOCK)
+                                return r;
+                }
+                if (r >= 0)
+                        r = pod_move(pods_fd, uuid, from, to);
+        }
+        if (r < 0 && r != -ENOENT)
+                fprintf(stderr, "nspawn-pod %s: cannot move pod %s to %s/: %s\n", verb, u, pod_state_dir(to),
+                        strerror(-r));
+        return r;
+}

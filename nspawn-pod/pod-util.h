@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the lifecycle verbs (status, list, cat-manifest, stop, gc, rm) share:
+ * naming a pod on the command line, times and durations, JSON output,
+ * waiting for a pod, removing one. docs/lifecycle.md describes all of it. */
+
+#include <jansson.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "pod.h"
+#include "verbs.h"
+
+/* Opens DIR/pods; says why not (as `verb`) and returns -errno. */
+int pod_util_open_pods(const GlobalOptions *g, const char *verb, int *ret_fd);
+
+/* Resolves a UUID or a unique prefix of one. On failure says why, as
+ * `verb`: -EINVAL not a UUID or prefix, -ENOENT no such pod, -ENOTUNIQ the
+ * prefix matches several pods (listed with their states), other -errno:
+ * could not look. pod_util_exit_code() maps these to exit codes. */
+int pod_util_resolve(int pods_fd, const char *verb, const char *ref, PodEntry *ret);
+
+/* EXIT_INVALID for the "bad input" errors of pod_util_resolve() (and
+ * -ENOENT, -ENOTUNIQ, -EINVAL, -EBUSY from the verbs), EXIT_INTERNAL else. */
+int pod_util_exit_code(int r);
+
+/* Like pod_util_resolve(), then opens the pod where it is now and reads it. */
+int pod_util_load(int pods_fd, const char *verb, const char *ref, PodInfoFlags flags, PodInfo **ret);
+
+/* RFC 3339 in local time with milliseconds ("2025-01-02T15:04:05.123+01:00"),
+ * or "" for an unknown time (tv_sec == 0). */
+char *format_time(const struct timespec *t, char buf[static 64]);
+
+/* A duration: "0", "90" (seconds), or numbers with units, "500ms", "30s",
+ * "10m", "2h", "1d", also combined ("1h30m"). -EINVAL if malformed, -ERANGE
+ * if too large. */
+int parse_duration(const char *s, uint64_t *ret_usec);
+
+/* Prints `v` as one line of compact JSON on stdout, and releases it. */
+int json_print(json_t *v);
+
+/* A JSON string of a time as format_time() writes it, or null if unknown. */
+json_t *json_time(const struct timespec *t);
+
+/* Blocks until nobody holds the pod directory's lock (a blocking shared
+ * flock on a new open file description of `dir_fd`: no polling), at most
+ * `timeout_usec` (UINT64_MAX: no limit). 0 when it is free, -ETIMEDOUT. */
+int pod_util_wait_unlocked(int dir_fd, uint64_t timeout_usec);
+
+/* Removes a pod that the caller has locked exclusively (`dir_fd`) and moved
+ * to exited-garbage/ or garbage/ (`state`): kills whatever is left in its
+ * cgroups, unmounts everything below its directory, removes nspawn's
+ * leftovers for it in /run/systemd/nspawn, then the directory. Says what
+ * failed (as `verb`). 0 on success, -ENOENT if it was already gone (someone
+ * else removed it), other -errno: it stays where it is, for a later gc. */
+int pod_util_remove(int pods_fd, const uint8_t uuid[16], PodState state, int dir_fd, const char *verb);
+
+/* status --wait and stop --wait: the pod still ran when the time was up (as
+ * timeout(1) says it). Not in verbs.h: only these verbs use it. */
+#define EXIT_WAIT_TIMEOUT 124
+
+/* "text" or "json" for --format. -EINVAL for anything else. */
+typedef enum OutputFormat {
+        OUTPUT_TEXT,
+        OUTPUT_JSON,
+} OutputFormat;
+int parse_output_format(const char *s, OutputFormat *ret);
+
+/* pod_move() of a pod the caller has locked through `*dir_fd`. A pod
+ * directory that is itself a mount point cannot be renamed (EBUSY): then
+ * everything at and below it is unmounted, the directory opened and locked
+ * again (what `*dir_fd` was locked through was the mount's root, now
+ * detached; `*dir_fd` is replaced) and the move retried. Says what failed
+ * (as `verb`); -EWOULDBLOCK if someone else locked the directory meanwhile. */
+int pod_util_move_locked(int pods_fd, const uint8_t uuid[16], PodState from, PodState to, int *dir_fd,
+                         const char *verb);
