@@ -9,14 +9,19 @@
  * the pod; tests compare the hex directly.  Format: tests/probe/README.md.
  *
  *   probe [--exit=N] [ARG...]   write the report, then exit N (default 0)
+ *   probe [--exit=N] --sleep=S [ARG...]   the same, staying alive S seconds first
  *   probe --decode FILE|-       print a report with its hex values decoded
  *
  * There is no --help: any other argv is data to report, so a test can pass
  * whatever words it likes and see them arrive.
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,7 +46,7 @@ extern char **environ;
 #define EXIT_SYSTEM 111
 
 static const char usage[] =
-        "usage: probe [--exit=N] [ARG...]\n"
+        "usage: probe [--exit=N] [--sleep=N] [ARG...]\n"
         "       probe --decode FILE|-\n"
         "Writes a report of argv, env, ids, cwd, caps, no_new_privs, seccomp,\n"
         "hostname, cgroup (and the paths listed in $PROBE_PATHS_FILE and\n"
@@ -365,6 +370,185 @@ static void add_stats(struct buf *b) {
         free(list.data);
 }
 
+/* The inode of each namespace: "ns <name> <inode>" (the number in
+ * "mnt:[4026531840]"). Two processes share a namespace when these match. */
+static void add_namespaces(struct buf *b) {
+        static const char *const names[] = { "cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts" };
+
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+                char path[64], link[128];
+                ssize_t n;
+                const char *lb, *rb;
+
+                snprintf(path, sizeof path, "/proc/self/ns/%s", names[i]);
+                buf_fmt(b, "ns %s ", names[i]);
+                n = readlink(path, link, sizeof link - 1);
+                if (n < 0) {
+                        buf_err(b, errno);
+                        buf_str(b, "\n");
+                        continue;
+                }
+                link[n] = 0;
+                lb = strchr(link, '[');
+                rb = lb ? strchr(lb, ']') : NULL;
+                if (!lb || !rb)
+                        buf_err(b, EINVAL);
+                else
+                        buf_add(b, lb + 1, (size_t) (rb - lb - 1));
+                buf_str(b, "\n");
+        }
+}
+
+/* The open file descriptors ("fds 0 1 2"), then "fd <n> <hex of the link
+ * target>" for each: what the process was given, besides what it opens. */
+static void add_fds(struct buf *b) {
+        int fds[1024];
+        size_t n = 0;
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+
+        buf_str(b, "fds");
+        if (!d) {
+                buf_str(b, " ");
+                buf_err(b, errno);
+                buf_str(b, "\n");
+                return;
+        }
+        while ((de = readdir(d)) && n < sizeof fds / sizeof fds[0]) {
+                char *e;
+                long v;
+
+                if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                        continue;
+                v = strtol(de->d_name, &e, 10);
+                if (*e || v == dirfd(d))
+                        continue;
+                fds[n++] = (int) v;
+        }
+        closedir(d);
+        /* readdir order is the kernel's (ascending); sort anyway. */
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+                        int t = fds[j];
+                        fds[j] = fds[j - 1];
+                        fds[j - 1] = t;
+                }
+        for (size_t i = 0; i < n; i++)
+                buf_fmt(b, " %d", fds[i]);
+        buf_str(b, "\n");
+        for (size_t i = 0; i < n; i++) {
+                char path[64], link[4096];
+                ssize_t k;
+
+                snprintf(path, sizeof path, "/proc/self/fd/%d", fds[i]);
+                buf_fmt(b, "fd %d ", fds[i]);
+                k = readlink(path, link, sizeof link);
+                if (k < 0)
+                        buf_err(b, errno);
+                else
+                        buf_hex(b, link, (size_t) k);
+                buf_str(b, "\n");
+        }
+}
+
+/* Resource limits: "rlimit <resource> <soft> <hard>", "inf" for none. */
+static void add_rlimits(struct buf *b) {
+        for (int i = 0; i < RLIM_NLIMITS; i++) {
+                struct rlimit rl;
+
+                buf_fmt(b, "rlimit %d ", i);
+                if (getrlimit((__rlimit_resource_t) i, &rl) < 0) {
+                        buf_err(b, errno);
+                        buf_str(b, "\n");
+                        continue;
+                }
+                if (rl.rlim_cur == RLIM_INFINITY)
+                        buf_str(b, "inf ");
+                else
+                        buf_fmt(b, "%llu ", (unsigned long long) rl.rlim_cur);
+                if (rl.rlim_max == RLIM_INFINITY)
+                        buf_str(b, "inf\n");
+                else
+                        buf_fmt(b, "%llu\n", (unsigned long long) rl.rlim_max);
+        }
+}
+
+/* With $PROBE_SYSCALL=N: "syscall N <result>", the raw system call N made
+ * with all arguments 0, its return value or !<errno>. For comparing what a
+ * seccomp filter does to a call (pick one that is harmless with zeros). */
+static void add_syscall(struct buf *b) {
+        const char *s = getenv("PROBE_SYSCALL");
+        char *e;
+        long nr, r;
+
+        if (!s || !*s)
+                return;
+        errno = 0;
+        nr = strtol(s, &e, 10);
+        if (errno || *e || nr < 0) {
+                buf_str(b, "syscall ");
+                buf_err(b, EINVAL);
+                buf_str(b, "\n");
+                return;
+        }
+        errno = 0;
+        r = syscall(nr, 0L, 0L, 0L, 0L, 0L, 0L);
+        buf_fmt(b, "syscall %ld ", nr);
+        if (r < 0)
+                buf_err(b, errno);
+        else
+                buf_fmt(b, "%ld", r);
+        buf_str(b, "\n");
+}
+
+/* Records added after "stat" (older readers ignore them): the remaining
+ * capability sets, umask, signal dispositions, CPUs, scheduling, limits,
+ * namespaces, open descriptors, and the $PROBE_SYSCALL result. */
+static void add_more(struct buf *b) {
+        struct buf status = {0}, oom = {0};
+        int status_r, r, policy;
+        struct sched_param sp;
+
+        status_r = read_all("/proc/self/status", &status);
+        add_status_field(b, &status, status_r, "cap_inh", "CapInh");
+        add_status_field(b, &status, status_r, "cap_amb", "CapAmb");
+        add_status_field(b, &status, status_r, "umask", "Umask");
+        add_status_field(b, &status, status_r, "sig_blk", "SigBlk");
+        add_status_field(b, &status, status_r, "sig_ign", "SigIgn");
+        add_status_field(b, &status, status_r, "cpus", "Cpus_allowed_list");
+        free(status.data);
+
+        buf_str(b, "oom_score_adj ");
+        r = read_all("/proc/self/oom_score_adj", &oom);
+        if (r < 0)
+                buf_err(b, -r);
+        else
+                buf_add(b, oom.data, oom.len && oom.data[oom.len - 1] == '\n' ? oom.len - 1 : oom.len);
+        buf_str(b, "\n");
+        free(oom.data);
+
+        errno = 0;
+        r = getpriority(PRIO_PROCESS, 0);
+        buf_str(b, "nice ");
+        if (r == -1 && errno)
+                buf_err(b, errno);
+        else
+                buf_fmt(b, "%d", r);
+        buf_str(b, "\n");
+        policy = sched_getscheduler(0);
+        buf_str(b, "sched ");
+        if (policy < 0 || sched_getparam(0, &sp) < 0)
+                buf_err(b, errno);
+        else
+                buf_fmt(b, "%d %d", policy, sp.sched_priority);
+        buf_str(b, "\n");
+
+        add_rlimits(b);
+        add_namespaces(b);
+        add_fds(b);
+        add_syscall(b);
+}
+
 static void build_report(struct buf *b, int argc, char **argv) {
         uid_t ru, eu, su;
         gid_t rg, eg, sg;
@@ -432,6 +616,7 @@ static void build_report(struct buf *b, int argc, char **argv) {
 
         add_paths(b);
         add_stats(b);
+        add_more(b);
         buf_str(b, "end\n");
 }
 
@@ -472,7 +657,7 @@ static int hex_field_index(const char *line, size_t len) {
                 int index;
         } table[] = {
                 {"argv", 2}, {"env", 1}, {"cwd", 1}, {"hostname", 1}, {"cgroup", 1}, {"path", 3},
-                {"stat", 5},
+                {"stat", 5}, {"fd", 2},
         };
 
         for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -556,6 +741,7 @@ int main(int argc, char **argv) {
         struct buf report = {0};
         const char *out;
         int code = 0, fd, r;
+        unsigned sleep_s = 0;
 
         if (argc >= 2 && strcmp(argv[1], "--decode") == 0) {
                 if (argc != 3) {
@@ -569,6 +755,25 @@ int main(int argc, char **argv) {
         if (argc >= 2 && strncmp(argv[1], "--exit=", 7) == 0 && parse_exit(argv[1] + 7, &code) < 0) {
                 fprintf(stderr, "probe: invalid exit code '%s'\n", argv[1] + 7);
                 code = EXIT_USAGE;
+        }
+        /* --sleep=N, first or after --exit=N: stay alive N seconds after the
+         * report (an app that keeps running, for `enter`). */
+        for (int i = 1; i < argc && i <= 2; i++) {
+                if (strncmp(argv[i], "--sleep=", 8) == 0) {
+                        char *e;
+                        unsigned long v;
+
+                        errno = 0;
+                        v = strtoul(argv[i] + 8, &e, 10);
+                        if (argv[i][8] < '0' || argv[i][8] > '9' || errno || *e || v > 86400 * 365) {
+                                fprintf(stderr, "probe: invalid sleep '%s'\n", argv[i] + 8);
+                                code = EXIT_USAGE;
+                        } else
+                                sleep_s = (unsigned) v;
+                        break;
+                }
+                if (strncmp(argv[i], "--exit=", 7) != 0)
+                        break;
         }
 
         build_report(&report, argc, argv);
@@ -600,6 +805,12 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "probe: failed to flush '%s': %m\n", out);
                         return EXIT_SYSTEM;
                 }
+        }
+        if (sleep_s > 0) {
+                struct timespec t = { .tv_sec = sleep_s };
+
+                while (nanosleep(&t, &t) < 0 && errno == EINTR)
+                        ;
         }
         return code;
 }
