@@ -31,6 +31,10 @@ int fd_mkdir_open(int dirfd, const char *name, mode_t mode, int extra_flags);
 /* Writes all of `data` (short writes and EINTR handled). */
 int fd_write_all(int fd, const void *data, size_t size);
 
+/* Reads everything from `fd` (files of unknown size: /proc, pipes) into a
+ * NUL-terminated buffer; -EFBIG past `max` bytes. */
+int fd_read_all(int fd, size_t max, char **ret, size_t *ret_size);
+
 /* Reads a regular file below `rootfd` (resolved in root, no magic links),
  * refusing anything that is not a regular file (FIFOs, devices) and files
  * larger than `max`. Returns a NUL-terminated buffer. */

@@ -21,49 +21,11 @@
 #define ENVIRON_MAX (16 * 1024 * 1024)
 
 int proc_read_file(int proc_fd, const char *name, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, cap = 0;
+        _cleanup_close_ int fd = openat(proc_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 
-        fd = openat(proc_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0)
                 return negative_errno();
-        for (;;) {
-                ssize_t n;
-
-                if (cap - size < 4096) {
-                        size_t ncap = cap ? cap * 2 : 8192;
-                        char *nb;
-
-                        if (ncap > max + 1)
-                                ncap = max + 1;
-                        if (ncap <= size)
-                                return -EFBIG;
-                        nb = realloc(buf, ncap + 1);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                        cap = ncap;
-                }
-                n = read(fd, buf + size, cap - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > max)
-                        return -EFBIG;
-        }
-        if (!buf && !(buf = malloc(1)))
-                return -ENOMEM;
-        buf[size] = 0;
-        *ret = TAKE_PTR(buf);
-        if (ret_size)
-                *ret_size = size;
-        return 0;
+        return fd_read_all(fd, max, ret, ret_size);
 }
 
 /* Checked unsigned number in `base`; `*end` past it. No sign, no blanks. */

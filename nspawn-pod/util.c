@@ -4,14 +4,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fd-util.h"
 #include "macro.h"
 #include "manifest.h"
 #include "verbs.h"
 
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, cap = 0;
 
         if (strcmp(path, "-") == 0)
                 fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
@@ -19,40 +18,36 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
                 fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return negative_errno();
+        return fd_read_all(fd, max, ret, ret_size);
+}
 
-        for (;;) {
-                ssize_t n;
+static char *mfree_str(char *p) {
+        free(p);
+        return NULL;
+}
 
-                if (size == cap) {
-                        size_t ncap = cap ? cap * 2 : 16384;
-                        char *nbuf;
+const char *libexec_dir(void) {
+        static char *found;
+        const char *env = getenv("NSPAWN_POD_LIBEXEC");
+        _cleanup_free_ char *exe = NULL;
+        struct stat st;
+        char *slash;
 
-                        if (cap > max)
-                                return -EFBIG;
-                        nbuf = realloc(buf, ncap + 1);
-                        if (!nbuf)
-                                return -ENOMEM;
-                        buf = nbuf;
-                        cap = ncap;
-                }
-                n = read(fd, buf + size, cap - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > max)
-                        return -EFBIG;
+        if (env && *env)
+                return env;
+        if (found)
+                return found;
+        /* A build tree: the helpers are in libexec/ beside the command. */
+        exe = realpath("/proc/self/exe", NULL);
+        slash = exe ? strrchr(exe, '/') : NULL;
+        if (slash) {
+                *slash = 0;
+                if (asprintf(&found, "%s/libexec", exe) < 0)
+                        found = NULL;
+                else if (stat(found, &st) < 0 || !S_ISDIR(st.st_mode))
+                        found = mfree_str(found);
         }
-        if (!buf && !(buf = malloc(1)))
-                return -ENOMEM;
-        buf[size] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
+        return found ? found : LIBEXECDIR;
 }
 
 int manifest_load_file(const char *path, ManifestKind kind, void **ret, NpError *err) {

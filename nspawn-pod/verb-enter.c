@@ -56,31 +56,6 @@ static const char enter_usage[] =
         "signal. 126: the command cannot be executed, 127: not found, 254: enter\n"
         "itself failed (no such pod or app, pod not running, …; nothing was run).\n";
 
-static const char *libexec_dir(void) {
-        static char buf[4096];
-        const char *env = getenv("NSPAWN_POD_LIBEXEC");
-        ssize_t n;
-
-        if (env && *env)
-                return env;
-        /* A build tree: the helpers are in libexec/ beside the command. */
-        n = readlink("/proc/self/exe", buf, sizeof(buf) - 16);
-        if (n > 0) {
-                char *slash;
-
-                buf[n] = 0;
-                slash = strrchr(buf, '/');
-                if (slash) {
-                        struct stat st;
-
-                        strcpy(slash, "/libexec");
-                        if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
-                                return buf;
-                }
-        }
-        return LIBEXECDIR;
-}
-
 /* The pod a reference names, opened; its state and whether it is locked. */
 static int open_pod(const GlobalOptions *g, const char *ref, uint8_t ret_uuid[16], PodState *ret_state,
                     int *ret_fd) {

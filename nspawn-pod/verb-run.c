@@ -370,31 +370,6 @@ static int build_app(const RunSpec *s, const AppSpec *as, const Image *img, App 
         return 0;
 }
 
-static const char *libexec_dir(void) {
-        static char buf[4096];
-        const char *env = getenv("NSPAWN_POD_LIBEXEC");
-        ssize_t n;
-
-        if (env && *env)
-                return env;
-        /* A build tree: the helpers are in libexec/ beside the command. */
-        n = readlink("/proc/self/exe", buf, sizeof(buf) - 16);
-        if (n > 0) {
-                char *slash;
-
-                buf[n] = 0;
-                slash = strrchr(buf, '/');
-                if (slash) {
-                        struct stat st;
-
-                        strcpy(slash, "/libexec");
-                        if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
-                                return buf;
-                }
-        }
-        return LIBEXECDIR;
-}
-
 static int write_text_at(int dirfd, const char *name, const char *text) {
         return fd_write_file_atomic(dirfd, name, text, strlen(text), 0644);
 }

@@ -34,6 +34,10 @@ int verb_gc(int argc, char *argv[], const GlobalOptions *g);
 int verb_rm(int argc, char *argv[], const GlobalOptions *g);
 int verb_enter(int argc, char *argv[], const GlobalOptions *g);
 
+/* Where the stage1 helpers are: $NSPAWN_POD_LIBEXEC, libexec/ beside the
+ * command in a build tree, else the installed LIBEXECDIR. */
+const char *libexec_dir(void);
+
 /* Reads a whole file (at most `max` bytes, else -EFBIG); "-" is stdin. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 
