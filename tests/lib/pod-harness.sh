@@ -34,6 +34,7 @@ HARNESS_BOOT_PID=""
 HARNESS_PIDS=()          # supervisors (timeout → nspawn) we started and not yet reaped
 HARNESS_ROOTS=()         # stage1 roots we booted: a process whose root is one of them is ours
 HARNESS_CGROUPS=()       # per-boot cgroup dirs we created, in every hierarchy
+HARNESS_MACHINES=()      # machine names of the boots we started
 HARNESS_EXIT_HOOKS=()
 HARNESS_LOCKS=()         # nspawn's per-image lock files for the roots we booted
 HARNESS_BOOTS=0
@@ -316,6 +317,7 @@ harness_boot_bg() {
         for a in "${argv[@]:1}"; do
                 case $a in
                 --register | --register=*) has_register=1 ;;
+                --machine=*) HARNESS_MACHINES+=("${a#--machine=}") ;;
                 *) ;;
                 esac
         done
@@ -579,7 +581,7 @@ harness_leftovers() {
 }
 
 _harness_teardown() {
-        local rc=$? i p left
+        local rc=$? i p left m
         # The teardown must run to the end whatever the test set.
         set +e
         trap - EXIT HUP INT TERM
@@ -638,6 +640,12 @@ _harness_teardown() {
                         [ "$rc" = 0 ] && rc=1
                 fi
         fi
+        # Once the pods are gone: nspawn leaves an empty propagation directory per machine where /run
+        # is not a tmpfs; those of the machines we booted go (empty ones only).
+        for m in "${HARNESS_MACHINES[@]}"; do
+                case $m in */* | . | .. | "") continue ;; esac
+                rmdir "/run/systemd/nspawn/propagate/$m" 2>/dev/null
+        done
         if left=$(harness_leftovers "$HARNESS_DIR") && [ ! -e "$HARNESS_DIR" ]; then
                 :
         else
