@@ -105,17 +105,11 @@ int fd_read_all(int fd, size_t max, char **ret, size_t *ret_size) {
         return 0;
 }
 
-int fd_read_file_in_root(int rootfd, const char *path, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = -1;
+int fd_read_regular(int fd, size_t max, char **ret, size_t *ret_size, struct timespec *ret_mtime) {
         _cleanup_free_ char *buf = NULL;
         struct stat st;
         size_t size = 0;
 
-        /* O_NONBLOCK: opening a FIFO planted in the image must not hang us;
-         * the S_ISREG check then refuses it. */
-        fd = fd_open_in_root(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, false);
-        if (fd < 0)
-                return fd;
         if (fstat(fd, &st) < 0)
                 return negative_errno();
         if (!S_ISREG(st.st_mode))
@@ -125,6 +119,8 @@ int fd_read_file_in_root(int rootfd, const char *path, size_t max, char **ret, s
         buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
+        /* What it held when we looked: a file that grows meanwhile is cut
+         * there, one that shrinks gives what is left. */
         while (size < (size_t) st.st_size) {
                 ssize_t n = read(fd, buf + size, (size_t) st.st_size - size);
 
@@ -134,14 +130,27 @@ int fd_read_file_in_root(int rootfd, const char *path, size_t max, char **ret, s
                         return negative_errno();
                 }
                 if (n == 0)
-                        break; /* shrank while we read: take what is there */
+                        break;
                 size += (size_t) n;
         }
         buf[size] = 0;
         *ret = TAKE_PTR(buf);
         if (ret_size)
                 *ret_size = size;
+        if (ret_mtime)
+                *ret_mtime = st.st_mtim;
         return 0;
+}
+
+int fd_read_file_in_root(int rootfd, const char *path, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+
+        /* O_NONBLOCK: opening a FIFO planted in the image must not hang us;
+         * the S_ISREG check then refuses it. */
+        fd = fd_open_in_root(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, false);
+        if (fd < 0)
+                return fd;
+        return fd_read_regular(fd, max, ret, ret_size, NULL);
 }
 
 int fd_write_file_atomic(int dirfd, const char *name, const void *data, size_t size, mode_t mode) {

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "macro.h"
 
@@ -34,6 +35,11 @@ int fd_write_all(int fd, const void *data, size_t size);
 /* Reads everything from `fd` (files of unknown size: /proc, pipes) into a
  * NUL-terminated buffer; -EFBIG past `max` bytes. */
 int fd_read_all(int fd, size_t max, char **ret, size_t *ret_size);
+
+/* Reads the regular file open at `fd` (FIFOs, devices refused: -EBADFD;
+ * larger than `max`: -EFBIG) into a NUL-terminated buffer; its mtime too
+ * when `ret_mtime` is not NULL. */
+int fd_read_regular(int fd, size_t max, char **ret, size_t *ret_size, struct timespec *ret_mtime);
 
 /* Reads a regular file below `rootfd` (resolved in root, no magic links),
  * refusing anything that is not a regular file (FIFOs, devices) and files

@@ -369,44 +369,12 @@ static int open_below(int dir_fd, const char *path, int flags) {
 /* A small regular file below `dir_fd`, NUL-terminated, with its mtime. */
 static int read_small(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_size,
                       struct timespec *ret_mtime) {
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        struct stat st;
-        size_t size = 0;
+        /* O_NONBLOCK: a FIFO must not hang us; fd_read_regular() refuses it. */
+        _cleanup_close_ int fd = open_below(dir_fd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
 
-        /* O_NONBLOCK: a FIFO must not hang us; S_ISREG refuses it. */
-        fd = open_below(dir_fd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return fd;
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if ((uint64_t) st.st_size > max)
-                return -EFBIG;
-        buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        /* What it held when we looked; a file that grows meanwhile is cut there. */
-        while (size < (size_t) st.st_size) {
-                ssize_t k = read(fd, buf + size, (size_t) st.st_size - size);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                size += (size_t) k;
-        }
-        buf[size] = 0;
-        if (ret_mtime)
-                *ret_mtime = st.st_mtim;
-        if (ret_size)
-                *ret_size = size;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return fd_read_regular(fd, max, ret, ret_size, ret_mtime);
 }
 
 static int mtime_of(int dir_fd, const char *path, struct timespec *ret) {
