@@ -162,7 +162,8 @@ static int mount_fresh(const MountEntry *e, const char *where, int *ret) {
         return 1;
 }
 
-static int mount_clone(const MountEntry *e, const char *where, int *ret) {
+/* `selffd`: with MOUNT_SELF, the target, cloned from its fd. */
+static int mount_clone(const MountEntry *e, const char *where, int selffd, int *ret) {
         _cleanup_close_ int tree = -1;
         unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
         struct stat st;
@@ -172,7 +173,10 @@ static int mount_clone(const MountEntry *e, const char *where, int *ret) {
                 flags |= AT_RECURSIVE;
         if (!(e->flags & MOUNT_FOLLOW))
                 flags |= AT_SYMLINK_NOFOLLOW;
-        tree = open_tree(AT_FDCWD, e->source, flags);
+        if (e->flags & MOUNT_SELF)
+                tree = open_tree(selffd, "", flags | AT_EMPTY_PATH);
+        else
+                tree = open_tree(AT_FDCWD, e->source, flags);
         if (tree < 0) {
                 if (errno == ENOENT && (e->flags & MOUNT_OPTIONAL))
                         return 0;
@@ -209,10 +213,32 @@ int mount_entry_apply(const MountEntry *e, int basefd, const char *base_name, in
         if (asprintf(&where, "%s/%s", base_name, e->target) < 0)
                 return log_errno(-ENOMEM, "Failed to set up '%s'", e->target);
 
+        /* An existing target is opened first: a missing one skips the
+         * entry before anything is made, and MOUNT_SELF clones it. */
+        if (e->flags & MOUNT_EXISTING) {
+                struct stat st;
+
+                target = fd_open_in_root(basefd, e->target, O_PATH | O_NOFOLLOW, 0, true);
+                if (target == -ENOENT)
+                        return 0;
+                if (target >= 0 && fstat(target, &st) < 0)
+                        return log_errno(negative_errno(), "Failed to check the mount point '%s'", where);
+                if (target >= 0 && S_ISLNK(st.st_mode)) {
+                        closep(&target);
+                        target = -ELOOP;
+                }
+                if (target == -ELOOP || target == -ENOTDIR)
+                        return log_errno(target, "Failed to open the mount point '%s' (a symlink on the way)", where);
+                if (target < 0)
+                        return log_errno(target, "Failed to open the mount point '%s'", where);
+        } else if (e->flags & MOUNT_SELF)
+                return log_errno(-EINVAL, "Failed to set up '%s': a bind onto itself needs an existing target",
+                                 where);
+
         if (e->kind == MOUNT_FRESH)
                 r = mount_fresh(e, where, &tree);
         else
-                r = mount_clone(e, where, &tree);
+                r = mount_clone(e, where, target, &tree);
         if (r <= 0)
                 return r;
 
@@ -227,7 +253,8 @@ int mount_entry_apply(const MountEntry *e, int basefd, const char *base_name, in
                         return log_errno(negative_errno(), "Failed to make the mount for '%s' read-only", where);
         }
 
-        target = mount_target_open(basefd, e->target, e->flags & MOUNT_FILE);
+        if (!(e->flags & MOUNT_EXISTING))
+                target = mount_target_open(basefd, e->target, e->flags & MOUNT_FILE);
         if (target == -ELOOP || target == -ENOTDIR || target == -EEXIST)
                 return log_errno(target, "Failed to open the mount point '%s' (a symlink or the wrong file type)",
                                  where);

@@ -32,6 +32,12 @@ typedef enum MountFlags {
         MOUNT_FILE = 1 << 4,        /* the target is a regular file, created empty (0644) if missing;
                                        otherwise a directory, created 0755 if missing */
         MOUNT_FOLLOW = 1 << 5,      /* `source` may be a symlink in the stage1 (followed) */
+        MOUNT_EXISTING = 1 << 6,    /* the target must already exist (any type but a symlink; resolved
+                                       with RESOLVE_NO_SYMLINKS, nothing created): a missing one skips
+                                       the entry. MOUNT_FILE is ignored */
+        MOUNT_SELF = 1 << 7,        /* MOUNT_BIND of the target onto itself (with MOUNT_EXISTING; the
+                                       clone is taken from the target's fd); `source` only names it in
+                                       messages */
 } MountFlags;
 
 typedef struct MountEntry {
@@ -55,7 +61,8 @@ int mount_target_open(int basefd, const char *path, bool file);
 /* Mounts `e` below `basefd`. `base_name` is only used in messages (the
  * path of `basefd` as people know it). Returns 1 when mounted, with
  * `*ret_fd` (if not NULL) an fd of the attached mount's root; 0 when skipped
- * (MOUNT_OPTIONAL source missing); -errno after logging the failure. */
+ * (MOUNT_OPTIONAL source missing, MOUNT_EXISTING target missing); -errno
+ * after logging the failure. */
 int mount_entry_apply(const MountEntry *e, int basefd, const char *base_name, int *ret_fd);
 
 /* Makes the detached clone `tree` (and with `recursive` everything below it)

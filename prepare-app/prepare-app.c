@@ -40,13 +40,18 @@ enum {
 #define STATE_DIR "/run/" STATE_NAME
 #define PREPARED_DIR "prepared"
 #define HOSTS_DIR "hosts"
+#define INACCESSIBLE_DIR "inaccessible"
+/* The pod's systemd makes these (mode 0000, one per file type) at boot. */
+#define SYSTEMD_INACCESSIBLE "/run/systemd/inaccessible"
 
 static const char usage[] =
-        "Usage: prepare-app [--help] APP_ROOT\n"
+        "Usage: prepare-app [--help] [--disable-paths] APP_ROOT\n"
         "\n"
         "Prepare the root of an app of this pod (/opt/stage2/APP/rootfs) for it to run\n"
-        "chrooted: mount /proc, a read-only /sys, a fresh /dev with the standard nodes,\n"
-        "the journal sockets, /etc/hosts, /etc/resolv.conf and /etc/hostname.\n"
+        "chrooted: mount /proc, a read-only /sys, mask or make read-only the kernel\n"
+        "interfaces below them (not with --disable-paths), a fresh /dev with the\n"
+        "standard nodes, the journal sockets, /etc/hosts, /etc/resolv.conf and\n"
+        "/etc/hostname.\n"
         "\n"
         "Exit status: 0 prepared (or already prepared), 1 usage, 2 the image is unsafe\n"
         "(a symlink or a non-directory where a directory must be), 3 a setup step failed.\n";
@@ -57,6 +62,8 @@ typedef struct Context {
         int rootfd;       /* the app root; after step_bind_root(), the root of our own bind */
         bool bound;       /* rootfd is our bind: undo it on failure */
         bool unsafe;      /* the failure is the image's doing */
+        bool disable_paths; /* --disable-paths: no path protections (nspawn-pod --insecure-options=paths) */
+        bool sys_read_only; /* step_sys() bound the pod's /sys read-only all the way down */
 } Context;
 
 /* --- arguments ------------------------------------------------------------------ */
@@ -318,7 +325,168 @@ static int step_sys(Context *c) {
                 return 0;
         }
         r = mount_entry_apply(&sys, c->rootfd, c->root, NULL);
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        c->sys_read_only = true;
+        return 0;
+}
+
+/* --- kernel interfaces below /proc and /sys ------------------------------------------- */
+
+/* What an app must not reach or change (stage1-contract §3.4.7; rkt's
+ * InaccessiblePaths=/ReadOnlyPaths=, which render used to emit and which cost
+ * every app a mount namespace of its own built by systemd). Relative to the
+ * app root, where /proc and /sys are our binds by now; a path this kernel
+ * does not have is skipped. */
+typedef enum PathProtection {
+        PATH_INACCESSIBLE, /* covered, read-only, by a mode-0000 node of its own type */
+        PATH_READ_ONLY,    /* bound read-only onto itself, everything below it too */
+} PathProtection;
+
+static const struct {
+        const char *path;
+        PathProtection protection;
+} protected_paths[] = {
+        { "proc/config.gz", PATH_INACCESSIBLE },
+        { "proc/kallsyms", PATH_INACCESSIBLE },
+        { "proc/kcore", PATH_INACCESSIBLE },
+        { "proc/kmem", PATH_INACCESSIBLE },
+        { "proc/mem", PATH_INACCESSIBLE },
+        { "proc/sched_debug", PATH_INACCESSIBLE },
+        { "sys/firmware", PATH_INACCESSIBLE },
+        { "sys/fs", PATH_INACCESSIBLE },
+        { "sys/hypervisor", PATH_INACCESSIBLE },
+        { "sys/module", PATH_INACCESSIBLE },
+        { "sys/power", PATH_INACCESSIBLE },
+        { "proc/bus", PATH_READ_ONLY },
+        { "proc/sys/kernel/core_pattern", PATH_READ_ONLY },
+        { "proc/sys/kernel/modprobe", PATH_READ_ONLY },
+        { "proc/sys/vm/panic_on_oom", PATH_READ_ONLY },
+        { "proc/sysrq-trigger", PATH_READ_ONLY },
+        /* Redundant while step_sys() made the whole /sys read-only (recursively);
+         * applied when a volume at or below /sys took its place. */
+        { "sys/block", PATH_READ_ONLY },
+        { "sys/bus", PATH_READ_ONLY },
+        { "sys/class", PATH_READ_ONLY },
+        { "sys/dev", PATH_READ_ONLY },
+        { "sys/devices", PATH_READ_ONLY },
+        { "sys/kernel", PATH_READ_ONLY },
+};
+
+static const char *inaccessible_name(mode_t type) {
+        switch (type & S_IFMT) {
+        case S_IFDIR: return "dir";
+        case S_IFREG: return "reg";
+        case S_IFCHR: return "chr";
+        case S_IFBLK: return "blk";
+        case S_IFIFO: return "fifo";
+        case S_IFSOCK: return "sock";
+        default: return NULL;
+        }
+}
+
+static bool is_inaccessible_node(const char *path, mode_t type) {
+        struct stat st;
+
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == (type & S_IFMT) && (st.st_mode & 07777) == 0;
+}
+
+/* A mode-0000 node to cover something of file type `type` with: systemd's
+ * (/run/systemd/inaccessible/<type>), else one of ours in the pod's /run (a
+ * tmpfs no app can reach). Anything but a directory may be covered by a
+ * regular file (a bind needs both sides directories or both not), so that
+ * is what stands in for a device node systemd could not make. */
+static int inaccessible_source(Context *c, mode_t type, char **ret) {
+        _cleanup_close_ int dir = -1;
+        const char *name = inaccessible_name(type);
+        char *path;
+        int r, err;
+
+        if (!name)
+                return log_errno(-EOPNOTSUPP, "Failed to find an inaccessible node for file type 0%o", type & S_IFMT);
+        if (asprintf(&path, SYSTEMD_INACCESSIBLE "/%s", name) < 0)
+                return log_errno(-ENOMEM, "Failed to prepare '%s'", c->root);
+        if (is_inaccessible_node(path, type)) {
+                *ret = path;
+                return 0;
+        }
+        free(path);
+
+        if (!S_ISDIR(type))
+                type = S_IFREG;
+        name = inaccessible_name(type);
+        if (asprintf(&path, "%s/%s/%s", STATE_DIR, INACCESSIBLE_DIR, name) < 0)
+                return log_errno(-ENOMEM, "Failed to prepare '%s'", c->root);
+        r = open_state_dir(INACCESSIBLE_DIR, true, &dir);
+        if (r < 0) {
+                free(path);
+                return log_errno(r, "Failed to create '%s/%s'", STATE_DIR, INACCESSIBLE_DIR);
+        }
+        /* Instances run in parallel: EEXIST is another one's, checked below. */
+        if (S_ISDIR(type))
+                r = mkdirat(dir, name, 0000);
+        else {
+                int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0000);
+
+                r = fd;
+                if (fd >= 0)
+                        (void) close(fd);
+        }
+        err = r < 0 && errno != EEXIST ? errno : 0;
+        if (err != 0 || !is_inaccessible_node(path, type)) {
+                r = log_errno(err != 0 ? -err : -EEXIST, "Failed to create the inaccessible node '%s'", path);
+                free(path);
+                return r;
+        }
+        *ret = path;
+        return 0;
+}
+
+/* On fds, as every other mount: the target is opened below the app root
+ * without following any symlink (MOUNT_EXISTING), masks and read-only binds
+ * are made read-only while still detached. */
+static int step_paths(Context *c) {
+        int r;
+
+        if (c->disable_paths)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(protected_paths); i++) {
+                const char *p = protected_paths[i].path;
+                _cleanup_free_ char *source = NULL;
+
+                if (protected_paths[i].protection == PATH_READ_ONLY) {
+                        if (c->sys_read_only && strncmp(p, "sys/", 4) == 0)
+                                continue;
+                        MountEntry e = {
+                                .source = p,
+                                .target = p,
+                                .kind = MOUNT_BIND,
+                                .flags = MOUNT_SELF | MOUNT_EXISTING | MOUNT_RECURSIVE | MOUNT_READ_ONLY,
+                        };
+                        r = mount_entry_apply(&e, c->rootfd, c->root, NULL);
+                } else {
+                        _cleanup_close_ int fd = fd_open_in_root(c->rootfd, p, O_PATH | O_NOFOLLOW, 0, true);
+                        struct stat st;
+
+                        if (fd == -ENOENT)
+                                continue;
+                        if (fd < 0 || fstat(fd, &st) < 0)
+                                return log_errno(fd < 0 ? fd : negative_errno(), "Failed to check '%s/%s'", c->root,
+                                                 p);
+                        if ((r = inaccessible_source(c, st.st_mode, &source)) < 0)
+                                return r;
+                        MountEntry e = {
+                                .source = source,
+                                .target = p,
+                                .kind = MOUNT_BIND,
+                                .flags = MOUNT_EXISTING | MOUNT_READ_ONLY,
+                        };
+                        r = mount_entry_apply(&e, c->rootfd, c->root, NULL);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* --- /dev -------------------------------------------------------------------------- */
@@ -727,7 +895,8 @@ static int prepare(Context *c) {
         }
         if ((r = step_base_dirs(c)) < 0 || (r = step_bind_root(c)) < 0)
                 return r;
-        if ((r = step_proc(c)) < 0 || (r = step_sys(c)) < 0 || (r = step_dev(c)) < 0 || (r = step_run(c)) < 0 ||
+        if ((r = step_proc(c)) < 0 || (r = step_sys(c)) < 0 || (r = step_paths(c)) < 0 ||
+            (r = step_dev(c)) < 0 || (r = step_run(c)) < 0 ||
             (r = step_etc(c)) < 0 || (r = step_mark_prepared(c)) < 0) {
                 undo_bind_root(c);
                 return r;
@@ -738,6 +907,7 @@ static int prepare(Context *c) {
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
+                { "disable-paths", no_argument, NULL, 'P' },
                 {},
         };
         Context c = { .rootfd = -1 };
@@ -748,6 +918,9 @@ int main(int argc, char *argv[]) {
                 case 'h':
                         fputs(usage, stdout);
                         return EXIT_PREPARED;
+                case 'P':
+                        c.disable_paths = true;
+                        break;
                 default:
                         fputs(usage, stderr);
                         return EXIT_USAGE;

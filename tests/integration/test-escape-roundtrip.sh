@@ -9,9 +9,11 @@
 # Nothing here re-implements render's output: the units, the environment
 # file, the nspawn argv and environment are used exactly as rendered, with
 # render's defaults in effect (capability bounding set, seccomp allow list,
-# InaccessiblePaths=/ReadOnlyPaths=, DevicePolicy=closed, MountAPIVFS=no), so
-# a pass also proves that those boot. Only the helpers that do not exist yet
-# (/prepare-app, /reaper) are the harness's TEST-ONLY stand-ins.
+# DevicePolicy=closed, MountAPIVFS=no), so a pass also proves that those boot.
+# /prepare-app is the real one (build/libexec), which masks the kernel
+# interfaces below /proc and /sys or makes them read-only (its
+# protected_paths table); /reaper is the harness's TEST-ONLY stand-in, which
+# makes the app's exit status the pod's.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib/tap.sh
@@ -46,12 +48,13 @@ case $build in
 *) build=$src/$build ;;
 esac
 np=$build/nspawn-pod
+prepare_app=$build/libexec/prepare-app
 # Rebuilt when missing or older than any of its sources (a single test must
 # be runnable on its own, right after an edit).
 stale=0
-if [ ! -x "$np" ]; then
+if [ ! -x "$np" ] || [ ! -x "$prepare_app" ]; then
         stale=1
-elif [ -n "$(find "$src/lib" "$src/nspawn-pod" "$src/Makefile" -newer "$np" \
+elif [ -n "$(find "$src/lib" "$src/nspawn-pod" "$src/prepare-app" "$src/Makefile" -newer "$np" \
         \( -name '*.[ch]' -o -name Makefile \) -print -quit 2>/dev/null)" ]; then
         stale=1
 fi
@@ -189,29 +192,41 @@ for d in 'Type=exec' 'RootDirectory=/opt/stage2/hostile/rootfs' 'EnvironmentFile
         'MountAPIVFS=no' 'DevicePolicy=closed' 'User=0' 'Group=0'; do
         grep -qxF "$d" "$unit" || missing+=" $d"
 done
-for d in CapabilityBoundingSet SystemCallFilter InaccessiblePaths ReadOnlyPaths; do
+for d in CapabilityBoundingSet SystemCallFilter; do
         grep -q "^$d=." "$unit" || missing+=" $d="
 done
 [ -z "$missing" ]
 tap_ok $? "the app unit has render's default sandboxing" || tap_diag "missing:$missing" "$(cat "$unit")"
+# The path protections are prepare-app's (no mount namespace per app):
+# render no longer asks systemd for them, nor switches them off.
+! grep -qE '^(InaccessiblePaths|ReadOnlyPaths)=' "$unit" &&
+        grep -q '^ExecStart=' "$s1/etc/systemd/system/prepare-app@.service" &&
+        ! grep -q -- '--disable-paths' "$s1/etc/systemd/system/prepare-app@.service"
+tap_ok $? "path protections are left to prepare-app (no InaccessiblePaths=/ReadOnlyPaths=, no --disable-paths)" ||
+        tap_diag "$(cat "$unit" "$s1/etc/systemd/system/prepare-app@.service")"
 
-# The paths of the unit's InaccessiblePaths= and ReadOnlyPaths= (render
-# writes each one quoted, with its prefixes outside the quotes).
-unit_paths() {
-        grep "^$1=" "$unit" | grep -o '"[^"]*"' | tr -d '"'
+# The paths prepare-app protects, from its table (one entry a line:
+# { "proc/kcore", PATH_INACCESSIBLE },), as the app sees them.
+table_paths() {
+        sed -n 's|^[[:space:]]*{ "\([^"]*\)", PATH_'"$1"' },$|/\1|p' "$src/prepare-app/prepare-app.c"
 }
-mapfile -t inaccessible < <(unit_paths InaccessiblePaths)
-mapfile -t readonly < <(unit_paths ReadOnlyPaths)
+mapfile -t inaccessible < <(table_paths INACCESSIBLE)
+mapfile -t readonly < <(table_paths READ_ONLY)
+[ "${#inaccessible[@]}" -ge 11 ] && [ "${#readonly[@]}" -ge 5 ]
+tap_ok $? "prepare-app's table of protected paths read (${#inaccessible[@]} inaccessible, ${#readonly[@]} read-only)" ||
+        bail "cannot read protected_paths from $src/prepare-app/prepare-app.c"
 
 # --- the rest of the stage1 and the app root ------------------------------------
 
 approot=$s1/opt/stage2/hostile/rootfs
 harness_make_stage1 "$s1" && harness_install_test_prepare_app "$s1" &&
+        install -m 0755 "$prepare_app" "$s1/prepare-app" &&
         mkdir -p "$approot${argv0%/*}" "$approot/out" &&
         cp "$probe" "$approot$argv0" &&
         printf '%s\n' "${inaccessible[@]}" "${readonly[@]}" >"$approot/probe-paths"
 tap_ok $? "stage1 completed around render's output; probe at $argv0 in the app root"
-# (harness_install_test_prepare_app's /reaper makes the app's exit status the pod's.)
+# (harness_install_test_prepare_app's /reaper makes the app's exit status the pod's;
+# its /prepare-app is replaced by the real one.)
 
 # --- boot ---------------------------------------------------------------------
 
@@ -325,10 +340,9 @@ tap_ok $? "no_new_privs is off, as rendered (NoNewPrivileges=no for a root app)"
         tap_diag "$(grep -a '^no_new_privs' "$report")"
 
 # The probe reports, for every path of the two lists, its mode and whether
-# it is writable, as the app sees them ("path MODE W HEX"). systemd takes
-# these paths relative to RootDirectory= only with a '+' prefix; without
-# it, it silently drops them (they are outside the root), so a missing
-# prefix shows here and nowhere else.
+# it is writable, as the app sees them ("path MODE W HEX"): prepare-app's
+# masks and read-only binds must be what the app gets through its
+# RootDirectory=, in the pod's mount namespace it now shares.
 path_record() {
         grep -a " $(harness_hex "$1")\$" "$report" | grep -a '^path ' | head -n 1
 }
@@ -352,7 +366,7 @@ for p in "${inaccessible[@]}"; do
         esac
 done
 [ "$bad" = 0 ] && [ "$present" -gt 0 ]
-tap_ok $? "InaccessiblePaths= apply inside the app root ($present of ${#inaccessible[@]} paths exist there, all masked)" ||
+tap_ok $? "inaccessible paths are masked inside the app root ($present of ${#inaccessible[@]} paths exist there, all masked)" ||
         tap_diag "$(decoded '^path ')"
 bad=0 present=0
 for p in "${readonly[@]}"; do
@@ -367,7 +381,7 @@ for p in "${readonly[@]}"; do
         esac
 done
 [ "$bad" = 0 ] && [ "$present" -gt 0 ]
-tap_ok $? "ReadOnlyPaths= apply inside the app root ($present of ${#readonly[@]} paths exist there, all read-only)" ||
+tap_ok $? "read-only paths are read-only inside the app root ($present of ${#readonly[@]} paths exist there, all read-only)" ||
         tap_diag "$(decoded '^path ')"
 
 grep -qxF "cwd $(harness_hex /)" "$report"
