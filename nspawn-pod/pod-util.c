@@ -79,6 +79,30 @@ int pod_util_resolve(int pods_fd, const char *verb, const char *ref, PodEntry *r
         return 0;
 }
 
+int pod_util_open(int pods_fd, const char *verb, const char *ref, PodEntry *ret_entry, PodState *ret_state,
+                  int *ret_fd) {
+        PodEntry e;
+        char u[37];
+        int r;
+
+        r = pod_util_resolve(pods_fd, verb, ref, &e);
+        if (r < 0)
+                return r;
+        /* Where it is now: it may have moved since the listing. */
+        r = pod_open_any(pods_fd, e.uuid, ret_state, ret_fd);
+        if (r == -ENOENT) {
+                fprintf(stderr, "nspawn-pod %s: pod %s is gone (removed meanwhile)\n", verb, uuid_format(e.uuid, u));
+                return r;
+        }
+        if (r < 0) {
+                fprintf(stderr, "nspawn-pod %s: cannot open pod %s: %s\n", verb, uuid_format(e.uuid, u),
+                        strerror(-r));
+                return -EIO;
+        }
+        *ret_entry = e;
+        return 0;
+}
+
 int pod_util_load(int pods_fd, const char *verb, const char *ref, PodInfoFlags flags, PodInfo **ret) {
         _cleanup_close_ int fd = -1;
         PodEntry e;
@@ -86,16 +110,10 @@ int pod_util_load(int pods_fd, const char *verb, const char *ref, PodInfoFlags f
         char u[37];
         int r;
 
-        r = pod_util_resolve(pods_fd, verb, ref, &e);
+        r = pod_util_open(pods_fd, verb, ref, &e, &state, &fd);
         if (r < 0)
                 return r;
-        r = pod_open_any(pods_fd, e.uuid, &state, &fd);
-        if (r == -ENOENT) {
-                fprintf(stderr, "nspawn-pod %s: pod %s is gone (removed meanwhile)\n", verb, uuid_format(e.uuid, u));
-                return r;
-        }
-        if (r >= 0)
-                r = pod_info_read(fd, e.uuid, state, flags, ret);
+        r = pod_info_read(fd, e.uuid, state, flags, ret);
         if (r < 0)
                 fprintf(stderr, "nspawn-pod %s: cannot read pod %s: %s\n", verb, uuid_format(e.uuid, u), strerror(-r));
         return r;

@@ -25,7 +25,13 @@ int pod_util_resolve(int pods_fd, const char *verb, const char *ref, PodEntry *r
  * -ENOENT, -ENOTUNIQ, -EINVAL, -EBUSY from the verbs), EXIT_INTERNAL else. */
 int pod_util_exit_code(int r);
 
-/* Like pod_util_resolve(), then opens the pod where it is now and reads it. */
+/* Like pod_util_resolve(), then opens the pod directory where it is now
+ * (O_RDONLY): its state and fd. Messages printed; -ENOENT if it vanished,
+ * -EIO if it cannot be opened. */
+int pod_util_open(int pods_fd, const char *verb, const char *ref, PodEntry *ret_entry, PodState *ret_state,
+                  int *ret_fd);
+
+/* pod_util_open(), then reads it. */
 int pod_util_load(int pods_fd, const char *verb, const char *ref, PodInfoFlags flags, PodInfo **ret);
 
 /* RFC 3339 in local time with milliseconds ("2025-01-02T15:04:05.123+01:00"),

@@ -52,19 +52,10 @@ static int rm_one(int pods_fd, const char *ref) {
         char u[37];
         int r;
 
-        r = pod_util_resolve(pods_fd, "rm", ref, &e);
+        r = pod_util_open(pods_fd, "rm", ref, &e, &state, &fd);
         if (r < 0)
                 return r;
         uuid_format(e.uuid, u);
-        r = pod_open_any(pods_fd, e.uuid, &state, &fd);
-        if (r == -ENOENT) {
-                fprintf(stderr, "nspawn-pod rm: pod %s is gone (removed meanwhile)\n", u);
-                return r;
-        }
-        if (r < 0) {
-                fprintf(stderr, "nspawn-pod rm: cannot open pod %s: %s\n", u, strerror(-r));
-                return r;
-        }
         /* Exclusive, non-blocking: whoever holds it (the pod itself, its
          * preparation, a gc) keeps it. */
         r = pod_lock(fd);

@@ -114,19 +114,10 @@ static int stop_one(int pods_fd, const char *ref, bool force, int *ret_fd, uint8
         char u[37];
         int r;
 
-        r = pod_util_resolve(pods_fd, "stop", ref, &e);
+        r = pod_util_open(pods_fd, "stop", ref, &e, &state, &fd);
         if (r < 0)
                 return r;
         uuid_format(e.uuid, u);
-        r = pod_open_any(pods_fd, e.uuid, &state, &fd);
-        if (r == -ENOENT) {
-                fprintf(stderr, "nspawn-pod stop: pod %s is gone (removed meanwhile)\n", u);
-                return r;
-        }
-        if (r < 0) {
-                fprintf(stderr, "nspawn-pod stop: cannot open pod %s: %s\n", u, strerror(-r));
-                return -EIO;
-        }
         r = pod_is_locked(fd);
         if (r < 0) {
                 fprintf(stderr, "nspawn-pod stop: pod %s: %s\n", u, strerror(-r));
