@@ -1,6 +1,7 @@
 # nspawn-pod: one non-recursive Makefile.
 #
-#   make            build the command and the library
+#   make            build the command, the library, the helpers and the stage1 image
+#   make stage1     build the stage1 image, $(BUILD)/stage1-host.aci
 #   make check      install what is missing, build, run every test
 #   make demo       install what is missing, build, show an example pod
 #   make bench      benchmarks (figures and ratios, no pass/fail)
@@ -30,15 +31,17 @@ WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 	-Werror=vla -Wformat-nonliteral -Wpointer-arith -Wdate-time
 
 BASE_CFLAGS := -std=gnu17 -D_GNU_SOURCE -Ilib -Iflavors/host $(WARNINGS) -fno-strict-aliasing -g \
-	-DLIBEXECDIR='"$(LIBEXECDIR)"'
+	-DLIBEXECDIR='"$(LIBEXECDIR)"' -DNSPAWN_POD_VERSION='"$(VERSION)"'
 OPT_CFLAGS ?= -O2
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 SAN_CFLAGS = $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
 
-LIB_SRCS := $(sort $(wildcard lib/*.c))
-CMD_SRCS := $(sort $(wildcard nspawn-pod/*.c flavors/*/*.c))
+# The flavors' run-time setup of a stage1 root is library code; their
+# entrypoints (below) are programs.
+LIB_SRCS := $(sort $(wildcard lib/*.c flavors/*/stage1-*.c))
+CMD_SRCS := $(sort $(wildcard nspawn-pod/*.c))
 UNIT_TEST_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench-*.c))
@@ -58,10 +61,12 @@ BENCHES := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
 export BUILD
 
-.PHONY: all deps check check-run demo bench fuzz fuzzers golden-update clean install format tests
+.DEFAULT_GOAL := all
 
-# Small helpers copied into every stage1 root (prepare-app, reaper, …): one
-# directory each, every .c in it linked with the library.
+.PHONY: all stage1 deps check check-run demo bench fuzz fuzzers golden-update clean install format tests
+
+# The helpers and the enter and gc entrypoints (prepare-app, reaper, enter,
+# gc): one directory each, every .c in it linked with the library.
 HELPER_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard prepare-app/*.c reaper/*.c enter/*.c gc/*.c))))
 HELPERS := $(HELPER_DIRS:%=$(BUILD)/libexec/%)
 
@@ -73,7 +78,25 @@ $(BUILD)/libexec/$(1): $(wildcard $(1)/*.c) $(wildcard $(1)/*.h) $(LIB)
 endef
 $(foreach h,$(HELPER_DIRS),$(eval $(call helper_rule,$(h))))
 
-all: $(CMD) $(HELPERS)
+# The host flavor's run and stop entrypoints, one program each.
+ENTRYPOINTS := $(BUILD)/libexec/init $(BUILD)/libexec/stop
+$(BUILD)/libexec/%: flavors/host/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  ENTRY   $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
+
+# The stage1 image: the programs above and the helpers, the static units,
+# the skeleton (flavors/host/rootfs.list), the manifest from its template.
+STAGE1 := $(BUILD)/stage1-host.aci
+VERSION := 0.1
+$(STAGE1): $(HELPERS) $(ENTRYPOINTS) flavors/host/rootfs.list flavors/host/os-release \
+		manifests/stage1-host.manifest.in build-aux/mkaci $(wildcard units/*)
+	@echo "  ACI     $@"
+	@build-aux/mkaci $(BUILD) flavors/host/rootfs.list manifests/stage1-host.manifest.in $(VERSION) $@
+
+all: $(CMD) $(HELPERS) $(ENTRYPOINTS) $(STAGE1)
+
+stage1: $(STAGE1)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -132,7 +155,7 @@ $(PROBE): tests/probe/probe.c
 	@echo "  PROBE   $@"
 	@$(CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
 
-tests: $(CMD) $(HELPERS) $(SAN_CMD) $(UNIT_TESTS) $(PROBE)
+tests: all $(SAN_CMD) $(UNIT_TESTS) $(PROBE)
 
 fuzzers: $(FUZZERS)
 
@@ -158,13 +181,15 @@ fuzz: deps
 golden-update: $(CMD)
 	@tests/golden/run --update
 
-install: $(CMD) $(HELPERS)
+install: all
 	install -D -m 0755 $(CMD) $(DESTDIR)$(PREFIX)/bin/nspawn-pod
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(HELPERS) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(ENTRYPOINTS) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 $(STAGE1) $(DESTDIR)$(LIBEXECDIR)/
 
 format:
-	clang-format -i $(LIB_SRCS) $(wildcard lib/*.h) $(CMD_SRCS) $(wildcard nspawn-pod/*.h)
+	clang-format -i $(LIB_SRCS) $(wildcard lib/*.h) $(CMD_SRCS) $(wildcard nspawn-pod/*.h flavors/*/*.c)
 
 clean:
 	rm -rf $(BUILD)

@@ -28,25 +28,33 @@
 #include <unistd.h>
 
 #include "enter.h"
+#include "pod-enter.h"
 #include "macro.h"
 #include "strv.h"
+
+extern char **environ;
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
 
 static const char usage_text[] =
-        "Usage: enter [--tty=auto|yes|no] [--app=NAME] --pidfd=FD|--pid=PID [--] COMMAND [ARG...]\n"
+        "Usage: enter [--tty=auto|yes|no] [--app=NAME] --pidfd=FD [--] COMMAND [ARG...]\n"
+        "       enter [--tty=auto|yes|no] --pid=PID [--appname=NAME] [--] COMMAND [ARG...]\n"
         "\n"
-        "Run COMMAND as the process PID runs: in its cgroups, namespaces, root and\n"
+        "Run COMMAND as a process of a pod runs: in its cgroups, namespaces, root and\n"
         "working directory, with its user, groups, capability sets, no_new_privs,\n"
         "resource limits, environment (TERM from the caller) and seccomp filters.\n"
-        "The helper of 'nspawn-pod enter' (docs/enter.md), which checks that the\n"
-        "process is an app's main process before it hands it over.\n"
+        "The helper of 'nspawn-pod enter' and the stage1's enter entrypoint\n"
+        "(docs/enter.md, docs/stage1.md).\n"
         "\n"
-        "  --pidfd=FD        the process, as a pidfd (inherited descriptor)\n"
-        "  --pid=PID         the process, by pid\n"
-        "  --app=NAME        the app's name, for messages\n"
+        "  --pidfd=FD        the process, as a pidfd (inherited descriptor): the main\n"
+        "                    process of an app, which nspawn-pod enter has checked\n"
+        "  --app=NAME        with --pidfd: the app's name, for messages\n"
+        "  --pid=PID         the pod's init (PID 1 of the pod, as rkt's stage0 finds it)\n"
+        "  --appname=NAME, --app=NAME\n"
+        "                    with --pid: the app to enter (its main process is found\n"
+        "                    from the init); without, COMMAND runs as the init runs\n"
         "  --tty=MODE        auto (a terminal if stdin and stdout are terminals),\n"
         "                    yes, no (pipes)\n"
         "\n"
@@ -323,6 +331,7 @@ int main(int argc, char *argv[]) {
                 { "pidfd", required_argument, NULL, 'F' },
                 { "pid", required_argument, NULL, 'P' },
                 { "app", required_argument, NULL, 'A' },
+                { "appname", required_argument, NULL, 'A' },
                 { "tty", required_argument, NULL, 'T' },
                 {},
         };
@@ -337,12 +346,13 @@ int main(int argc, char *argv[]) {
         siginfo_t si = {};
         pid_t child;
 
+        log_set_program("nspawn-pod enter");
         /* Before anything else: a non-dumpable process cannot be ptrace'd or
          * have its /proc files opened by a process of the same user without
          * CAP_SYS_PTRACE (runc CVE-2016-9962). Inherited by the children. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
                 log_error("cannot make the process non-dumpable: %m");
-                return EXIT_ENTER_FAILED;
+                return EXIT_INTERNAL;
         }
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
                 switch (c) {
@@ -352,13 +362,13 @@ int main(int argc, char *argv[]) {
                 case 'F':
                         if (parse_int(optarg, &t.pidfd) < 0 || t.pidfd < 3) {
                                 log_error("invalid --pidfd=%s", optarg);
-                                return EXIT_ENTER_FAILED;
+                                return EXIT_INTERNAL;
                         }
                         break;
                 case 'P':
                         if (parse_int(optarg, &pid) < 0 || pid < 1) {
                                 log_error("invalid --pid=%s", optarg);
-                                return EXIT_ENTER_FAILED;
+                                return EXIT_INTERNAL;
                         }
                         break;
                 case 'A':
@@ -373,17 +383,30 @@ int main(int argc, char *argv[]) {
                                 tty = TTY_NO;
                         else {
                                 log_error("invalid --tty=%s (auto, yes, no)", optarg);
-                                return EXIT_ENTER_FAILED;
+                                return EXIT_INTERNAL;
                         }
                         break;
                 case '?':
-                        return EXIT_ENTER_FAILED;
+                        return EXIT_INTERNAL;
                 default:
                         abort();
                 }
         if (optind >= argc || (t.pidfd < 0) == (pid < 0)) {
                 fputs(usage_text, stderr);
-                return EXIT_ENTER_FAILED;
+                return EXIT_INTERNAL;
+        }
+        /* Executed by a stage0 from its own copy of the stage1 (rkt's tree
+         * store), we run from a file on the host: re-executed from a sealed
+         * copy first, so that nothing in the pod can reach that file through
+         * /proc/<pid>/exe (runc CVE-2019-5736). nspawn-pod enter runs us
+         * sealed already. */
+        r = pod_exec_is_sealed();
+        if (r == 0) {
+                _cleanup_close_ int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+                r = self < 0 ? negative_errno() : pod_exec_sealed(self, argv, environ);
+                log_error("cannot re-execute from a sealed copy: %s", strerror(-r));
+                return EXIT_INTERNAL;
         }
 
         /* Only stdio and the pidfd cross into what follows: every other
@@ -394,7 +417,7 @@ int main(int argc, char *argv[]) {
         r = fd_close_all_except(keep, 4);
         if (r < 0) {
                 log_error("cannot close inherited file descriptors: %s", strerror(-r));
-                return EXIT_ENTER_FAILED;
+                return EXIT_INTERNAL;
         }
         /* 0, 1 and 2 are taken, so that no descriptor made below lands on
          * one of them (the joiner puts /dev/null there). */
@@ -403,22 +426,32 @@ int main(int argc, char *argv[]) {
                         int null_fd = open("/dev/null", O_RDWR);
 
                         if (null_fd < 0 || (null_fd != fd && (dup2(null_fd, fd) < 0 || close(null_fd) < 0)))
-                                return EXIT_ENTER_FAILED;
+                                return EXIT_INTERNAL;
                 }
-        if (pid > 0) {
+        if (pid > 0 && t.name) {
+                /* rkt's stage0: the pod's init and the app to enter. */
+                pid_t main_pid;
+
+                r = pod_app_main_process(pid, t.name, &t.pidfd, &main_pid);
+                if (r < 0) {
+                        log_error("app %s of the pod whose init is %d is not running: %s", t.name, pid,
+                                  r == -ESRCH ? "no main process found" : strerror(-r));
+                        return EXIT_INTERNAL;
+                }
+        } else if (pid > 0) {
                 t.pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
                 if (t.pidfd < 0) {
                         log_error("no process %d: %m", pid);
-                        return EXIT_ENTER_FAILED;
+                        return EXIT_INTERNAL;
                 }
         } else if (fcntl(t.pidfd, F_SETFD, FD_CLOEXEC) < 0) {
                 log_error("--pidfd=%d: %m", t.pidfd);
-                return EXIT_ENTER_FAILED;
+                return EXIT_INTERNAL;
         }
 
         if (target_read(&t) < 0) {
                 target_done(&t);
-                return EXIT_ENTER_FAILED;
+                return EXIT_INTERNAL;
         }
 
         io.pty = tty == TTY_YES || (tty == TTY_AUTO && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
@@ -428,7 +461,7 @@ int main(int argc, char *argv[]) {
                 if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
                         log_error("cannot create a socket pair: %m");
                         target_done(&t);
-                        return EXIT_ENTER_FAILED;
+                        return EXIT_INTERNAL;
                 }
                 sock = sp[0];
                 io.sock = sp[1];
@@ -443,7 +476,7 @@ int main(int argc, char *argv[]) {
                 if (pipe2(a, O_CLOEXEC) < 0 || pipe2(b, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0) {
                         log_error("cannot create pipes: %m");
                         target_done(&t);
-                        return EXIT_ENTER_FAILED;
+                        return EXIT_INTERNAL;
                 }
                 io.in = a[0], in_w = a[1];
                 out_r = b[0], io.out = b[1];
@@ -461,7 +494,7 @@ int main(int argc, char *argv[]) {
             (sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
                 log_error("cannot set up signal handling: %m");
                 target_done(&t);
-                return EXIT_ENTER_FAILED;
+                return EXIT_INTERNAL;
         }
         (void) signal(SIGPIPE, SIG_IGN);
 
@@ -469,7 +502,7 @@ int main(int argc, char *argv[]) {
         if (child < 0) {
                 log_error("cannot fork: %m");
                 target_done(&t);
-                return EXIT_ENTER_FAILED;
+                return EXIT_INTERNAL;
         }
         if (child == 0) {
                 closep(&sock), closep(&in_w), closep(&out_r), closep(&err_r), closep(&sig_fd);
@@ -485,7 +518,7 @@ int main(int argc, char *argv[]) {
                 log_error("cannot open a pidfd of the joiner: %m");
                 (void) kill(child, SIGKILL);
                 (void) waitpid(child, NULL, 0);
-                return EXIT_ENTER_FAILED;
+                return EXIT_INTERNAL;
         }
         if (io.pty) {
                 r = fd_receive(sock, &master);
@@ -516,9 +549,9 @@ wait:
         while (syscall(SYS_waitid, P_PIDFD, child_fd, &si, WEXITED, NULL) < 0)
                 if (errno != EINTR) {
                         log_error("cannot wait for the joiner: %m");
-                        return EXIT_ENTER_FAILED;
+                        return EXIT_INTERNAL;
                 }
         if (failed)
-                return EXIT_ENTER_FAILED;
+                return EXIT_INTERNAL;
         exit_like(si.si_code, si.si_status);
 }

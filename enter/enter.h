@@ -27,12 +27,11 @@
 #include "proc-state.h"
 #include "seccomp-stack.h"
 
-/* Exit codes (docs/enter.md). Otherwise the command's own status. */
-enum {
-        EXIT_CANNOT_EXECUTE = 126, /* the command exists but cannot be executed */
-        EXIT_NOT_FOUND = 127,      /* no such command */
-        EXIT_ENTER_FAILED = 254,   /* enter itself failed: nothing was executed */
-};
+/* Exit codes (docs/enter.md, lib/exit-status.h): the command's own status;
+ * EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND; EXIT_INTERNAL when enter itself
+ * failed and nothing was executed. */
+#include "exit-status.h"
+#include "log.h"
 
 /* How long the app's main process may stay stopped while its seccomp filters
  * are read (it normally takes microseconds). */
@@ -101,4 +100,3 @@ int fd_receive(int sock, int *ret_fd);
  * its signal raised on ourselves (128 + N if that does not end us). */
 _Noreturn void exit_like(int code, int status);
 int pidfd_alive(int pidfd);
-void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -92,23 +92,23 @@ _Noreturn void exec_command(const Target *t, const ChildIo *io, char **argv) {
         r = cgroup_attach_fds(io->cgroup_fds, io->n_cgroup_fds);
         if (r < 0) {
                 log_error("cannot join the cgroups of the app: %s", strerror(-r));
-                _exit(EXIT_ENTER_FAILED);
+                _exit(EXIT_INTERNAL);
         }
         /* A new session: with a terminal, this makes it the command's
          * controlling terminal; without, the command has none, and cannot
          * reach the caller's (TIOCSTI needs it to be its own). */
         if (setsid() < 0) {
                 log_error("cannot start a session: %m");
-                _exit(EXIT_ENTER_FAILED);
+                _exit(EXIT_INTERNAL);
         }
         if (io->pty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0) {
                 log_error("cannot set up the terminal: %m");
-                _exit(EXIT_ENTER_FAILED);
+                _exit(EXIT_INTERNAL);
         }
         /* Nothing but stdio crosses execve(). */
         if (syscall(SYS_close_range, 3U, ~0U, 0) < 0) {
                 log_error("cannot close file descriptors: %m");
-                _exit(EXIT_ENTER_FAILED);
+                _exit(EXIT_INTERNAL);
         }
         reset_signals(t->status.sig_ign);
         if (t->status.umask != (mode_t) -1)
@@ -116,7 +116,7 @@ _Noreturn void exec_command(const Target *t, const ChildIo *io, char **argv) {
         r = exec_candidates(argv[0], t->env, &candidates);
         if (r < 0) {
                 log_error("cannot look up %s: %s", argv[0], strerror(-r));
-                _exit(r == -ENOENT ? EXIT_NOT_FOUND : EXIT_ENTER_FAILED);
+                _exit(r == -ENOENT ? EXIT_NOT_FOUND : EXIT_INTERNAL);
         }
         /* Nothing blocked, as systemd starts a service; the command's
          * forwarded signals were blocked until now. */
@@ -126,7 +126,7 @@ _Noreturn void exec_command(const Target *t, const ChildIo *io, char **argv) {
                 r = seccomp_stack_install(t->seccomp);
                 if (r < 0) {
                         log_error("cannot install the app's seccomp filters: %s", strerror(-r));
-                        _exit(EXIT_ENTER_FAILED);
+                        _exit(EXIT_INTERNAL);
                 }
         }
         STRV_FOREACH(c, candidates) {

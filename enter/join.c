@@ -390,5 +390,5 @@ static int join(Target *t, ChildIo *io, char **argv) {
 
 _Noreturn void joiner_run(Target *t, ChildIo *io, char **argv) {
         (void) join(t, io, argv);
-        _exit(EXIT_ENTER_FAILED);
+        _exit(EXIT_INTERNAL);
 }

@@ -16,25 +16,6 @@
 const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
 const size_t n_forwarded_signals = ELEMENTSOF(forwarded_signals);
 
-void log_error(const char *fmt, ...) {
-        char buf[1024];
-        va_list ap;
-        int n, saved = errno;
-
-        /* One write per message: the three processes share the caller's
-         * stderr until the command replaces it. */
-        n = snprintf(buf, sizeof(buf), "nspawn-pod enter: ");
-        va_start(ap, fmt);
-        errno = saved;
-        n += vsnprintf(buf + n, sizeof(buf) - (size_t) n - 1, fmt, ap);
-        va_end(ap);
-        if (n > (int) sizeof(buf) - 2)
-                n = (int) sizeof(buf) - 2;
-        buf[n++] = '\n';
-        (void) !write(STDERR_FILENO, buf, (size_t) n);
-        errno = saved;
-}
-
 static int int_cmp(const void *a, const void *b) {
         int x = *(const int *) a, y = *(const int *) b;
 
@@ -138,7 +119,7 @@ _Noreturn void exit_like(int code, int status) {
         if (code == CLD_EXITED)
                 _exit(status & 0xff);
         if (code != CLD_KILLED && code != CLD_DUMPED)
-                _exit(EXIT_ENTER_FAILED);
+                _exit(EXIT_INTERNAL);
         /* Die of the same signal, so that our caller sees what the command
          * saw; without dumping a core of our own. */
         (void) setrlimit(RLIMIT_CORE, &no_core);

@@ -8,10 +8,8 @@
 
 #include "cgroup-attach.h"
 #include "fd-util.h"
+#include "mountinfo.h"
 #include "proc-state.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
 
 void cgroup_membership_free(CgroupMembership *m, size_t n) {
         for (size_t i = 0; m && i < n; i++) {
@@ -87,49 +85,43 @@ static bool mount_has_controllers(struct libmnt_fs *fs, const char *controllers)
         if (!copy)
                 return false;
         for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-                char *value = NULL;
-                size_t size = 0;
-
                 any = true;
-                if (strncmp(c, "name=", 5) == 0) {
-                        if (mnt_fs_get_option(fs, "name", &value, &size) != 0 || !value ||
-                            size != strlen(c + 5) || strncmp(value, c + 5, size) != 0)
-                                return false;
-                } else if (mnt_fs_get_option(fs, c, &value, &size) != 0 || value)
+                if (strncmp(c, "name=", 5) == 0 ? !mountinfo_has_option(fs, "name", c + 5)
+                                                 : !mountinfo_has_option(fs, c, NULL))
                         return false;
         }
         return any;
 }
 
-int cgroup_hierarchy_open(const char *controllers, int *ret_fd) {
-        _cleanup_(mnt_unref_tablep) struct libmnt_table *t = mnt_new_table();
-        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-        bool unified = controllers[0] == 0;
-        struct libmnt_fs *fs;
-        int r;
+typedef struct HierarchyWanted {
+        const char *controllers; /* "" for cgroup2 */
+        int fd;
+} HierarchyWanted;
 
-        if (!t || !it)
-                return -ENOMEM;
-        r = mnt_table_parse_file(t, "/proc/self/mountinfo");
+static int open_if_wanted(struct libmnt_fs *fs, void *userdata) {
+        HierarchyWanted *w = userdata;
+        const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs), *root = mnt_fs_get_root(fs);
+        bool unified = w->controllers[0] == 0;
+
+        if (!type || !target || !root || strcmp(root, "/") != 0)
+                return 0;
+        if (unified ? strcmp(type, "cgroup2") != 0
+                    : strcmp(type, "cgroup") != 0 || !mount_has_controllers(fs, w->controllers))
+                return 0;
+        w->fd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return w->fd < 0 ? negative_errno() : 1;
+}
+
+int cgroup_hierarchy_open(const char *controllers, int *ret_fd) {
+        HierarchyWanted w = { .controllers = controllers, .fd = -1 };
+        int r = mountinfo_foreach(open_if_wanted, &w);
+
         if (r < 0)
                 return r;
-        while (mnt_table_next_fs(t, it, &fs) == 0) {
-                const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs),
-                           *root = mnt_fs_get_root(fs);
-                int fd;
-
-                if (!type || !target || !root || strcmp(root, "/") != 0)
-                        continue;
-                if (unified ? strcmp(type, "cgroup2") != 0
-                            : strcmp(type, "cgroup") != 0 || !mount_has_controllers(fs, controllers))
-                        continue;
-                fd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0)
-                        return negative_errno();
-                *ret_fd = fd;
-                return 0;
-        }
-        return -ENOMEDIUM;
+        if (r == 0)
+                return -ENOMEDIUM;
+        *ret_fd = w.fd;
+        return 0;
 }
 
 int cgroup_path_open(int hierarchy_fd, const char *path, int flags) {

@@ -14,10 +14,9 @@
 #include "cgroup.h"
 #include "fd-util.h"
 #include "macro.h"
+#include "mountinfo.h"
 #include "strv.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
 
 /* Our own path in the unified hierarchy ("0::") or in name=systemd. */
 static int own_cgroup(bool unified, char **ret) {
@@ -81,42 +80,28 @@ static int enter_one(const char *mount_point, bool unified, const char *name, ch
         return 0;
 }
 
-/* The v1 hierarchy systemd uses for its own bookkeeping: "name=systemd". */
-static bool is_name_systemd(struct libmnt_fs *fs) {
-        char *value = NULL;
-        size_t size = 0;
+typedef struct Hierarchy {
+        char *mount_point;
+        bool unified;
+} Hierarchy;
 
-        return mnt_fs_get_option(fs, "name", &value, &size) == 0 && value && size == 7 &&
-               strncmp(value, "systemd", 7) == 0;
-}
+static int hierarchies(Hierarchy **ret, size_t *ret_n);
+static void hierarchies_free(Hierarchy *h, size_t n);
 
 int cgroup_enter_pod(const char *name, char **ret_subcgroup) {
-        _cleanup_(mnt_unref_tablep) struct libmnt_table *t = mnt_new_table();
-        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
         _cleanup_free_ char *unified_rel = NULL, *systemd_rel = NULL;
-        struct libmnt_fs *fs;
+        Hierarchy *h = NULL;
+        size_t n = 0;
         int r;
 
-        if (!t || !it)
-                return -ENOMEM;
-        r = mnt_table_parse_file(t, "/proc/self/mountinfo");
+        r = hierarchies(&h, &n);
         if (r < 0)
                 return r;
-        while (mnt_table_next_fs(t, it, &fs) == 0) {
-                const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
-
-                if (!type || !target)
-                        continue;
-                if (strcmp(type, "cgroup2") == 0 && !unified_rel) {
-                        r = enter_one(target, true, name, &unified_rel);
-                        if (r < 0)
-                                return r;
-                } else if (strcmp(type, "cgroup") == 0 && !systemd_rel && is_name_systemd(fs)) {
-                        r = enter_one(target, false, name, &systemd_rel);
-                        if (r < 0)
-                                return r;
-                }
-        }
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = enter_one(h[i].mount_point, h[i].unified, name, h[i].unified ? &unified_rel : &systemd_rel);
+        hierarchies_free(h, n);
+        if (r < 0)
+                return r;
         if (!unified_rel && !systemd_rel)
                 return -ENOMEDIUM; /* no cgroup file system to place the pod in */
         if (ret_subcgroup)
@@ -131,11 +116,11 @@ static bool cgroup_char_ok(char c) {
                strchr("_.:@+,=-\\", c) != NULL;
 }
 
-bool cgroup_pod_path_is_valid(const char *path, const char *name) {
+bool cgroup_pod_path_is_valid(const char *path, char *const *names) {
         const char *p, *last = NULL;
         size_t len;
 
-        if (!path || !name || path[0] != '/')
+        if (!path || !names || path[0] != '/')
                 return false;
         len = strlen(path);
         if (len >= 4096)
@@ -153,7 +138,7 @@ bool cgroup_pod_path_is_valid(const char *path, const char *name) {
                 last = p;
                 p += n;
         }
-        return last && strcmp(last, name) == 0;
+        return last && strv_contains(names, last);
 }
 
 /* openat2() below `rootfd`: no symlinks, no "..", no other mounts. */
@@ -174,10 +159,6 @@ static int open_beneath(int rootfd, const char *rel, int flags) {
         return fd < 0 ? negative_errno() : fd;
 }
 
-typedef struct Hierarchy {
-        char *mount_point;
-        bool unified;
-} Hierarchy;
 
 static void hierarchies_free(Hierarchy *h, size_t n) {
         for (size_t i = 0; i < n; i++)
@@ -185,60 +166,63 @@ static void hierarchies_free(Hierarchy *h, size_t n) {
         free(h);
 }
 
+typedef struct HierarchyList {
+        Hierarchy *h;
+        size_t n;
+        bool have_unified, have_systemd;
+} HierarchyList;
+
+static int add_hierarchy(struct libmnt_fs *fs, void *userdata) {
+        HierarchyList *l = userdata;
+        const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
+        Hierarchy *grown;
+        bool unified;
+
+        if (!type || !target)
+                return 0;
+        if (strcmp(type, "cgroup2") == 0 && !l->have_unified)
+                unified = l->have_unified = true;
+        /* The v1 hierarchy systemd uses for its own bookkeeping. */
+        else if (strcmp(type, "cgroup") == 0 && !l->have_systemd && mountinfo_has_option(fs, "name", "systemd")) {
+                unified = false;
+                l->have_systemd = true;
+        } else
+                return 0;
+        grown = reallocarray(l->h, l->n + 1, sizeof(Hierarchy));
+        if (!grown)
+                return -ENOMEM;
+        l->h = grown;
+        l->h[l->n] = (Hierarchy){ .unified = unified, .mount_point = strdup(target) };
+        return l->h[l->n++].mount_point ? 0 : -ENOMEM;
+}
+
 /* The cgroup2 mount and the name=systemd one: where processes are placed. */
 static int hierarchies(Hierarchy **ret, size_t *ret_n) {
-        _cleanup_(mnt_unref_tablep) struct libmnt_table *t = mnt_new_table();
-        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-        Hierarchy *h = NULL;
-        bool have_unified = false, have_systemd = false;
-        struct libmnt_fs *fs;
-        size_t n = 0;
-        int r;
+        HierarchyList l = {};
+        int r = mountinfo_foreach(add_hierarchy, &l);
 
-        if (!t || !it)
-                return -ENOMEM;
-        r = mnt_table_parse_file(t, "/proc/self/mountinfo");
-        if (r < 0)
+        if (r < 0) {
+                hierarchies_free(l.h, l.n);
                 return r;
-        while (mnt_table_next_fs(t, it, &fs) == 0) {
-                const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
-                bool unified;
-                Hierarchy *grown;
-
-                if (!type || !target)
-                        continue;
-                if (strcmp(type, "cgroup2") == 0 && !have_unified)
-                        unified = have_unified = true;
-                else if (strcmp(type, "cgroup") == 0 && !have_systemd && is_name_systemd(fs)) {
-                        unified = false;
-                        have_systemd = true;
-                } else
-                        continue;
-                grown = reallocarray(h, n + 1, sizeof(Hierarchy));
-                if (!grown) {
-                        hierarchies_free(h, n);
-                        return -ENOMEM;
-                }
-                h = grown;
-                h[n].unified = unified;
-                h[n].mount_point = strdup(target);
-                if (!h[n++].mount_point) {
-                        hierarchies_free(h, n);
-                        return -ENOMEM;
-                }
         }
-        *ret = h;
-        *ret_n = n;
+        *ret = l.h;
+        *ret_n = l.n;
         return 0;
 }
 
 #define SEARCH_DEPTH_MAX 16
 #define SEARCH_DIRS_MAX 65536U
 
-/* Looks for a directory called `name` below the hierarchy root `mfd`,
- * breadth first. Another pod's cgroup ("nspawn-pod-…") is not entered: it
- * cannot hold ours, and a running pod's tree is large. */
-static int search(int mfd, const char *name, char **ret_rel) {
+/* Another pod's cgroup cannot hold ours, and a running pod's tree is large:
+ * a search does not enter one. */
+static bool is_some_pods_cgroup(const char *name) {
+        return strncmp(name, "nspawn-pod-", 11) == 0 || strncmp(name, "machine-rkt\\x2d", 15) == 0 ||
+               strncmp(name, "machine-nspawn\\x2dpod\\x2d", 25) == 0;
+}
+
+/* Looks for a directory called one of `names` below the hierarchy root
+ * `mfd`, breadth first. */
+static int search(int mfd, char *const *names, char **ret_rel) {
         _cleanup_strv_free_ char **queue = NULL;
         size_t head = 0;
         unsigned seen = 0;
@@ -266,13 +250,12 @@ static int search(int mfd, const char *name, char **ret_rel) {
                 while ((de = readdir(d))) {
                         if (de->d_type != DT_DIR || de->d_name[0] == '.')
                                 continue;
-                        if (strcmp(de->d_name, name) == 0) {
+                        if (strv_contains(names, de->d_name)) {
                                 r = asprintf(ret_rel, "%s/%s", rel, de->d_name);
                                 closedir(d);
                                 return r < 0 ? -ENOMEM : 0;
                         }
-                        if (strncmp(de->d_name, "nspawn-pod-", 11) == 0 || depth >= SEARCH_DEPTH_MAX ||
-                            ++seen > SEARCH_DIRS_MAX)
+                        if (is_some_pods_cgroup(de->d_name) || depth >= SEARCH_DEPTH_MAX || ++seen > SEARCH_DIRS_MAX)
                                 continue;
                         r = strv_extendf(&queue, "%s/%s", rel, de->d_name);
                         if (r < 0) {
@@ -286,11 +269,11 @@ static int search(int mfd, const char *name, char **ret_rel) {
 }
 
 /* The pod's cgroup in one hierarchy, relative to its mount point ("/a/b"). */
-static int find_pod(int mfd, bool unified, const char *name, const char *subcgroup, char **ret_rel) {
+static int find_pod(int mfd, bool unified, char *const *names, const char *subcgroup, char **ret_rel) {
         _cleanup_free_ char *own = NULL, *rel = NULL;
         int fd, r;
 
-        if (subcgroup && cgroup_pod_path_is_valid(subcgroup, name)) {
+        if (subcgroup && cgroup_pod_path_is_valid(subcgroup, names)) {
                 fd = open_beneath(mfd, subcgroup, O_PATH);
                 if (fd >= 0) {
                         close(fd);
@@ -304,17 +287,19 @@ static int find_pod(int mfd, bool unified, const char *name, const char *subcgro
         r = own_cgroup(unified, &own);
         if (r == -ENOMEM)
                 return r;
-        if (r >= 0) {
-                if (asprintf(&rel, "%s/%s", strcmp(own, "/") == 0 ? "" : own, name) < 0)
-                        return -ENOMEM;
-                fd = open_beneath(mfd, rel, O_PATH);
-                if (fd >= 0) {
-                        close(fd);
-                        *ret_rel = TAKE_PTR(rel);
-                        return 0;
+        if (r >= 0)
+                STRV_FOREACH(name, names) {
+                        rel = mfree(rel);
+                        if (asprintf(&rel, "%s/%s", strcmp(own, "/") == 0 ? "" : own, *name) < 0)
+                                return -ENOMEM;
+                        fd = open_beneath(mfd, rel, O_PATH);
+                        if (fd >= 0) {
+                                close(fd);
+                                *ret_rel = TAKE_PTR(rel);
+                                return 0;
+                        }
                 }
-        }
-        return search(mfd, name, ret_rel);
+        return search(mfd, names, ret_rel);
 }
 
 /* ---- killing and removing ------------------------------------------------------ */
@@ -327,10 +312,10 @@ static int pidfd_send_signal_(int pidfd, int sig) {
         return (int) syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
-int cgroup_pid_in_pod(pid_t pid, const char *name) {
+int cgroup_pid_in_pod(pid_t pid, char *const *names) {
         _cleanup_free_ char *path = NULL, *line = NULL;
         _cleanup_fclose_ FILE *f = NULL;
-        size_t n = 0, len = strlen(name);
+        size_t n = 0;
 
         if (asprintf(&path, "/proc/%d/cgroup", (int) pid) < 0)
                 return -ENOMEM;
@@ -343,10 +328,14 @@ int cgroup_pid_in_pod(pid_t pid, const char *name) {
                 if (!p)
                         continue;
                 p[1 + strcspn(p + 1, "\n")] = 0;
-                /* A component equal to `name`: the pod's cgroup or one below it. */
-                for (char *c = strstr(p + 1, name); c; c = strstr(c + 1, name))
-                        if (c[-1] == '/' && (c[len] == '/' || c[len] == 0))
-                                return 1;
+                /* A component equal to a name: the pod's cgroup or one below it. */
+                STRV_FOREACH(name, names) {
+                        size_t len = strlen(*name);
+
+                        for (char *c = strstr(p + 1, *name); c; c = strstr(c + 1, *name))
+                                if (c[-1] == '/' && (c[len] == '/' || c[len] == 0))
+                                        return 1;
+                }
         }
         return 0;
 }
@@ -355,7 +344,7 @@ int cgroup_pid_in_pod(pid_t pid, const char *name) {
  * kernel has it (5.14, cgroup2: one write, race-free against fork), else
  * SIGKILL to every listed process, each through a pidfd once it is checked
  * to be in the pod still (a listed pid may have exited and been reused). */
-static void kill_tree(int dirfd, const char *name) {
+static void kill_tree(int dirfd, char *const *names) {
         _cleanup_close_ int kill_fd = openat(dirfd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
         _cleanup_fclose_ FILE *procs = NULL;
         int fd;
@@ -375,7 +364,7 @@ static void kill_tree(int dirfd, const char *name) {
                         pidfd = pidfd_open_((pid_t) pid);
                         if (pidfd < 0)
                                 continue;
-                        if (cgroup_pid_in_pod((pid_t) pid, name) == 1)
+                        if (cgroup_pid_in_pod((pid_t) pid, names) == 1)
                                 (void) pidfd_send_signal_(pidfd, SIGKILL);
                 }
         if (fd >= 0 && !procs)
@@ -391,7 +380,7 @@ static void kill_tree(int dirfd, const char *name) {
                         _cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
                         if (sub >= 0)
-                                kill_tree(sub, name);
+                                kill_tree(sub, names);
                 }
         closedir(d);
 }
@@ -421,9 +410,10 @@ static int remove_tree(int parentfd, const char *name) {
         return r;
 }
 
-/* Kills and removes "<mount point><rel>", whose last component is `name`. */
-static int remove_at(int mfd, const char *rel, const char *name, unsigned timeout_ms) {
-        _cleanup_free_ char *parent = strndup(rel, strlen(rel) - strlen(name));
+/* Kills and removes "<mount point><rel>", whose last component is one of `names`. */
+static int remove_at(int mfd, const char *rel, char *const *names, unsigned timeout_ms) {
+        const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+        _cleanup_free_ char *parent = strndup(rel, (size_t) (name - rel));
         _cleanup_close_ int pfd = -1;
         struct timespec pause = { 0, 20 * 1000 * 1000 };
         int r;
@@ -442,7 +432,7 @@ static int remove_at(int mfd, const char *rel, const char *name, unsigned timeou
                         _cleanup_close_ int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
                         if (fd >= 0)
-                                kill_tree(fd, name);
+                                kill_tree(fd, names);
                 }
                 (void) nanosleep(&pause, NULL);
         }
@@ -453,13 +443,16 @@ typedef enum Action {
         ACTION_REMOVE,
 } Action;
 
-static int for_each_pod_cgroup(const char *name, const char *subcgroup, Action action, unsigned timeout_ms) {
+static int for_each_pod_cgroup(char *const *names, const char *subcgroup, Action action, unsigned timeout_ms) {
         Hierarchy *h = NULL;
         size_t n = 0;
         int r, found = 0, ret = 0;
 
-        if (!name || strchr(name, '/') || name[0] == '.' || !*name)
+        if (strv_length(names) == 0)
                 return -EINVAL;
+        STRV_FOREACH(name, names)
+                if (strchr(*name, '/') || (*name)[0] == '.' || !**name)
+                        return -EINVAL;
         r = hierarchies(&h, &n);
         if (r < 0)
                 return r;
@@ -478,18 +471,18 @@ static int for_each_pod_cgroup(const char *name, const char *subcgroup, Action a
                                         ret = negative_errno();
                                 continue;
                         }
-                        r = find_pod(mfd, h[i].unified, name, subcgroup, &rel);
+                        r = find_pod(mfd, h[i].unified, names, subcgroup, &rel);
                         if (r == -ENOENT)
                                 continue;
                         if (r >= 0 && action == ACTION_KILL) {
                                 _cleanup_close_ int fd = open_beneath(mfd, rel, O_RDONLY);
 
                                 if (fd >= 0)
-                                        kill_tree(fd, name);
+                                        kill_tree(fd, names);
                                 else
                                         r = fd;
                         } else if (r >= 0)
-                                r = remove_at(mfd, rel, name, timeout_ms);
+                                r = remove_at(mfd, rel, names, timeout_ms);
                         if (r == -ENOENT) /* gone meanwhile */
                                 continue;
                         if (r < 0) {
@@ -503,18 +496,19 @@ static int for_each_pod_cgroup(const char *name, const char *subcgroup, Action a
         return ret < 0 ? ret : found;
 }
 
-int cgroup_pod_kill(const char *name, const char *subcgroup) {
-        return for_each_pod_cgroup(name, subcgroup, ACTION_KILL, 0);
+int cgroup_pod_kill(char *const *names, const char *subcgroup) {
+        return for_each_pod_cgroup(names, subcgroup, ACTION_KILL, 0);
 }
 
-int cgroup_pod_remove(const char *name, const char *subcgroup, unsigned timeout_ms) {
-        int r = for_each_pod_cgroup(name, subcgroup, ACTION_REMOVE, timeout_ms);
+int cgroup_pod_remove(char *const *names, const char *subcgroup, unsigned timeout_ms) {
+        int r = for_each_pod_cgroup(names, subcgroup, ACTION_REMOVE, timeout_ms);
 
         return r < 0 ? r : r > 0;
 }
 
 int cgroup_remove_pod(const char *name, unsigned timeout_ms) {
-        int r = cgroup_pod_remove(name, NULL, timeout_ms);
+        char *names[] = { (char *) name, NULL };
+        int r = cgroup_pod_remove(names, NULL, timeout_ms);
 
         return r < 0 ? r : r == 0 ? -ENOENT : 0;
 }

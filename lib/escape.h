@@ -5,7 +5,7 @@
  * The one escaping module: every string that reaches a unit file, an env file
  * or the systemd-nspawn argv goes through exactly one of these, chosen by the
  * context it lands in. The rules were verified against systemd 252
- * (security.md §0 and §4) and are round-trip tested through a booted pod.
+ * (docs/escaping.md) and are round-trip tested through a booted pod.
  *
  * Each function appends to `out` and returns 0, or returns -EINVAL (leaving
  * `out` unchanged) when the string cannot be represented in that context at

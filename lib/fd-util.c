@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 
 #include "fd-util.h"
@@ -189,4 +190,35 @@ int fd_write_file_atomic_flags(int dirfd, const char *name, const void *data, si
         if (flags & WRITE_DURABLE)
                 (void) fsync(dirfd); /* the rename is done; a failed directory sync loses durability only */
         return 0;
+}
+
+bool fd_statx_is_other_mount(const struct statx *child, const struct statx *top) {
+        if ((child->stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+            (child->stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                return true;
+        if ((child->stx_mask & STATX_MNT_ID) && (top->stx_mask & STATX_MNT_ID))
+                return child->stx_mnt_id != top->stx_mnt_id;
+        return child->stx_dev_major != top->stx_dev_major || child->stx_dev_minor != top->stx_dev_minor;
+}
+
+int fd_statx_nofollow(int dirfd, const char *name, struct statx *ret) {
+        if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH),
+                  STATX_TYPE | STATX_INO | STATX_MNT_ID, ret) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int fd_open_dir_checked(int dirfd, const char *name, const struct statx *sx) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_ino != sx->stx_ino || major(st.st_dev) != sx->stx_dev_major ||
+            minor(st.st_dev) != sx->stx_dev_minor)
+                return -ESTALE;
+        return TAKE_FD(fd);
 }

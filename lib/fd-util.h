@@ -5,7 +5,7 @@
  * Paths inside an app root (or any tree we do not trust) are resolved on file
  * descriptors, never by joining strings: openat2() with RESOLVE_IN_ROOT makes
  * "..", absolute symlinks and absolute paths stay below the root fd, so a
- * hostile image cannot redirect a write to the host (security.md §1).
+ * hostile image cannot redirect a write to the host (docs/security.md).
  */
 
 #include <stdbool.h>
@@ -59,3 +59,15 @@ int fd_write_file_atomic_flags(int dirfd, const char *name, const void *data, si
 /* Without WRITE_DURABLE: pod state written on the start path, where each
  * fsync costs milliseconds and a power loss ends the pod anyway. */
 int fd_write_file_atomic(int dirfd, const char *name, const void *data, size_t size, mode_t mode);
+
+/* statx() of `name` below `dirfd` ("" for `dirfd` itself) without following
+ * a symlink: type, inode, mount id. */
+struct statx;
+int fd_statx_nofollow(int dirfd, const char *name, struct statx *ret);
+
+/* `child` (a directory found below `top`) is the root of another mount. */
+bool fd_statx_is_other_mount(const struct statx *child, const struct statx *top);
+
+/* Opens the directory `name` that fd_statx_nofollow() found as `sx` and
+ * checks it is still that directory (nothing swapped in between). */
+int fd_open_dir_checked(int dirfd, const char *name, const struct statx *sx);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "rm-rf.h"
 #include "fd-util.h"
 #include "fileset.h"
 
@@ -517,85 +518,6 @@ static int finish_dir(int rootfd, const DirSpec *d, bool durable) {
         return 0;
 }
 
-/* Empties the directory `fd` (taking ownership of it): fd-relative only,
- * symlinks are unlinked and never followed, other mounts are not entered. */
-static int remove_children(int fd) {
-        struct stat top;
-        struct dirent *de;
-        DIR *d;
-        int r = 0;
-
-        if (fstat(fd, &top) < 0) {
-                r = negative_errno();
-                (void) close(fd);
-                return r;
-        }
-        /* We may have made it read-only already; we own it. */
-        (void) fchmod(fd, 0700);
-        d = fdopendir(fd);
-        if (!d) {
-                r = negative_errno();
-                (void) close(fd);
-                return r;
-        }
-
-        for (;;) {
-                struct stat st;
-
-                errno = 0;
-                de = readdir(d);
-                if (!de) {
-                        if (errno > 0 && r == 0)
-                                r = -errno;
-                        break;
-                }
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        if (errno != ENOENT && r == 0)
-                                r = negative_errno();
-                        continue;
-                }
-                if (S_ISDIR(st.st_mode)) {
-                        if (st.st_dev == top.st_dev) {
-                                int sub = openat(dirfd(d), de->d_name,
-                                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                                int q;
-
-                                if (sub < 0)
-                                        q = negative_errno();
-                                else
-                                        q = remove_children(sub);
-                                if (q < 0 && r == 0)
-                                        r = q;
-                        }
-                        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && r == 0)
-                                r = negative_errno();
-                } else if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && r == 0)
-                        r = negative_errno();
-        }
-        (void) closedir(d);
-        return r;
-}
-
-static int remove_tree(int dirfd, const char *name) {
-        int fd, r;
-
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        return 0;
-                r = negative_errno();
-                /* Opening can fail for want of fds while the directory is
-                 * still empty; removing it then needs no fd. */
-                return unlinkat(dirfd, name, AT_REMOVEDIR) >= 0 ? 0 : r;
-        }
-        r = remove_children(fd);
-        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && r == 0)
-                r = negative_errno();
-        return r;
-}
-
 static void random_suffix(char *buf, size_t n) {
         static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         static unsigned counter;
@@ -793,6 +715,6 @@ int fileset_write_flags(const FileSet *fs, int dirfd, const char *name, FileSetW
 fail:
         closep(&tmpfd);
         tmpfd = -1;
-        (void) remove_tree(dirfd, tmp);
+        (void) rm_rf_at(dirfd, tmp);
         return r;
 }

@@ -10,7 +10,6 @@
 #include "macro.h"
 #include "sha512.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free);
 
 static int finish(Sha512 *s, char **ret) {
         char hex[129], *id;

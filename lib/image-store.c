@@ -5,24 +5,41 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "rm-rf.h"
 #include "fd-util.h"
 #include "image-id.h"
 #include "image-store.h"
 #include "image.h"
 #include "names.h"
 
-static int open_images_dir(int data_fd) {
-        /* Images may hold anything, including set-uid binaries: root only. */
-        return fd_mkdir_open(data_fd, "images", 0700, O_PATH);
+/* Opens (creating) the store directory `store`, one or more components
+ * below the data directory. */
+static int open_store_dir(int data_fd, const char *store) {
+        _cleanup_free_ char *copy = strdup(store);
+        _cleanup_close_ int cur = -1;
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                /* Images may hold anything, including set-uid binaries: root only. */
+                int next = fd_mkdir_open(cur >= 0 ? cur : data_fd, c, 0700, O_PATH);
+
+                if (next < 0)
+                        return next;
+                closep(&cur);
+                cur = next;
+        }
+        return cur >= 0 ? TAKE_FD(cur) : -EINVAL;
 }
 
-int image_store_open(int data_fd, const char *id, int *ret_dir_fd) {
+int image_store_open_in(int data_fd, const char *store, const char *id, int *ret_dir_fd) {
         _cleanup_close_ int images = -1, dir = -1;
         struct stat st;
 
         if (!image_id_is_valid(id))
                 return -EINVAL;
-        images = open_images_dir(data_fd);
+        images = open_store_dir(data_fd, store);
         if (images < 0)
                 return images;
         dir = fd_open_dir_nofollow(images, id, O_PATH);
@@ -46,8 +63,17 @@ static int load_manifest(int dir, Image **ret, NpError *err) {
         return manifest_parse_image(data, size, ret, err);
 }
 
+int image_store_open(int data_fd, const char *id, int *ret_dir_fd) {
+        return image_store_open_in(data_fd, IMAGE_STORE_IMAGES, id, ret_dir_fd);
+}
+
 int image_store_get(int data_fd, const char *path, char **ret_id, int *ret_dir_fd, Image **ret_manifest,
                     NpError *err) {
+        return image_store_get_in(data_fd, IMAGE_STORE_IMAGES, path, ret_id, ret_dir_fd, ret_manifest, err);
+}
+
+int image_store_get_in(int data_fd, const char *store, const char *path, char **ret_id, int *ret_dir_fd,
+                       Image **ret_manifest, NpError *err) {
         _cleanup_free_ char *id = NULL;
         _cleanup_close_ int images = -1, dir = -1, tmpfd = -1;
         _cleanup_(image_freep) Image *img = NULL;
@@ -64,7 +90,7 @@ int image_store_get(int data_fd, const char *path, char **ret_id, int *ret_dir_f
         if (r < 0)
                 return error_set(err, r, path, "cannot compute the image ID: %s", strerror(-r));
 
-        r = image_store_open(data_fd, id, &dir);
+        r = image_store_open_in(data_fd, store, id, &dir);
         if (r >= 0) {
                 r = load_manifest(dir, &img, err);
                 if (r < 0)
@@ -74,11 +100,11 @@ int image_store_get(int data_fd, const char *path, char **ret_id, int *ret_dir_f
         if (r != -ENOENT)
                 return error_set(err, r, id, "cannot open the image store: %s", strerror(-r));
 
-        images = open_images_dir(data_fd);
+        images = open_store_dir(data_fd, store);
         if (images < 0)
                 return error_set(err, images, "images", "cannot open the image store: %s", strerror(-images));
         /* A store entry left incomplete by a crash is replaced. */
-        (void) image_remove_tree(images, id);
+        (void) rm_rf_at(images, id);
         if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
                 rnd = (uint64_t) getpid();
         (void) snprintf(tmp, sizeof(tmp), ".import-%016llx", (unsigned long long) rnd);
@@ -86,7 +112,7 @@ int image_store_get(int data_fd, const char *path, char **ret_id, int *ret_dir_f
                 return error_set(err, negative_errno(), tmp, "cannot create in the image store: %m");
         tmpfd = fd_open_dir_nofollow(images, tmp, O_RDONLY);
         if (tmpfd < 0) {
-                (void) image_remove_tree(images, tmp);
+                (void) rm_rf_at(images, tmp);
                 return error_set(err, tmpfd, tmp, "cannot open in the image store");
         }
         r = image_import(path, tmpfd, &img, err);
@@ -97,10 +123,10 @@ int image_store_get(int data_fd, const char *path, char **ret_id, int *ret_dir_f
                 else
                         (void) error_set(err, r, id, "cannot store the image: %m");
         }
-        (void) image_remove_tree(images, tmp);
+        (void) rm_rf_at(images, tmp);
         if (r < 0)
                 return r;
-        r = image_store_open(data_fd, id, &dir);
+        r = image_store_open_in(data_fd, store, id, &dir);
         if (r < 0)
                 return error_set(err, r, id, "the stored image vanished: %s", strerror(-r));
 done:

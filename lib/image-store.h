@@ -13,6 +13,9 @@
 #include "error.h"
 #include "manifest.h"
 
+/* The store of app images, below the data directory. */
+#define IMAGE_STORE_IMAGES "images"
+
 /* Makes sure the ACI at `path` is in the store below `data_fd` and returns
  * its ID, an O_PATH fd of its directory and its manifest. Concurrent imports
  * of the same image are safe: each works in a private temporary directory
@@ -23,3 +26,10 @@ int image_store_get(int data_fd, const char *path, char **ret_id, int *ret_dir_f
 
 /* Opens <data dir>/images/<id> (O_PATH). -ENOENT if absent or incomplete. */
 int image_store_open(int data_fd, const char *id, int *ret_dir_fd);
+
+/* The same with another store directory (one or more components below the
+ * data directory, created 0700): the stage1's is rkt's tree store,
+ * "cas/tree" (lib/stage1.h). */
+int image_store_get_in(int data_fd, const char *store, const char *path, char **ret_id, int *ret_dir_fd,
+                       Image **ret_manifest, NpError *err);
+int image_store_open_in(int data_fd, const char *store, const char *id, int *ret_dir_fd);

@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "rm-rf.h"
 #include "fd-util.h"
 #include "image.h"
 #include "strbuf.h"
@@ -28,8 +29,6 @@
 #define COPY_BUFFER_SIZE (128U * 1024U)
 #define DISPLAY_MAX 256U /* bytes of a hostile entry name quoted in a message */
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 /* One entry of the image, from a tar header or from a directory walk: the
  * same checks and the same creation code serve both. */
@@ -155,241 +154,6 @@ static const char *type_name(mode_t type) {
         default:
                 return "file of unknown type";
         }
-}
-
-/* ---- removal -------------------------------------------------------------- */
-
-typedef struct RmLevel {
-        char *name; /* in the parent; NULL for the top */
-        dev_t dev;
-        ino_t ino;
-        char **skip; /* entries that could not be removed: do not retry them */
-} RmLevel;
-
-static bool statx_is_other_mount(const struct statx *child, const struct statx *top) {
-        if ((child->stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-            (child->stx_attributes & STATX_ATTR_MOUNT_ROOT))
-                return true;
-        if ((child->stx_mask & STATX_MNT_ID) && (top->stx_mask & STATX_MNT_ID))
-                return child->stx_mnt_id != top->stx_mnt_id;
-        return child->stx_dev_major != top->stx_dev_major || child->stx_dev_minor != top->stx_dev_minor;
-}
-
-static int statx_nofollow(int dirfd, const char *name, struct statx *ret) {
-        if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH),
-                  STATX_TYPE | STATX_INO | STATX_MNT_ID, ret) < 0)
-                return negative_errno();
-        return 0;
-}
-
-/* Opens the directory `name` found by statx() and checks it is still that
- * directory (nothing swapped in between). */
-static int open_dir_checked(int dirfd, const char *name, const struct statx *sx) {
-        _cleanup_close_ int fd = -1;
-        struct stat st;
-
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (st.st_ino != sx->stx_ino || major(st.st_dev) != sx->stx_dev_major ||
-            minor(st.st_dev) != sx->stx_dev_minor)
-                return -ESTALE;
-        return TAKE_FD(fd);
-}
-
-static void rm_levels_free(RmLevel *levels, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(levels[i].name);
-                strv_free(levels[i].skip);
-        }
-        free(levels);
-}
-
-/* Depth-first removal that holds one directory fd at a time: it descends into
- * a subdirectory by closing the current one, and climbs back through "..",
- * checking the parent's inode against the one it left, so a deep tree built
- * by a hostile app costs memory for names but never runs out of fds. */
-static int remove_contents_fd(int topfd) {
-        _cleanup_close_ int cur = -1;
-        struct statx top;
-        RmLevel *levels = NULL;
-        size_t depth = 0, allocated = 0;
-        int r = 0, k;
-
-        cur = openat(topfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (cur < 0)
-                return negative_errno();
-        k = statx_nofollow(cur, "", &top);
-        if (k < 0)
-                return k;
-
-        levels = calloc(16, sizeof(RmLevel));
-        if (!levels)
-                return -ENOMEM;
-        allocated = 16;
-        levels[0] = (RmLevel){ .dev = makedev(top.stx_dev_major, top.stx_dev_minor), .ino = top.stx_ino };
-        depth = 1;
-
-        for (;;) {
-                _cleanup_(closedirp) DIR *d = NULL;
-                RmLevel *lv = &levels[depth - 1];
-                int dfd = fcntl(cur, F_DUPFD_CLOEXEC, 3);
-                bool descended = false;
-                struct dirent *de;
-
-                if (dfd < 0) {
-                        r = negative_errno();
-                        break;
-                }
-                d = fdopendir(dfd);
-                if (!d) {
-                        r = negative_errno();
-                        (void) close(dfd);
-                        break;
-                }
-                /* The dup shares the file offset with `cur`: start from the top. */
-                rewinddir(d);
-
-                while ((errno = 0, de = readdir(d))) {
-                        struct statx sx;
-                        int child;
-
-                        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                                continue;
-                        if (strv_contains(lv->skip, de->d_name))
-                                continue;
-
-                        k = statx_nofollow(cur, de->d_name, &sx);
-                        if (k == -ENOENT)
-                                continue;
-                        if (k >= 0 && !S_ISDIR(sx.stx_mode)) {
-                                if (unlinkat(cur, de->d_name, 0) >= 0 || errno == ENOENT)
-                                        continue;
-                                k = negative_errno();
-                        } else if (k >= 0 && statx_is_other_mount(&sx, &top))
-                                k = -EBUSY; /* never descend into another file system */
-                        else if (k >= 0) {
-                                child = open_dir_checked(cur, de->d_name, &sx);
-                                if (child >= 0) {
-                                        char *name = strdup(de->d_name);
-
-                                        if (name && depth == allocated) {
-                                                RmLevel *p = reallocarray(levels, allocated * 2,
-                                                                          sizeof(RmLevel));
-
-                                                if (p) {
-                                                        levels = p;
-                                                        allocated *= 2;
-                                                } else {
-                                                        free(name);
-                                                        name = NULL;
-                                                }
-                                        }
-                                        if (!name) {
-                                                (void) close(child);
-                                                rm_levels_free(levels, depth);
-                                                return -ENOMEM;
-                                        }
-                                        levels[depth++] = (RmLevel){
-                                                .name = name,
-                                                .dev = makedev(sx.stx_dev_major, sx.stx_dev_minor),
-                                                .ino = sx.stx_ino,
-                                        };
-                                        (void) close(cur);
-                                        cur = child;
-                                        descended = true;
-                                        break;
-                                }
-                                k = child;
-                        }
-
-                        /* Could not remove it: remember the first error, skip it next time. */
-                        if (r == 0)
-                                r = k;
-                        if (strv_extend(&lv->skip, de->d_name) < 0) {
-                                rm_levels_free(levels, depth);
-                                return -ENOMEM;
-                        }
-                }
-                if (!descended && errno != 0 && r == 0)
-                        r = negative_errno();
-                if (descended)
-                        continue;
-                if (depth == 1)
-                        break;
-
-                /* Done with this directory: climb up and remove it. */
-                {
-                        _cleanup_close_ int parent = -1;
-                        RmLevel *up = &levels[depth - 2];
-                        struct stat st;
-
-                        parent = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        if (parent < 0 || fstat(parent, &st) < 0) {
-                                r = negative_errno();
-                                break;
-                        }
-                        if (st.st_dev != up->dev || st.st_ino != up->ino) {
-                                /* Moved away under us: stop rather than remove the wrong things. */
-                                r = -ESTALE;
-                                break;
-                        }
-                        if (unlinkat(parent, lv->name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
-                                if (r == 0)
-                                        r = negative_errno();
-                                if (strv_extend(&up->skip, lv->name) < 0) {
-                                        rm_levels_free(levels, depth);
-                                        return -ENOMEM;
-                                }
-                        }
-                        free(lv->name);
-                        strv_free(lv->skip);
-                        depth--;
-                        (void) close(cur);
-                        cur = TAKE_FD(parent);
-                }
-        }
-
-        rm_levels_free(levels, depth);
-        return r;
-}
-
-int image_remove_contents(int dirfd) {
-        if (dirfd < 0)
-                return -EBADF;
-        return remove_contents_fd(dirfd);
-}
-
-int image_remove_tree(int dirfd, const char *name) {
-        _cleanup_close_ int fd = -1;
-        struct statx sx, parent;
-        int r;
-
-        if (dirfd < 0)
-                return -EBADF;
-        if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-                return -EINVAL;
-
-        r = statx_nofollow(dirfd, name, &sx);
-        if (r < 0)
-                return r;
-        if (!S_ISDIR(sx.stx_mode))
-                return unlinkat(dirfd, name, 0) < 0 ? negative_errno() : 0;
-
-        r = statx_nofollow(dirfd, "", &parent);
-        if (r < 0)
-                return r;
-        if (statx_is_other_mount(&sx, &parent))
-                return -EBUSY;
-        fd = open_dir_checked(dirfd, name, &sx);
-        if (fd < 0)
-                return fd;
-        r = remove_contents_fd(fd);
-        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && r == 0)
-                r = negative_errno();
-        return r;
 }
 
 /* ---- paths ---------------------------------------------------------------- */
@@ -1281,17 +1045,17 @@ static int import_tree_entry(Importer *im, int dirfd, const char *name, StrBuf *
 
         case S_IFDIR:
                 /* Another file system mounted inside (say a /proc) is not part of the image. */
-                r = statx_nofollow(dirfd, name, &sx);
+                r = fd_statx_nofollow(dirfd, name, &sx);
                 if (r >= 0)
-                        r = statx_nofollow(dirfd, "", &parent);
+                        r = fd_statx_nofollow(dirfd, "", &parent);
                 if (r < 0)
                         return fail_entry(im, path->data, r, "cannot inspect: %s", strerror(-r));
-                if (statx_is_other_mount(&sx, &parent))
+                if (fd_statx_is_other_mount(&sx, &parent))
                         return fail_entry(im, path->data, -EXDEV, "is a mount point; refusing to copy it");
                 r = import_entry(im, &e);
                 if (r < 0)
                         return r;
-                fd = open_dir_checked(dirfd, name, &sx);
+                fd = fd_open_dir_checked(dirfd, name, &sx);
                 if (fd < 0)
                         return fail_entry(im, path->data, fd, "cannot open: %s", strerror(-fd));
                 return import_tree(im, TAKE_FD(fd), path);
@@ -1484,7 +1248,7 @@ int image_import_with_limits(const char *path, int dest_dirfd, const ImageLimits
                 /* A message for the failures that had none (out of memory). */
                 (void) fail(&im, r, "%s", strerror(-r));
                 importer_done(&im);
-                (void) image_remove_contents(dest_dirfd);
+                (void) rm_rf_children(dest_dirfd);
                 return r;
         }
         if (ret_manifest)

@@ -8,7 +8,7 @@
  * destination: each entry's parent is walked one component at a time with
  * O_NOFOLLOW, files are created with O_EXCL, and nothing is ever looked up by
  * a joined path string. See docs/images.md for what an image may contain and
- * what is refused (security.md §1: symlink and hardlink escapes).
+ * what is refused (docs/security.md: symlink and hardlink escapes).
  */
 
 #include <stdint.h>
@@ -43,14 +43,3 @@ int image_import(const char *path, int dest_dirfd, Image **ret_manifest, NpError
 int image_import_with_limits(const char *path, int dest_dirfd, const ImageLimits *limits,
                              Image **ret_manifest, NpError *err);
 
-/* Removes `name` below `dirfd` and, if it is a directory, everything in it,
- * without following symlinks and without crossing into other mounts (a mount
- * point found inside is left alone and makes this return -EBUSY after
- * removing everything else). Uses a constant number of file descriptors
- * whatever the depth, so a tree built by a hostile app cannot exhaust them.
- * -ENOENT if `name` does not exist. */
-int image_remove_tree(int dirfd, const char *name);
-
-/* Removes everything inside the directory `dirfd`, which itself stays; same
- * rules as image_remove_tree(). */
-int image_remove_contents(int dirfd);

@@ -25,7 +25,7 @@ static const char *const capability_names[] = {
         "CAP_CHECKPOINT_RESTORE",
 };
 
-/* stage1-contract.md §3.4.2: rkt's default, order kept so that docs and
+/* rkt's default, order kept so that docs and
  * golden files can quote it verbatim. */
 const char *const capability_default_set[] = {
         "CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_KILL",
@@ -34,7 +34,7 @@ const char *const capability_default_set[] = {
 };
 const size_t capability_default_set_size = ELEMENTSOF(capability_default_set);
 
-/* stage1-contract.md §3.4.3: rkt's default whitelist (309 names), shared by
+/* rkt's default whitelist (309 names), shared by
  * @rkt/default-whitelist and @docker/default-whitelist. */
 static const char *const seccomp_default_allow[] = {
         "accept", "accept4", "access", "alarm", "bind", "brk", "capget", "capset", "chdir", "chmod",
@@ -97,7 +97,7 @@ static const char *const seccomp_default_allow[] = {
 #endif
 };
 
-/* stage1-contract.md §3.4.3: rkt's default blacklist, reachable only through
+/* rkt's default blacklist, reachable only through
  * the @rkt/default-blacklist and @docker/default-blacklist wildcards. */
 static const char *const seccomp_default_deny[] = {
         "acct", "add_key", "adjtimex", "bpf", "clock_adjtime", "clock_settime", "create_module",

@@ -6,7 +6,7 @@
  * capability and errno name tables, seccomp name checks (libseccomp), and the
  * resolution of one app's isolator list into the settings a unit needs.
  * Every value systemd would silently ignore ("…, ignoring") is refused here
- * with a message instead (security.md §0).
+ * with a message instead (docs/stage1.md, "machined").
  */
 
 #include <stdbool.h>

@@ -17,7 +17,11 @@
  *    exits; parse errors are reported through an NpError (lib/error.h).
  */
 
+#include <archive.h>
+#include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
+#include <libmount.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -61,6 +65,12 @@
 
 #define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)
 
+/* Frees `p` and returns NULL, for `p = mfree(p);`. */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline void freep(void *p) {
         free(*(void **) p);
 }
@@ -75,6 +85,12 @@ static inline void closep(int *fd) {
 }
 #define _cleanup_close_ _cleanup_(closep)
 
+/* Closes `fd` if it is open and returns -1, for `fd = safe_close(fd);`. */
+static inline int safe_close(int fd) {
+        closep(&fd);
+        return -1;
+}
+
 static inline void fclosep(FILE **f) {
         if (*f)
                 (void) fclose(*f);
@@ -87,6 +103,16 @@ static inline void fclosep(FILE **f) {
                 if (*p)                                                                              \
                         (void) func(*p);                                                             \
         }
+
+/* The libraries' own destructors, for _cleanup_(xp). Including their
+ * headers links nothing: an unused static inline references no symbol. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_write_free);
+/* jansson >= 2.11 has json_decrefp() (its json_auto_t). */
+#define _cleanup_json_ _cleanup_(json_decrefp)
 
 static inline int negative_errno(void) {
         /* Callers use this right after a failed libc call; errno is never 0 there,

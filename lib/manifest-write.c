@@ -28,8 +28,6 @@
  * parsing the output, which is the one place those rules live.
  */
 
-/* jansson ≥ 2.11 provides json_decrefp() for json_auto_t. */
-#define _cleanup_json_ _cleanup_(json_decrefp)
 
 
 /* ---- values ------------------------------------------------------------------------------- */
@@ -567,7 +565,7 @@ static int volume(const Volume *v, json_t *o) {
 
 DEFINE_ELEMENT_WRITER(volume, Volume)
 
-static int mount(const Mount *m, json_t *o) {
+static int mount_entry(const Mount *m, json_t *o) {
         int r;
 
         r = put_string(o, "volume", m->volume);
@@ -579,7 +577,7 @@ static int mount(const Mount *m, json_t *o) {
         return m->app_volume ? put_object(o, "appVolume", m->app_volume, volume_item) : 0;
 }
 
-DEFINE_ELEMENT_WRITER(mount, Mount)
+DEFINE_ELEMENT_WRITER(mount_entry, Mount)
 
 static int image_ref(const ImageRef *img, json_t *o) {
         int r;
@@ -615,7 +613,7 @@ static int runtime_app(const RuntimeApp *ra, json_t *o) {
                 if (r < 0)
                         return r;
         }
-        r = put_objects_opt(o, "mounts", ra->mounts, ra->n_mounts, sizeof(Mount), mount_item);
+        r = put_objects_opt(o, "mounts", ra->mounts, ra->n_mounts, sizeof(Mount), mount_entry_item);
         if (r < 0)
                 return r;
         return put_name_values_opt(o, "annotations", ra->annotations, ra->n_annotations);

@@ -22,13 +22,6 @@
  * refuse; tests/corpus/stricter.txt lists each such case.
  */
 
-/* jansson ≥ 2.11 provides json_decrefp() for json_auto_t. */
-#define _cleanup_json_ _cleanup_(json_decrefp)
-
-static void *mfree(void *p) {
-        free(p);
-        return NULL;
-}
 
 #define ACNAME_RULE "lower-case letters, digits and '-', not starting or ending with '-'"
 #define ACIDENTIFIER_RULE                                                                            \
@@ -1128,7 +1121,7 @@ static void mount_done(Mount *m) {
         }
 }
 
-static int mount(ManifestContext *c, const json_t *o, Mount *m) {
+static int mount_entry(ManifestContext *c, const json_t *o, Mount *m) {
         static const char *const keys[] = { "volume", "path", "appVolume", NULL };
         json_t *j;
         size_t saved;
@@ -1158,7 +1151,7 @@ static int mount(ManifestContext *c, const json_t *o, Mount *m) {
         return 0;
 }
 
-DEFINE_ELEMENT_PARSER(mount, Mount)
+DEFINE_ELEMENT_PARSER(mount_entry, Mount)
 
 static void runtime_app_done(RuntimeApp *ra) {
         free(ra->name);
@@ -1220,7 +1213,7 @@ static int runtime_app(ManifestContext *c, const json_t *o, RuntimeApp *ra) {
         if (r < 0)
                 return r;
         r = object_array(c, o, "mounts", 0, "an array of mounts", SIZE_MAX, (void **) &ra->mounts, &ra->n_mounts,
-                         sizeof(Mount), mount_item);
+                         sizeof(Mount), mount_entry_item);
         if (r < 0)
                 return r;
         r = name_values(c, o, "annotations", NV_ANNOTATIONS, &ra->annotations, &ra->n_annotations);

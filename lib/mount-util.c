@@ -11,9 +11,7 @@
 
 #include "macro.h"
 #include "mount-util.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
+#include "mountinfo.h"
 
 /* Rounds of "collect, make private, unmount": each round peels one layer
  * (a stacked mount, or mounts that were hidden under another). */
@@ -53,44 +51,41 @@ static int dir_path(int parent_fd, const char *name, char **ret) {
         return 0;
 }
 
-static int collect(const char *prefix, Candidate **ret, size_t *ret_n) {
-        _cleanup_(mnt_unref_tablep) struct libmnt_table *t = mnt_new_table();
-        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-        size_t len = strlen(prefix), n = 0;
-        Candidate *c = NULL;
-        struct libmnt_fs *fs;
-        int r;
+typedef struct Collected {
+        const char *prefix;
+        size_t len;
+        Candidate *c;
+        size_t n;
+} Collected;
 
-        if (!t || !it)
+static int collect_one(struct libmnt_fs *fs, void *userdata) {
+        Collected *l = userdata;
+        const char *target = mnt_fs_get_target(fs);
+        Candidate *grown;
+        size_t depth = 0;
+
+        if (!mountinfo_path_is_below(target, l->prefix, l->len))
+                return 0;
+        for (const char *p = target; *p; p++)
+                depth += *p == '/';
+        grown = reallocarray(l->c, l->n + 1, sizeof(Candidate));
+        if (!grown)
                 return -ENOMEM;
-        /* libmount decodes mountinfo's octal escapes (\040 for a space, …). */
-        r = mnt_table_parse_file(t, "/proc/self/mountinfo");
-        if (r < 0)
-                return r;
-        while (mnt_table_next_fs(t, it, &fs) == 0) {
-                const char *target = mnt_fs_get_target(fs);
-                Candidate *grown;
-                size_t depth = 0;
+        l->c = grown;
+        l->c[l->n] = (Candidate){ .target = strdup(target), .id = (uint64_t) mnt_fs_get_id(fs), .depth = depth };
+        return l->c[l->n++].target ? 0 : -ENOMEM;
+}
 
-                /* Separator-aware: "/x/pod" is not a prefix of "/x/pod2". */
-                if (!target || strncmp(target, prefix, len) != 0 || (target[len] != 0 && target[len] != '/'))
-                        continue;
-                for (const char *p = target; *p; p++)
-                        depth += *p == '/';
-                grown = reallocarray(c, n + 1, sizeof(Candidate));
-                if (!grown) {
-                        candidates_free(c, n);
-                        return -ENOMEM;
-                }
-                c = grown;
-                c[n] = (Candidate){ .target = strdup(target), .id = (uint64_t) mnt_fs_get_id(fs), .depth = depth };
-                if (!c[n++].target) {
-                        candidates_free(c, n);
-                        return -ENOMEM;
-                }
+static int collect(const char *prefix, Candidate **ret, size_t *ret_n) {
+        Collected l = { .prefix = prefix, .len = strlen(prefix) };
+        int r = mountinfo_foreach(collect_one, &l);
+
+        if (r < 0) {
+                candidates_free(l.c, l.n);
+                return r;
         }
-        *ret = c;
-        *ret_n = n;
+        *ret = l.c;
+        *ret_n = l.n;
         return 0;
 }
 

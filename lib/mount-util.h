@@ -3,7 +3,7 @@
 
 /*
  * Unmounting everything below a pod directory, for gc and rm
- * (security.md §5; rkt's gc bugs, security.md §1):
+ * (docs/security.md, "Removing pods"):
  *
  *  - mounts are read from /proc/self/mountinfo with libmount, which decodes
  *    its escapes (a space is "\040" there), and selected by a

@@ -4,11 +4,11 @@
 /*
  * appc `user` and `group` strings resolved against an app's root, without NSS:
  * glibc's getpwnam() would load the image's libnss_*.so into a root process
- * (Docker CVE-2019-14271, security.md §1). Everything is read through
+ * (Docker CVE-2019-14271, docs/security.md). Everything is read through
  * `rootfd` with openat2(RESOLVE_IN_ROOT), so symlinks in the image cannot
  * point us at the host's files.
  *
- * Rules (stage1-contract §3.4.10), in this order:
+ * Rules (rkt's, docs/images.md), in this order:
  *   "root"                 0
  *   decimal digits         that number (no sign; 4294967295 is not an id)
  *   "/absolute/path"       owner uid (group gid) of that path in the root,

@@ -13,6 +13,7 @@
 #include "manifest.h"
 #include "names.h"
 #include "pod.h"
+#include "strv.h"
 
 static const char *const state_dirs[_POD_STATE_MAX] = {
         [POD_STATE_PREPARE] = "prepare",
@@ -361,6 +362,26 @@ char *pod_cgroup_name(const uint8_t uuid[16], char buf[static 49]) {
         return buf;
 }
 
+char **pod_cgroup_names(const uint8_t uuid[16]) {
+        _cleanup_strv_free_ char **l = NULL;
+        char own[49], u[37], esc[37 * 4];
+        size_t n = 0;
+
+        uuid_format(uuid, u);
+        for (const char *p = u; *p; p++)
+                if (*p == '-') {
+                        memcpy(esc + n, "\\x2d", 4);
+                        n += 4;
+                } else
+                        esc[n++] = *p;
+        esc[n] = 0;
+        if (strv_extend(&l, pod_cgroup_name(uuid, own)) < 0 ||
+            strv_extendf(&l, "machine-nspawn\\x2dpod\\x2d%s.scope", esc) < 0 ||
+            strv_extendf(&l, "machine-rkt\\x2d%s.scope", esc) < 0)
+                return NULL;
+        return TAKE_PTR(l);
+}
+
 /* Opens `path` below `dir_fd`: no symlink anywhere, nothing above `dir_fd`. */
 static int open_below(int dir_fd, const char *path, int flags) {
         return fd_open_in_root(dir_fd, path, flags, 0, true);
@@ -409,13 +430,13 @@ static int parse_decimal_line(const char *s, size_t size, unsigned long max, uns
         return 0;
 }
 
-int pod_read_pid(int dir_fd, pid_t *ret) {
+static int read_pid(int dir_fd, const char *name, pid_t *ret) {
         _cleanup_free_ char *s = NULL;
         unsigned long v;
         size_t size;
         int r;
 
-        r = read_small(dir_fd, "ppid", 32, &s, &size, NULL);
+        r = read_small(dir_fd, name, 32, &s, &size, NULL);
         if (r < 0)
                 return r;
         r = parse_decimal_line(s, size, INT32_MAX, &v);
@@ -425,9 +446,27 @@ int pod_read_pid(int dir_fd, pid_t *ret) {
         return 0;
 }
 
+int pod_read_pid(int dir_fd, pid_t *ret) {
+        return read_pid(dir_fd, "ppid", ret);
+}
+
+int pod_read_pid_file(int dir_fd, pid_t *ret, bool *ret_is_ppid) {
+        int r = read_pid(dir_fd, "pid", ret);
+
+        if (r != -ENOENT) {
+                if (r >= 0 && ret_is_ppid)
+                        *ret_is_ppid = false;
+                return r;
+        }
+        r = read_pid(dir_fd, "ppid", ret);
+        if (r >= 0 && ret_is_ppid)
+                *ret_is_ppid = true;
+        return r;
+}
+
 int pod_read_subcgroup(int dir_fd, const uint8_t uuid[16], char **ret) {
+        _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ char *s = NULL;
-        char name[49];
         size_t size;
         int r;
 
@@ -436,7 +475,10 @@ int pod_read_subcgroup(int dir_fd, const uint8_t uuid[16], char **ret) {
                 return r;
         if (size > 0 && s[size - 1] == '\n')
                 s[--size] = 0;
-        if (strlen(s) != size || !cgroup_pod_path_is_valid(s, pod_cgroup_name(uuid, name)))
+        names = pod_cgroup_names(uuid);
+        if (!names)
+                return -ENOMEM;
+        if (strlen(s) != size || !cgroup_pod_path_is_valid(s, names))
                 return -EINVAL;
         *ret = TAKE_PTR(s);
         return 0;

@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * The on-disk pod layout, rkt's (stage1-contract §1): pods live in
+ * The on-disk pod layout, rkt's (docs/stage1.md): pods live in
  * <data dir>/pods/<state>/<uuid>, and a pod's state is the directory it is in
  * plus whether its directory fd is flock()ed, never a file a crash could
  * leave stale. A running pod holds an exclusive lock on its directory for its
@@ -55,7 +55,7 @@ int pod_lock(int dir_fd);
 #include <time.h>
 
 /* What a pod is, derived from the directory it is in and whether its
- * directory is locked (stage1-contract §1.1). */
+ * directory is locked (docs/lifecycle.md). */
 typedef enum PodStatus {
         POD_STATUS_PREPARING,       /* prepare/, locked */
         POD_STATUS_ABORTED_PREPARE, /* prepare/, unlocked: its preparation died; garbage */
@@ -144,16 +144,28 @@ int pod_info_read(int dir_fd, const uint8_t uuid[16], PodState state, PodInfoFla
 PodInfo *pod_info_free(PodInfo *info);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PodInfo *, pod_info_free);
 
-/* Reads the decimal pid in the pod's ppid file (nspawn's): > 0, or -errno
- * (-ENOENT: none, -EINVAL: malformed). */
+/* Reads the decimal pid in the pod's pid file or, where it has none, in its
+ * ppid file (stage1s write one or the other, rkt's contract: fly writes
+ * pid, the process to enter; nspawn flavors ppid, nspawn's): > 0, or -errno
+ * (-ENOENT: neither, -EINVAL: malformed). `ret_is_ppid` says which. */
+int pod_read_pid_file(int dir_fd, pid_t *ret, bool *ret_is_ppid);
+/* The ppid file only (nspawn's pid): -ENOENT if the pod has none. */
 int pod_read_pid(int dir_fd, pid_t *ret);
 
 /* Reads the pod's subcgroup file, checked with cgroup_pod_path_is_valid()
- * (lib/cgroup.h). -ENOENT: none; -EINVAL: not a path we accept. */
+ * against pod_cgroup_names() (lib/cgroup.h). -ENOENT: none; -EINVAL: not a
+ * path we accept. */
 int pod_read_subcgroup(int dir_fd, const uint8_t uuid[16], char **ret);
 
-/* "nspawn-pod-<uuid>": the pod's machine name and the name of its cgroups. */
+/* "nspawn-pod-<uuid>": the name of the cgroups the run process makes for
+ * the pod (and its machine name under the nspawn-pod command). */
 char *pod_cgroup_name(const uint8_t uuid[16], char buf[static 49]);
+
+/* Every name a pod's cgroup may have: pod_cgroup_name(); the machine scope
+ * machined makes when the pod is registered, under either machine name
+ * ("machine-nspawn\x2dpod\x2d<uuid>.scope", "machine-rkt\x2d<uuid>.scope",
+ * dashes escaped); rkt's own host flavor uses the latter too. NULL on OOM. */
+char **pod_cgroup_names(const uint8_t uuid[16]);
 
 /* Reads the pod manifest (the pod's "pod" file, at most MANIFEST_SIZE_MAX
  * bytes, a regular file, no symlink). -ENOENT when there is none. */

@@ -109,7 +109,8 @@ enum {
         F_SIGIGN = 1 << 11,
         F_PPID = 1 << 12,
         F_TRACER = 1 << 13,
-        F_REQUIRED = (1 << 14) - 1,
+        F_SIGCGT = 1 << 14,
+        F_REQUIRED = (1 << 15) - 1,
 };
 
 int proc_status_parse(const char *text, size_t size, ProcStatus *ret) {
@@ -206,14 +207,16 @@ int proc_status_parse(const char *text, size_t size, ProcStatus *ret) {
                         if (r < 0)
                                 goto fail;
                         s.umask = (mode_t) x;
-                } else if (KEY("SigBlk") || KEY("SigIgn")) {
+                } else if (KEY("SigBlk") || KEY("SigIgn") || KEY("SigCgt")) {
                         r = parse_hex64(v, eol, &x);
                         if (r < 0)
                                 goto fail;
                         if (p[3] == 'B')
                                 s.sig_blk = x, seen |= F_SIGBLK;
-                        else
+                        else if (p[3] == 'I')
                                 s.sig_ign = x, seen |= F_SIGIGN;
+                        else
+                                s.sig_cgt = x, seen |= F_SIGCGT;
                 } else if (KEY("PPid") || KEY("TracerPid")) {
                         r = parse_one(v, eol, 10, INT32_MAX, &x);
                         if (r < 0)

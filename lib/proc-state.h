@@ -33,7 +33,7 @@ typedef struct ProcStatus {
         int seccomp;       /* 0 none, 1 strict, 2 filter */
         unsigned seccomp_filters; /* Seccomp_filters: (kernel >= 5.9), 0 when absent */
         mode_t umask;      /* (mode_t) -1 when the kernel does not show it */
-        uint64_t sig_blk, sig_ign; /* signal masks, bit N-1 for signal N */
+        uint64_t sig_blk, sig_ign, sig_cgt; /* signal masks, bit N-1 for signal N */
         pid_t ppid;
         pid_t ns_pid;      /* the pid in its own (innermost) pid namespace: last of NSpid */
         unsigned ns_depth; /* how many pid namespaces NSpid lists */

@@ -95,11 +95,11 @@ bool render_hostname_is_valid(const char *s) {
         return true;
 }
 
-int render_machine_name(const uint8_t uuid[16], char **ret) {
+int render_machine_name(const char *prefix, const uint8_t uuid[16], char **ret) {
         char buf[37];
         char *s;
 
-        if (asprintf(&s, "nspawn-pod-%s", uuid_format(uuid, buf)) < 0)
+        if (asprintf(&s, "%s-%s", prefix ? prefix : "nspawn-pod", uuid_format(uuid, buf)) < 0)
                 return -ENOMEM;
         *ret = s;
         return 0;
@@ -619,6 +619,8 @@ static int render_reaper(RenderContext *c, size_t idx) {
              * so the reaper reads how it ended, not that it was running. */
             (r = unit_add(u, "Unit", "Before", app)) < 0 ||
             (r = unit_add(u, "Unit", "Conflicts", UNIT_EXIT " " UNIT_HALT " " UNIT_POWEROFF)) < 0 ||
+            /* units/pod-exit.service ends the pod once every reaper has stopped. */
+            (r = unit_add(u, "Unit", "Before", UNIT_POD_EXIT)) < 0 ||
             (r = unit_add(u, "Service", "Type", "oneshot")) < 0 ||
             (r = unit_add(u, "Service", "RemainAfterExit", "yes")) < 0 ||
             (r = add_exec(c, u, "ExecStop", argv, who)) < 0)
@@ -661,12 +663,16 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
             /* journald is socket-activated: its sockets must exist before the
              * app's stdout is connected to them. */
             (r = unit_add(u, "Unit", "Wants", UNIT_JOURNALD_SOCKET)) < 0 ||
-            (r = unit_add(u, "Unit", "After", UNIT_JOURNALD_SOCKET)) < 0)
+            (r = unit_add(u, "Unit", "After", UNIT_JOURNALD_SOCKET)) < 0 ||
+            /* The boot target is reached once every app has started. */
+            (r = unit_add(u, "Unit", "Before", UNIT_DEFAULT)) < 0 ||
+            /* Any stop request (units/halt.target, …) stops every app. */
+            (r = unit_add(u, "Unit", "Conflicts", UNIT_EXIT " " UNIT_HALT " " UNIT_POWEROFF)) < 0)
                 return r;
         if (has_socket && ((r = unit_add(u, "Unit", "Requires", socket)) < 0 ||
                            (r = unit_add(u, "Unit", "After", socket)) < 0))
                 return r;
-        /* A failing app brings the pod down (immutable pods, stage1-contract §8.1). */
+        /* A failing app brings the pod down (docs/exit-codes.md). */
         if ((r = unit_add(u, "Unit", "OnFailure", UNIT_HALT)) < 0 ||
             (r = unit_add(u, "Unit", "OnFailureJobMode", "replace-irreversibly")) < 0)
                 return r;
@@ -676,6 +682,7 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
                                   ? "notify"
                                   : "exec")) < 0 ||
             (r = unit_add(u, "Service", "Restart", "no")) < 0 ||
+            (r = unit_add(u, "Service", "KillMode", "mixed")) < 0 ||
             (r = unit_add(u, "Service", "TimeoutStartSec", "infinity")) < 0 ||
             (r = add_value(c, u, "Service", "SyslogIdentifier", ra->name, who)) < 0)
                 return r;
@@ -778,7 +785,7 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
                         return r;
         }
 
-        /* The kernel interfaces below /proc and /sys (stage1-contract §3.4.7)
+        /* The kernel interfaces below /proc and /sys (docs/helpers.md, "Kernel interfaces")
          * are masked or made read-only by prepare-app, in the pod's mount
          * namespace: as InaccessiblePaths=/ReadOnlyPaths= they made systemd
          * build a mount namespace per app, ~45 ms of every pod start. */
@@ -948,115 +955,34 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
         return fileset_add_symlink(c->files, wants, wants_target);
 }
 
-/* One "Key=<prefix><app><suffix> …" line naming a unit of every app: one
- * entry instead of one per app keeps large pods cheap to write and load. */
-static int add_app_unit_list(Unit *u, const char *key, const Pod *pod, const char *prefix, const char *suffix) {
-        _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
-
-        for (size_t i = 0; i < pod->n_apps; i++) {
-                if (i > 0)
-                        strbuf_putc(&b, ' ');
-                strbuf_append(&b, prefix);
-                strbuf_append(&b, pod->apps[i].name); /* an ACName: nothing to escape */
-                strbuf_append(&b, suffix);
-        }
-        if (strbuf_error(&b) < 0)
-                return -ENOMEM;
-        return unit_add(u, "Unit", key, b.data);
-}
-
-static int render_fixed_units(RenderContext *c) {
-        _cleanup_(unit_freep) Unit *def = unit_new(UNIT_DEFAULT), *shutdown = unit_new(UNIT_SHUTDOWN),
-                                   *halt = unit_new(UNIT_HALT), *ex = unit_new(UNIT_EXIT),
-                                   *poweroff = unit_new(UNIT_POWEROFF),
-                                   *prepare = unit_new(UNIT_PREPARE_TEMPLATE),
-                                   *pod_exit = unit_new(UNIT_POD_EXIT);
+/* The pod's fixed units (default.target, halt.target, …, prepare-app@.service)
+ * are static files of the stage1 image (units/, installed in
+ * etc/systemd/system.control): each app and reaper names them, never the
+ * other way round. What the pod's options change in them is a drop-in. */
+static int render_static_dropins(RenderContext *c) {
         _cleanup_strbuf_ StrBuf line = STRBUF_INIT;
-        char *exit_argv[] = { (char *) "/usr/bin/systemctl", (char *) "--force", (char *) "exit", NULL };
+        _cleanup_(unit_freep) Unit *u = NULL;
         int r;
 
-        if (!def || !shutdown || !halt || !ex || !poweroff || !prepare || !pod_exit)
-                return -ENOMEM;
-
-        if ((r = unit_add(def, "Unit", "Description", "nspawn-pod apps")) < 0 ||
-            (r = unit_add(def, "Unit", "DefaultDependencies", "no")) < 0)
-                return r;
-        if ((r = add_app_unit_list(def, "After", c->pod, "", ".service")) < 0)
-                return r;
-
-        /* Ends the container's systemd with the exit code the reapers set, as
-         * soon as no reaper wants it any more. */
-        if ((r = unit_add(shutdown, "Unit", "Description", "Pod shutdown")) < 0 ||
-            (r = unit_add(shutdown, "Unit", "DefaultDependencies", "no")) < 0 ||
-            (r = unit_add(shutdown, "Unit", "StopWhenUnneeded", "yes")) < 0 ||
-            (r = unit_add(shutdown, "Service", "Type", "oneshot")) < 0 ||
-            (r = unit_add(shutdown, "Service", "RemainAfterExit", "yes")) < 0 ||
-            (r = add_exec(c, shutdown, "ExecStop", exit_argv, "shutdown.service")) < 0)
-                return r;
-
-        /* Replace the host's targets of the same names: nspawn's stop request
-         * (SIGRTMIN+3) starts halt.target, `systemctl exit` starts
-         * exit.target, `machinectl poweroff` poweroff.target. Each conflicts
-         * with every reaper, so all statuses get recorded, and then ends the
-         * pod through pod-exit.service, also when no reaper ever started (an
-         * app that failed before its reaper did) and shutdown.service would
-         * never be stopped. */
-        Unit *targets[] = { halt, ex, poweroff };
-        const char *descriptions[] = { "Halt the pod", "Exit the pod", "Power off the pod" };
-        for (size_t i = 0; i < ELEMENTSOF(targets); i++)
-                if ((r = unit_add(targets[i], "Unit", "Description", descriptions[i])) < 0 ||
-                    (r = unit_add(targets[i], "Unit", "DefaultDependencies", "no")) < 0 ||
-                    (r = unit_add(targets[i], "Unit", "AllowIsolate", "yes")) < 0 ||
-                    /* Started, not isolated, by a stop request or OnFailure=:
-                     * it must stop the apps itself (each reaper is ordered
-                     * before its app, so it records the final state). */
-                    (r = add_app_unit_list(targets[i], "Conflicts", c->pod, "", ".service")) < 0 ||
-                    (r = unit_add(targets[i], "Unit", "Wants", UNIT_POD_EXIT)) < 0)
-                        return r;
-
-        /* Ordered after every reaper: a start ordered against units being
-         * stopped in the same transaction waits for those stops. */
-        if ((r = unit_add(pod_exit, "Unit", "Description", "End the pod")) < 0 ||
-            (r = unit_add(pod_exit, "Unit", "DefaultDependencies", "no")) < 0)
-                return r;
-        if ((r = add_app_unit_list(pod_exit, "After", c->pod, "reaper-", ".service")) < 0)
-                return r;
-        if ((r = unit_add(pod_exit, "Service", "Type", "oneshot")) < 0 ||
-            (r = add_exec(c, pod_exit, "ExecStart", exit_argv, UNIT_POD_EXIT)) < 0)
-                return r;
-
-        /* %f is a specifier on purpose here: the instance is the app root,
-         * path-escaped (systemd-escape --path), and %f is its inverse with the
-         * leading '/' ("/opt/stage2/<app>/rootfs"); %I would only unescape
-         * and give the relative "opt/stage2/<app>/rootfs". */
+        if (!c->opts->disable_paths)
+                return 0;
+        /* prepare-app masks the kernel interfaces below /proc and /sys;
+         * --disable-paths is for the whole pod, so the template says it. */
         r = escape_exec_word(&line, STAGE1_PREPARE_APP, true, NULL);
         if (r < 0)
                 return r;
-        /* prepare-app masks the kernel interfaces below /proc and /sys;
-         * --disable-paths is for the whole pod, so the template says it. */
-        if (c->opts->disable_paths)
-                strbuf_append(&line, " --disable-paths");
-        strbuf_append(&line, " \"%f\"");
+        strbuf_append(&line, " --disable-paths \"%f\"");
         if (strbuf_error(&line) < 0)
                 return -ENOMEM;
-        if ((r = unit_add(prepare, "Unit", "Description", "Prepare the app root %f")) < 0 ||
-            (r = unit_add(prepare, "Unit", "DefaultDependencies", "no")) < 0 ||
-            (r = unit_add(prepare, "Unit", "OnFailureJobMode", "fail")) < 0 ||
-            (r = unit_add(prepare, "Service", "Type", "oneshot")) < 0 ||
-            (r = unit_add(prepare, "Service", "RemainAfterExit", "yes")) < 0 ||
-            (r = unit_add(prepare, "Service", "ExecStart", line.data)) < 0 ||
-            (r = unit_add(prepare, "Service", "User", "0")) < 0 ||
-            (r = unit_add(prepare, "Service", "Group", "0")) < 0 ||
-            (r = unit_add(prepare, "Service", "CapabilityBoundingSet",
-                          "CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_MKNOD CAP_SYS_ADMIN")) < 0)
+        u = unit_new("50-disable-paths.conf");
+        if (!u)
+                return -ENOMEM;
+        /* An empty ExecStart= first: a drop-in's line would otherwise add a
+         * second command to the template's. */
+        if ((r = unit_add(u, "Service", "ExecStart", "")) < 0 ||
+            (r = unit_add(u, "Service", "ExecStart", line.data)) < 0)
                 return r;
-
-        if ((r = add_unit(c, def, "$")) < 0 || (r = add_unit(c, shutdown, "$")) < 0 ||
-            (r = add_unit(c, halt, "$")) < 0 || (r = add_unit(c, ex, "$")) < 0 ||
-            (r = add_unit(c, poweroff, "$")) < 0 || (r = add_unit(c, prepare, "$")) < 0 ||
-            (r = add_unit(c, pod_exit, "$")) < 0)
-                return r;
-        return 0;
+        return fileset_add_unit(c->files, STAGE1_UNIT_DIR "/" UNIT_PREPARE_TEMPLATE ".d", u);
 }
 
 static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
@@ -1074,7 +1000,7 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
         if (r < 0)
                 return r;
         /* Never read a .nspawn file: settings come from the manifest only
-         * (security.md §1, CVE-2026-40226). */
+         * (docs/security.md, CVE-2026-40226). */
         if ((r = strv_extend(&argv, "--settings=no")) < 0 ||
             (r = strv_extend(&argv, c->opts->link_journal ? "--link-journal=try-guest" : "--link-journal=no")) < 0)
                 return r;
@@ -1089,6 +1015,15 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
         } else
                 r = strv_extendf(&argv, "--hostname=%s", c->machine);
         if (r < 0)
+                return r;
+        if (c->opts->private_network && (r = strv_extend(&argv, "--private-network")) < 0)
+                return r;
+        /* SELinux labels come from the caller (rkt's stage0 passes its
+         * own); a label is one word, and nspawn checks it. */
+        if (c->opts->selinux_context && (r = strv_extendf(&argv, "--selinux-context=%s", c->opts->selinux_context)) < 0)
+                return r;
+        if (c->opts->selinux_apifs_context &&
+            (r = strv_extendf(&argv, "--selinux-apifs-context=%s", c->opts->selinux_apifs_context)) < 0)
                 return r;
         if ((r = strv_extend(&argv, "--directory=stage1/rootfs")) < 0 ||
             /* Host flavor: the pod runs the host's systemd, from the host's /usr. */
@@ -1140,9 +1075,12 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
                                 (r = strv_extend(&argv, "--show-status=no")) < 0))
                 return r;
 
-        if ((r = strv_extend(&env, "SYSTEMD_NSPAWN_CONTAINER_SERVICE=nspawn-pod")) < 0)
+        if ((r = strv_extend(&env, "SYSTEMD_NSPAWN_CONTAINER_SERVICE=nspawn-pod")) < 0 ||
+            (r = strv_extend(&env, "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1")) < 0)
                 return r;
         if (c->opts->disable_paths && (r = strv_extend(&env, "SYSTEMD_NSPAWN_API_VFS_WRITABLE=yes")) < 0)
+                return r;
+        if (c->opts->share_ipc && (r = strv_extend(&env, "SYSTEMD_NSPAWN_SHARE_NS_IPC=1")) < 0)
                 return r;
         if (!c->opts->debug && (r = strv_extend(&env, "SYSTEMD_LOG_LEVEL=err")) < 0)
                 return r;
@@ -1178,7 +1116,7 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
                                  "not starting or ending with '-' or '.')",
                                  opts->hostname);
         uuid_format(opts->uuid, c.uuid);
-        r = render_machine_name(opts->uuid, &c.machine);
+        r = render_machine_name(opts->machine_prefix, opts->uuid, &c.machine);
         if (r < 0)
                 return r;
         if (opts->pod_dir)
@@ -1192,7 +1130,7 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
                 goto finish;
         }
 
-        r = render_fixed_units(&c);
+        r = render_static_dropins(&c);
         if (r < 0)
                 goto finish;
         for (size_t i = 0; i < pod->n_apps; i++) {

@@ -45,6 +45,12 @@ typedef struct RenderOptions {
                                     * NULL: /var/lib/nspawn-pod/pods/run/<uuid> */
         const char *nspawn_path;   /* NULL: /usr/bin/systemd-nspawn */
         const char *hostname;      /* NULL: the machine name */
+        const char *machine_prefix; /* the machine name is "<prefix>-<uuid>"; NULL: "nspawn-pod"
+                                     * (rkt's stage0 runs pods as "rkt-<uuid>") */
+        bool private_network;      /* a network namespace with loopback only (--net=none) */
+        bool share_ipc;            /* stay in the host's IPC namespace (rkt's --ipc=parent) */
+        const char *selinux_context;       /* nspawn --selinux-context=; NULL: none */
+        const char *selinux_apifs_context; /* nspawn --selinux-apifs-context=; NULL: none */
         bool register_machine;     /* machined answers: --register=yes, else --register=no --keep-unit */
         bool link_journal;         /* host has systemd-journald: --link-journal=try-guest */
         bool interactive;          /* the single app gets the console */
@@ -77,5 +83,5 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
 
 bool render_hostname_is_valid(const char *s);
 
-/* "nspawn-pod-<uuid>" */
-int render_machine_name(const uint8_t uuid[16], char **ret);
+/* "<prefix>-<uuid>"; `prefix` NULL: "nspawn-pod". */
+int render_machine_name(const char *prefix, const uint8_t uuid[16], char **ret);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "macro.h"
 #include "verbs.h"
 
@@ -91,9 +92,14 @@ int main(int argc, char *argv[]) {
                         char **vargv = argv + optind;
                         int vargc = argc - optind;
 
+                        char program[64];
+
+                        /* Every message of the verb says which one it was. */
+                        (void) snprintf(program, sizeof(program), "nspawn-pod %s", verbs[i].name);
+                        log_set_program(program);
                         optind = 0; /* re-initialise getopt for the verb */
                         return verbs[i].run(vargc, vargv, &g);
                 }
-        fprintf(stderr, "nspawn-pod: unknown verb \"%s\"; see 'nspawn-pod --help'\n", argv[optind]);
+        log_error("unknown verb \"%s\"; see 'nspawn-pod --help'", argv[optind]);
         return EXIT_USAGE;
 }

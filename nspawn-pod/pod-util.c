@@ -7,21 +7,21 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include "rm-rf.h"
 #include "cgroup.h"
 #include "fd-util.h"
 #include "image.h"
 #include "mount-util.h"
 #include "names.h"
+#include "log.h"
+#include "pod-gc.h"
 #include "pod-util.h"
-
-/* How long gc and rm wait for a pod's killed processes to go. */
-#define REMOVE_CGROUP_TIMEOUT_MS 10000U
 
 int pod_util_open_pods(const GlobalOptions *g, const char *verb, int *ret_fd) {
         int r = pod_open_pods_dir(g->dir, ret_fd);
 
         if (r < 0)
-                fprintf(stderr, "nspawn-pod %s: cannot open the data directory '%s': %s\n", verb, g->dir,
+                log_error("cannot open the data directory '%s': %s", g->dir,
                         strerror(-r));
         return r;
 }
@@ -50,24 +50,23 @@ int pod_util_resolve(int pods_fd, const char *verb, const char *ref, PodEntry *r
         int r;
 
         if (pod_ref_parse(ref, hex) < 0) {
-                fprintf(stderr,
-                        "nspawn-pod %s: \"%s\" is not a pod UUID or a prefix of one (at least %d hex digits, "
-                        "with or without the dashes)\n",
-                        verb, ref, POD_REF_PREFIX_MIN);
+                log_error("\"%s\" is not a pod UUID or a prefix of one (at least %d hex digits, with or without "
+                          "the dashes)",
+                          ref, POD_REF_PREFIX_MIN);
                 return -EINVAL;
         }
         r = pod_find(pods_fd, hex, &m, &n);
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod %s: cannot list the pods: %s\n", verb, strerror(-r));
+                log_error("cannot list the pods: %s", strerror(-r));
                 return r;
         }
         if (n == 0) {
-                fprintf(stderr, "nspawn-pod %s: no pod %s \"%s\"\n", verb, strlen(hex) == 32 ? "with UUID" : "matches",
+                log_error("no pod %s \"%s\"", strlen(hex) == 32 ? "with UUID" : "matches",
                         ref);
                 return -ENOENT;
         }
         if (n > 1) {
-                fprintf(stderr, "nspawn-pod %s: \"%s\" matches %zu pods; give more of the UUID:\n", verb, ref, n);
+                log_error("\"%s\" matches %zu pods; give more of the UUID:", ref, n);
                 for (size_t i = 0; i < n; i++) {
                         char u[37];
 
@@ -91,11 +90,11 @@ int pod_util_open(int pods_fd, const char *verb, const char *ref, PodEntry *ret_
         /* Where it is now: it may have moved since the listing. */
         r = pod_open_any(pods_fd, e.uuid, ret_state, ret_fd);
         if (r == -ENOENT) {
-                fprintf(stderr, "nspawn-pod %s: pod %s is gone (removed meanwhile)\n", verb, uuid_format(e.uuid, u));
+                log_error("pod %s is gone (removed meanwhile)", uuid_format(e.uuid, u));
                 return r;
         }
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod %s: cannot open pod %s: %s\n", verb, uuid_format(e.uuid, u),
+                log_error("cannot open pod %s: %s", uuid_format(e.uuid, u),
                         strerror(-r));
                 return -EIO;
         }
@@ -115,7 +114,7 @@ int pod_util_load(int pods_fd, const char *verb, const char *ref, PodInfoFlags f
                 return r;
         r = pod_info_read(fd, e.uuid, state, flags, ret);
         if (r < 0)
-                fprintf(stderr, "nspawn-pod %s: cannot read pod %s: %s\n", verb, uuid_format(e.uuid, u), strerror(-r));
+                log_error("cannot read pod %s: %s", uuid_format(e.uuid, u), strerror(-r));
         return r;
 }
 
@@ -251,48 +250,25 @@ int pod_util_wait_unlocked(int dir_fd, uint64_t timeout_usec) {
         return r; /* closing fd drops the shared lock */
 }
 
-/* nspawn's lock on the image it booted, /run/systemd/nspawn/locks/inode-<dev>:<ino>
- * (systemd's image_path_lock()): a SIGKILLed nspawn leaves it behind. Removed
- * only when nobody holds it. */
-static void remove_image_lock(int dir_fd) {
-        _cleanup_free_ char *path = NULL;
-        _cleanup_close_ int fd = -1;
-        struct stat st, lst;
+/* The pod whose directory is being removed, for warn_ignored(). */
+static const char *removing;
 
-        if (fstatat(dir_fd, "stage1/rootfs", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-                return;
-        if (asprintf(&path, "/run/systemd/nspawn/locks/inode-%lu:%lu", (unsigned long) st.st_dev,
-                     (unsigned long) st.st_ino) < 0)
-                return;
-        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &lst) < 0 || !S_ISREG(lst.st_mode) || flock(fd, LOCK_EX | LOCK_NB) < 0)
-                return;
-        (void) unlink(path);
-}
-
-/* nspawn's per-machine directory for runtime mounts: it cannot remove it
- * where /run is not a tmpfs ("Attempted to remove disk file system under
- * /run/systemd/nspawn/propagate/…"). Only an empty one is removed. */
-static void remove_propagate_dir(const uint8_t uuid[16]) {
-        _cleanup_close_ int fd = open("/run/systemd/nspawn/propagate", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        char name[49];
-
-        if (fd >= 0)
-                (void) unlinkat(fd, pod_cgroup_name(uuid, name), AT_REMOVEDIR);
+static void warn_ignored(const char *message) {
+        log_error("pod %s: %s", removing, message);
 }
 
 int pod_util_remove(int pods_fd, const uint8_t uuid[16], PodState state, int dir_fd, const char *verb) {
+        _cleanup_error_ NpError err = NP_ERROR_INIT;
         _cleanup_close_ int sfd = -1;
-        _cleanup_free_ char *sub = NULL;
         struct stat a, b;
-        char u[37], name[49];
+        char u[37];
         int r;
 
         uuid_format(uuid, u);
-        pod_cgroup_name(uuid, name);
+        removing = u;
         sfd = fd_open_dir_nofollow(pods_fd, pod_state_dir(state), O_PATH);
         if (sfd < 0) {
-                fprintf(stderr, "nspawn-pod %s: cannot open pods/%s: %s\n", verb, pod_state_dir(state), strerror(-sfd));
+                log_error("cannot open pods/%s: %s", pod_state_dir(state), strerror(-sfd));
                 return sfd;
         }
         /* The directory we locked must still be the one of that name: if
@@ -301,43 +277,21 @@ int pod_util_remove(int pods_fd, const uint8_t uuid[16], PodState state, int dir
                 if (errno == ENOENT)
                         return -ENOENT;
                 r = negative_errno();
-                fprintf(stderr, "nspawn-pod %s: pod %s: %s\n", verb, u, strerror(-r));
+                log_error("pod %s: %s", u, strerror(-r));
                 return r;
         }
         if (fstat(dir_fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
                 return -ENOENT;
 
-        /* 1. Processes first: nothing of the pod may run while its mounts
-         *    and files go (a SIGKILLed nspawn leaves its payload running;
-         *    security.md §0). The subcgroup file is checked, not trusted. */
-        r = pod_read_subcgroup(dir_fd, uuid, &sub);
-        if (r == -EINVAL)
-                fprintf(stderr, "nspawn-pod %s: pod %s: its subcgroup file is not a cgroup path of this pod, "
-                                "ignoring it\n", verb, u);
-        else if (r < 0 && r != -ENOENT && r != -EBADFD) {
-                fprintf(stderr, "nspawn-pod %s: pod %s: cannot read its subcgroup file: %s\n", verb, u, strerror(-r));
-                return r;
-        }
-        r = cgroup_pod_remove(name, sub, REMOVE_CGROUP_TIMEOUT_MS);
+        r = pod_gc_release(sfd, u, dir_fd, uuid, warn_ignored, &err);
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod %s: pod %s: cannot kill and remove its cgroups%s: %s\n", verb, u,
-                        r == -EBUSY ? " (processes left)" : "", strerror(-r));
+                log_error("pod %s: %s", u, error_format(&err, r));
                 return r;
         }
-        /* 2. Mounts below the directory, in our mount namespace. */
-        r = mount_umount_beneath(sfd, u);
-        if (r < 0) {
-                fprintf(stderr, "nspawn-pod %s: pod %s: cannot unmount everything below its directory: %s\n", verb,
-                        u, strerror(-r));
-                return r;
-        }
-        /* 3. What nspawn leaves in /run when it is killed or /run is no tmpfs. */
-        remove_propagate_dir(uuid);
-        remove_image_lock(dir_fd);
         /* 4. The directory: fd-based, no symlink followed, no mount crossed. */
-        r = image_remove_tree(sfd, u);
+        r = rm_rf_at(sfd, u);
         if (r < 0 && r != -ENOENT) {
-                fprintf(stderr, "nspawn-pod %s: pod %s: cannot remove its directory: %s\n", verb, u, strerror(-r));
+                log_error("pod %s: cannot remove its directory: %s", u, strerror(-r));
                 return r;
         }
         return 0;
@@ -378,7 +332,7 @@ int pod_util_move_locked(int pods_fd, const uint8_t uuid[16], PodState from, Pod
                         r = pod_move(pods_fd, uuid, from, to);
         }
         if (r < 0 && r != -ENOENT)
-                fprintf(stderr, "nspawn-pod %s: cannot move pod %s to %s/: %s\n", verb, u, pod_state_dir(to),
+                log_error("cannot move pod %s to %s/: %s", u, pod_state_dir(to),
                         strerror(-r));
         return r;
 }

@@ -62,10 +62,6 @@ int pod_util_wait_unlocked(int dir_fd, uint64_t timeout_usec);
  * else removed it), other -errno: it stays where it is, for a later gc. */
 int pod_util_remove(int pods_fd, const uint8_t uuid[16], PodState state, int dir_fd, const char *verb);
 
-/* status --wait and stop --wait: the pod still ran when the time was up (as
- * timeout(1) says it). Not in verbs.h: only these verbs use it. */
-#define EXIT_WAIT_TIMEOUT 124
-
 /* "text" or "json" for --format. -EINVAL for anything else. */
 typedef enum OutputFormat {
         OUTPUT_TEXT,

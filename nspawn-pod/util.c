@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "exe-path.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "manifest.h"
@@ -21,32 +22,15 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         return fd_read_all(fd, max, ret, ret_size);
 }
 
-static char *mfree_str(char *p) {
-        free(p);
-        return NULL;
-}
-
 const char *libexec_dir(void) {
         static char *found;
         const char *env = getenv("NSPAWN_POD_LIBEXEC");
-        _cleanup_free_ char *exe = NULL;
-        struct stat st;
-        char *slash;
 
         if (env && *env)
                 return env;
-        if (found)
-                return found;
         /* A build tree: the helpers are in libexec/ beside the command. */
-        exe = realpath("/proc/self/exe", NULL);
-        slash = exe ? strrchr(exe, '/') : NULL;
-        if (slash) {
-                *slash = 0;
-                if (asprintf(&found, "%s/libexec", exe) < 0)
-                        found = NULL;
-                else if (stat(found, &st) < 0 || !S_ISDIR(st.st_mode))
-                        found = mfree_str(found);
-        }
+        if (!found)
+                found = exe_path_sibling("libexec");
         return found ? found : LIBEXECDIR;
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "names.h"
 #include "pod-util.h"
 
@@ -44,7 +45,7 @@ int verb_cat_manifest(int argc, char *argv[], const GlobalOptions *g) {
                         abort();
                 }
         if (optind + 1 != argc) {
-                fprintf(stderr, "nspawn-pod cat-manifest: expected exactly one UUID; see --help\n");
+                log_error("expected exactly one UUID; see --help");
                 return EXIT_USAGE;
         }
         if (pod_util_open_pods(g, "cat-manifest", &pods) < 0)
@@ -57,16 +58,16 @@ int verb_cat_manifest(int argc, char *argv[], const GlobalOptions *g) {
         if (r >= 0)
                 r = pod_read_manifest(fd, &data, &size);
         if (r == -ENOENT) {
-                fprintf(stderr, "nspawn-pod cat-manifest: pod %s has no manifest%s\n", u,
+                log_error("pod %s has no manifest%s", u,
                         fd >= 0 ? " (its preparation ended before writing it)" : " (it was removed meanwhile)");
                 return EXIT_INVALID;
         }
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod cat-manifest: cannot read the manifest of pod %s: %s\n", u, strerror(-r));
+                log_error("cannot read the manifest of pod %s: %s", u, strerror(-r));
                 return EXIT_INTERNAL;
         }
         if (fwrite(data, 1, size, stdout) != size || fflush(stdout) != 0) {
-                fprintf(stderr, "nspawn-pod cat-manifest: cannot write the manifest: %m\n");
+                log_error("cannot write the manifest: %m");
                 return EXIT_INTERNAL;
         }
         return EXIT_OK;

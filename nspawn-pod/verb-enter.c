@@ -4,11 +4,10 @@
  *
  * This verb finds what to enter: the pod (a UUID or a prefix of one), checks
  * that it is running (its directory in pods/run/ is locked), picks the app,
- * and finds the app's main process from the host, in the app's service cgroup
- * below the pod's own cgroup, checked through a pidfd to be a child of the
- * pod's init whose root is the app's root. It then executes the enter helper
- * (libexec/enter) from a sealed in-memory copy with that pidfd; the helper
- * does the joining. Everything this verb refuses exits 254.
+ * and finds the app's main process from the host (lib/pod-enter.h). It then
+ * executes the enter helper (libexec/enter) from a sealed in-memory copy
+ * with a pidfd of that process; the helper does the joining. Everything
+ * this verb refuses exits 254.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,16 +22,14 @@
 #include "fd-util.h"
 #include "manifest.h"
 #include "names.h"
+#include "log.h"
+#include "pod-enter.h"
+#include "pod-stop.h"
 #include "pod.h"
 #include "proc-state.h"
 #include "strv.h"
 #include "verbs.h"
 
-#define EXIT_ENTER 254 /* every failure of enter itself (docs/enter.md) */
-
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
-#endif
 
 extern char **environ;
 
@@ -66,8 +63,8 @@ static int open_pod(const GlobalOptions *g, const char *ref, uint8_t ret_uuid[16
         int r;
 
         if (pod_ref_parse(ref, hex) < 0) {
-                fprintf(stderr,
-                        "nspawn-pod enter: \"%s\" is not a pod UUID or a prefix of one (at least %d hex digits)\n",
+                log_error(
+                        "\"%s\" is not a pod UUID or a prefix of one (at least %d hex digits)",
                         ref, POD_REF_PREFIX_MIN);
                 return -EINVAL;
         }
@@ -76,23 +73,29 @@ static int open_pod(const GlobalOptions *g, const char *ref, uint8_t ret_uuid[16
         pods = data >= 0 ? fd_open_dir_nofollow(data, "pods", O_PATH) : -ENOENT;
         r = pods >= 0 ? pod_find(pods, hex, &found, &n) : pods;
         if (r == -ENOENT || (r >= 0 && n == 0)) {
-                fprintf(stderr, "nspawn-pod enter: no pod %s in %s\n", ref, g->dir);
+                log_error("no pod %s in %s", ref, g->dir);
                 return -ENOENT;
         }
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod enter: cannot read the pods in %s: %s\n", g->dir, strerror(-r));
+                log_error("cannot read the pods in %s: %s", g->dir, strerror(-r));
                 return r;
         }
         if (n > 1) {
-                fprintf(stderr, "nspawn-pod enter: \"%s\" is ambiguous; it matches", ref);
+                _cleanup_strv_free_ char **l = NULL;
+                _cleanup_free_ char *list = NULL;
+
                 for (size_t i = 0; i < n; i++)
-                        fprintf(stderr, "%s %s", i ? "," : "", uuid_format(found[i].uuid, u));
-                fputc('\n', stderr);
+                        if (strv_extend(&l, uuid_format(found[i].uuid, u)) < 0)
+                                return -ENOMEM;
+                list = strv_join(l, ", ");
+                if (!list)
+                        return -ENOMEM;
+                log_error("\"%s\" is ambiguous; it matches %s", ref, list);
                 return -EINVAL;
         }
         r = pod_open_any(pods, found[0].uuid, ret_state, ret_fd);
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod enter: cannot open pod %s: %s\n", uuid_format(found[0].uuid, u),
+                log_error("cannot open pod %s: %s", uuid_format(found[0].uuid, u),
                         strerror(-r));
                 return r;
         }
@@ -121,166 +124,19 @@ static int pick_app(const Pod *pod, const char *want, const char *ustr, const ch
         if (!list)
                 return -ENOMEM;
         if (want)
-                fprintf(stderr, "nspawn-pod enter: pod %s has no app \"%s\"; its apps: %s\n", ustr, want, list);
+                log_error("pod %s has no app \"%s\"; its apps: %s", ustr, want, list);
         else
-                fprintf(stderr, "nspawn-pod enter: pod %s has %zu apps (%s): choose one with --app=NAME\n", ustr,
+                log_error("pod %s has %zu apps (%s): choose one with --app=NAME", ustr,
                         pod->n_apps, list);
         return -EINVAL;
 }
 
-typedef struct Candidate {
-        int pidfd;
-        pid_t pid;
-        uint64_t start;
-} Candidate;
-
-/*
- * Is `pid` (listed in the app's service cgroup) the app's main process? It
- * must be a child of the pod's init (PID 1 of its PID namespace, itself a
- * child of the pod's nspawn): processes the app forked are the app's
- * children, and commands run by enter are children of enter's joiner, which
- * is outside the pod. Its root must be the app's root directory,
- * /opt/stage2/<app>/rootfs of the pod's init. Checked
- * after a pidfd is opened and confirmed alive after: all of it is about the
- * pidfd's process, not whatever holds the pid later.
- */
-static int check_candidate(pid_t pid, pid_t nspawn_pid, const char *root_path, Candidate *ret) {
-        _cleanup_close_ int pidfd = -1, proc = -1, parent = -1, init_root = -1, app_root = -1;
-        ProcStatus s = {}, ps = {};
-        dev_t d1, d2;
-        ino_t i1, i2;
-        struct stat st, app_st;
-        char path[64];
-        uint64_t start;
-        int r;
-
-        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0)
-                return negative_errno();
-        (void) snprintf(path, sizeof(path), "/proc/%d", (int) pid);
-        proc = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (proc < 0)
-                return negative_errno();
-        r = proc_status_read(proc, &s);
-        if (r < 0)
-                return r;
-        (void) snprintf(path, sizeof(path), "/proc/%d", (int) s.ppid);
-        proc_status_done(&s);
-        parent = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (parent < 0)
-                return negative_errno();
-        r = proc_status_read(parent, &ps);
-        if (r < 0)
-                return r;
-        proc_status_done(&ps);
-        if (ps.ns_depth < 2 || ps.ns_pid != 1 || ps.ppid != nspawn_pid)
-                return -ESRCH; /* not a child of the pod's init */
-        if ((r = proc_ns_id(proc, "pid", &d1, &i1)) < 0 || (r = proc_ns_id(parent, "pid", &d2, &i2)) < 0)
-                return r;
-        if (d1 != d2 || i1 != i2)
-                return -ESRCH;
-        /* The app's root as the pod sees it: in the pod's mount namespace an
-         * app from an ACI has an overlay there, which the host never sees. */
-        init_root = openat(parent, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (init_root < 0)
-                return negative_errno();
-        app_root = fd_open_in_root(init_root, root_path, O_PATH | O_DIRECTORY, 0, true);
-        if (app_root < 0)
-                return app_root;
-        if (fstat(app_root, &app_st) < 0 || fstatat(proc, "root", &st, 0) < 0)
-                return negative_errno();
-        if (st.st_dev != app_st.st_dev || st.st_ino != app_st.st_ino)
-                return -ESRCH;
-        r = proc_start_time(proc, &start);
-        if (r < 0)
-                return r;
-        if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
-                return negative_errno();
-        *ret = (Candidate){ .pidfd = TAKE_FD(pidfd), .pid = pid, .start = start };
-        return 0;
-}
-
-/* The pids in one cgroup.procs, checked; the earliest started wins (an
- * orphan of the app reparented to the pod's init came later). */
-static int scan_cgroup(int dir, pid_t nspawn_pid, const char *root_path, Candidate *best) {
-        _cleanup_free_ char *text = NULL;
-        char *save = NULL;
-        int r;
-
-        r = proc_read_file(dir, "cgroup.procs", 1024 * 1024, &text, NULL);
-        if (r < 0)
-                return r;
-        for (char *w = strtok_r(text, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
-                Candidate c;
-                unsigned long v;
-                char *e;
-
-                errno = 0;
-                v = strtoul(w, &e, 10);
-                if (errno != 0 || *e != 0 || v == 0 || v > INT32_MAX)
-                        continue;
-                if (check_candidate((pid_t) v, nspawn_pid, root_path, &c) < 0)
-                        continue;
-                if (best->pidfd < 0 || c.start < best->start) {
-                        closep(&best->pidfd);
-                        *best = c;
-                } else
-                        closep(&c.pidfd);
-        }
-        return 0;
-}
-
-/* The app's main process: a pidfd of it, and its pid. systemd in the pod
- * runs the app as <app>.service in system.slice; nspawn puts the pod's init
- * in "payload" below the pod's cgroup. The pod's systemd tracks its units in
- * name=systemd on hybrid hosts and in cgroup2 on unified ones. */
-static int find_main_process(int pod_fd, const uint8_t uuid[16], const char *app, Candidate *ret) {
-        static const char *const hierarchies[] = { "name=systemd", "" };
-        static const char *const middles[] = { "/payload/system.slice/", "/system.slice/" };
-        _cleanup_free_ char *sub = NULL, *root_path = NULL;
-        Candidate best = { .pidfd = -1 };
-        pid_t nspawn_pid;
-        int r;
-
-        if (asprintf(&root_path, "opt/stage2/%s/rootfs", app) < 0)
-                return -ENOMEM;
-        r = pod_read_pid(pod_fd, &nspawn_pid);
-        if (r < 0)
-                return r;
-        r = pod_read_subcgroup(pod_fd, uuid, &sub);
-        if (r < 0)
-                return r;
-        for (size_t h = 0; h < ELEMENTSOF(hierarchies) && best.pidfd < 0; h++) {
-                _cleanup_close_ int hfd = -1;
-
-                if (cgroup_hierarchy_open(hierarchies[h], &hfd) < 0)
-                        continue;
-                for (size_t m = 0; m < ELEMENTSOF(middles) && best.pidfd < 0; m++) {
-                        _cleanup_free_ char *path = NULL;
-                        _cleanup_close_ int dir = -1;
-
-                        if (asprintf(&path, "%s%s%s.service", sub, middles[m], app) < 0)
-                                return -ENOMEM;
-                        dir = cgroup_path_open(hfd, path, O_PATH | O_DIRECTORY);
-                        if (dir < 0)
-                                continue;
-                        (void) scan_cgroup(dir, nspawn_pid, root_path, &best);
-                }
-        }
-        if (best.pidfd < 0)
-                return -ESRCH;
-        *ret = best;
-        return 0;
-}
-
-/* The helper, copied into a sealed memfd and executed from there: while it
- * is in the pod, its /proc/<pid>/exe is that copy, which nobody can write,
- * not the host's file (runc CVE-2019-5736). */
+/* The helper (libexec/enter), executed from a sealed copy with the app's
+ * main process as a pidfd: the helper does the joining. */
 static int exec_helper(int pidfd, const char *app, const char *tty, char **cmd) {
         _cleanup_free_ char *path = NULL, *pidfd_arg = NULL, *app_arg = NULL, *tty_arg = NULL;
-        _cleanup_close_ int src = -1, mfd = -1;
         _cleanup_free_ char **argv = NULL;
-        char buf[64 * 1024];
+        _cleanup_close_ int src = -1;
         struct stat st;
         size_t n = 0, nc = strv_length(cmd);
         int r;
@@ -288,41 +144,11 @@ static int exec_helper(int pidfd, const char *app, const char *tty, char **cmd) 
         if (asprintf(&path, "%s/enter", libexec_dir()) < 0)
                 return -ENOMEM;
         src = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (src < 0 || fstat(src, &st) < 0) {
-                r = negative_errno();
-                fprintf(stderr, "nspawn-pod enter: cannot open the helper %s: %s\n", path, strerror(-r));
-                return r;
-        }
+        if (src < 0 || fstat(src, &st) < 0)
+                return log_errno(negative_errno(), "cannot open the helper %s", path);
         if (!S_ISREG(st.st_mode)) {
-                fprintf(stderr, "nspawn-pod enter: the helper %s is not a regular file\n", path);
+                log_error("the helper %s is not a regular file", path);
                 return -EBADF;
-        }
-        mfd = memfd_create("nspawn-pod-enter", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-        if (mfd < 0 && errno == EINVAL) /* kernels before 6.3 know no MFD_EXEC */
-                mfd = memfd_create("nspawn-pod-enter", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (mfd < 0) {
-                r = negative_errno();
-                fprintf(stderr, "nspawn-pod enter: cannot create a memfd: %s\n", strerror(-r));
-                return r;
-        }
-        for (;;) {
-                ssize_t k = read(src, buf, sizeof(buf));
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0) {
-                        r = k < 0 ? negative_errno() : 0;
-                        break;
-                }
-                r = fd_write_all(mfd, buf, (size_t) k);
-                if (r < 0)
-                        break;
-        }
-        if (r >= 0 && fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                fprintf(stderr, "nspawn-pod enter: cannot copy the helper %s: %s\n", path, strerror(-r));
-                return r;
         }
         /* The pidfd goes to the helper; every other descriptor of ours has
          * O_CLOEXEC, and the helper closes whatever else it inherits. */
@@ -339,11 +165,8 @@ static int exec_helper(int pidfd, const char *app, const char *tty, char **cmd) 
         argv[n++] = (char *) "--";
         for (size_t i = 0; i < nc; i++)
                 argv[n++] = cmd[i];
-        fflush(NULL);
-        syscall(SYS_execveat, mfd, "", argv, environ, AT_EMPTY_PATH);
-        r = negative_errno();
-        fprintf(stderr, "nspawn-pod enter: cannot execute the helper %s: %s\n", path, strerror(-r));
-        return r;
+        r = pod_exec_sealed(src, argv, environ);
+        return log_errno(r, "cannot execute the helper %s", path);
 }
 
 int verb_enter(int argc, char *argv[], const GlobalOptions *g) {
@@ -360,7 +183,11 @@ int verb_enter(int argc, char *argv[], const GlobalOptions *g) {
         _cleanup_free_ char *manifest = NULL;
         _cleanup_close_ int pod_fd = -1;
         const char *want_app = NULL, *tty = "auto", *app = NULL;
-        Candidate main_proc = { .pidfd = -1 };
+        struct {
+                int pidfd;
+                pid_t pid;
+        } main_proc = { .pidfd = -1 };
+        pid_t nspawn_pid, init_pid;
         PodState state;
         uint8_t uuid[16];
         char ustr[37];
@@ -383,45 +210,49 @@ int verb_enter(int argc, char *argv[], const GlobalOptions *g) {
                         fputs(enter_usage, stdout);
                         return EXIT_OK;
                 case '?':
-                        return EXIT_ENTER;
+                        return EXIT_INTERNAL;
                 default:
                         abort();
                 }
         if (optind >= argc) {
-                fprintf(stderr, "nspawn-pod enter: which pod? See 'nspawn-pod enter --help'\n");
-                return EXIT_ENTER;
+                log_error("which pod? See 'nspawn-pod enter --help'");
+                return EXIT_INTERNAL;
         }
 
         if (open_pod(g, argv[optind], uuid, &state, &pod_fd) < 0)
-                return EXIT_ENTER;
+                return EXIT_INTERNAL;
         uuid_format(uuid, ustr);
         locked = pod_is_locked(pod_fd);
         if (state != POD_STATE_RUN || locked <= 0) {
-                fprintf(stderr, "nspawn-pod enter: pod %s is not running (%s)\n", ustr,
+                log_error("pod %s is not running (%s)", ustr,
                         locked < 0 ? "state unknown" : pod_status_to_string(pod_status_of(state, locked > 0)));
-                return EXIT_ENTER;
+                return EXIT_INTERNAL;
         }
         r = fd_read_file_in_root(pod_fd, "pod", MANIFEST_SIZE_MAX, &manifest, &size);
         if (r >= 0)
                 r = manifest_parse_pod(manifest, size, &pod, &err);
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod enter: pod %s: cannot read its manifest: %s\n", ustr,
+                log_error("pod %s: cannot read its manifest: %s", ustr,
                         error_format(&err, r));
-                return EXIT_ENTER;
+                return EXIT_INTERNAL;
         }
         if (pick_app(pod, want_app, ustr, &app) < 0)
-                return EXIT_ENTER;
-        r = find_main_process(pod_fd, uuid, app, &main_proc);
+                return EXIT_INTERNAL;
+        /* The app's main process, found from the pod's init, the only child
+         * of the nspawn the ppid file names. */
+        r = pod_read_pid(pod_fd, &nspawn_pid);
+        if (r >= 0)
+                r = pod_init_pid(nspawn_pid, &init_pid);
+        if (r >= 0)
+                r = pod_app_main_process(init_pid, app, &main_proc.pidfd, &main_proc.pid);
         if (r < 0) {
-                if (r == -ESRCH)
-                        fprintf(stderr, "nspawn-pod enter: app %s of pod %s is not running (no main process found)\n",
-                                app, ustr);
+                if (IN_SET(r, -ESRCH, -EAGAIN))
+                        log_error("app %s of pod %s is not running (no main process found)", app, ustr);
                 else
-                        fprintf(stderr, "nspawn-pod enter: cannot find the process of app %s of pod %s: %s\n", app,
-                                ustr, strerror(-r));
-                return EXIT_ENTER;
+                        log_errno(r, "cannot find the process of app %s of pod %s", app, ustr);
+                return EXIT_INTERNAL;
         }
         (void) exec_helper(main_proc.pidfd, app, tty, optind + 1 < argc ? argv + optind + 1 : default_cmd);
         closep(&main_proc.pidfd);
-        return EXIT_ENTER;
+        return EXIT_INTERNAL;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "fd-util.h"
 #include "names.h"
 #include "pod-util.h"
@@ -102,7 +103,7 @@ static int gc_one(int pods_fd, const PodEntry *e, uint64_t grace) {
         if (r == -ENOENT)
                 return 0; /* moved or removed since we listed: someone else's */
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod gc: cannot open pod %s: %s\n", u, strerror(-r));
+                log_error("cannot open pod %s: %s", u, strerror(-r));
                 return r;
         }
         /* Checked before locking: our own lock would make it look running. */
@@ -114,7 +115,7 @@ static int gc_one(int pods_fd, const PodEntry *e, uint64_t grace) {
         if (r == -EWOULDBLOCK)
                 return 0;
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod gc: cannot lock pod %s: %s\n", u, strerror(-r));
+                log_error("cannot lock pod %s: %s", u, strerror(-r));
                 return r;
         }
         if (to != e->state) {
@@ -192,7 +193,7 @@ int verb_gc(int argc, char *argv[], const GlobalOptions *g) {
                 switch (c) {
                 case 'g':
                         if (parse_duration(optarg, &grace) < 0) {
-                                fprintf(stderr, "nspawn-pod gc: --grace-period: \"%s\" is not a duration (0, 30s, 10m, …)\n",
+                                log_error("--grace-period: \"%s\" is not a duration (0, 30s, 10m, …)",
                                         optarg);
                                 return EXIT_USAGE;
                         }
@@ -206,14 +207,14 @@ int verb_gc(int argc, char *argv[], const GlobalOptions *g) {
                         abort();
                 }
         if (optind != argc) {
-                fprintf(stderr, "nspawn-pod gc: no arguments expected; see --help\n");
+                log_error("no arguments expected; see --help");
                 return EXIT_USAGE;
         }
         if (pod_util_open_pods(g, "gc", &pods) < 0)
                 return EXIT_INTERNAL;
         r = pod_list(pods, &entries, &n);
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod gc: cannot list the pods: %s\n", strerror(-r));
+                log_error("cannot list the pods: %s", strerror(-r));
                 return EXIT_INTERNAL;
         }
         for (size_t i = 0; i < n; i++) {
@@ -231,7 +232,7 @@ int verb_gc(int argc, char *argv[], const GlobalOptions *g) {
         }
         r = gc_new_dirs(pods, &removed);
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod gc: cannot clean up pods/prepare: %s\n", strerror(-r));
+                log_error("cannot clean up pods/prepare: %s", strerror(-r));
                 ret = EXIT_INTERNAL;
         }
         if (fflush(stdout) != 0)

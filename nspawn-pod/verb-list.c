@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "names.h"
 #include "pod-util.h"
 
@@ -159,7 +160,7 @@ int verb_list(int argc, char *argv[], const GlobalOptions *g) {
                         break;
                 case 'f':
                         if (parse_output_format(optarg, &format) < 0) {
-                                fprintf(stderr, "nspawn-pod list: --format must be text or json, not \"%s\"\n", optarg);
+                                log_error("--format must be text or json, not \"%s\"", optarg);
                                 return EXIT_USAGE;
                         }
                         break;
@@ -172,14 +173,14 @@ int verb_list(int argc, char *argv[], const GlobalOptions *g) {
                         abort();
                 }
         if (optind != argc) {
-                fprintf(stderr, "nspawn-pod list: no arguments expected; see --help\n");
+                log_error("no arguments expected; see --help");
                 return EXIT_USAGE;
         }
         if (pod_util_open_pods(g, "list", &pods) < 0)
                 return EXIT_INTERNAL;
         r = pod_list(pods, &entries, &n);
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod list: cannot list the pods: %s\n", strerror(-r));
+                log_error("cannot list the pods: %s", strerror(-r));
                 return EXIT_INTERNAL;
         }
         infos = calloc(n + 1, sizeof(PodInfo *));
@@ -196,7 +197,7 @@ int verb_list(int argc, char *argv[], const GlobalOptions *g) {
                 if (r >= 0)
                         r = pod_info_read(fd, entries[i].uuid, state, 0, &infos[k]);
                 if (r < 0) {
-                        fprintf(stderr, "nspawn-pod list: cannot read pod %s: %s\n", uuid_format(entries[i].uuid, u),
+                        log_error("cannot read pod %s: %s", uuid_format(entries[i].uuid, u),
                                 strerror(-r));
                         ret = EXIT_INTERNAL;
                         continue;
@@ -210,7 +211,7 @@ int verb_list(int argc, char *argv[], const GlobalOptions *g) {
                 pod_info_free(infos[i]);
         free(infos);
         if (r < 0 || fflush(stdout) != 0) {
-                fprintf(stderr, "nspawn-pod list: cannot write the list: %s\n", strerror(r < 0 ? -r : errno));
+                log_error("cannot write the list: %s", strerror(r < 0 ? -r : errno));
                 return EXIT_INTERNAL;
         }
         return ret;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <systemd/sd-id128.h>
 
+#include "log.h"
 #include "error.h"
 #include "fileset.h"
 #include "manifest.h"
@@ -49,7 +50,7 @@ static int parse_bool_arg(const char *opt, const char *v, bool *ret) {
         else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
                 *ret = false;
         else {
-                fprintf(stderr, "nspawn-pod render: %s expects yes or no, not \"%s\"\n", opt, v);
+                log_error("%s expects yes or no, not \"%s\"", opt, v);
                 return -EINVAL;
         }
         return 0;
@@ -65,7 +66,7 @@ static int load(const char *path, ManifestKind kind, void **ret) {
 
         r = manifest_load_file(path, kind, ret, &err);
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod: %s manifest '%s': %s\n", kind == MANIFEST_POD ? "pod" : "image", path,
+                log_error("%s manifest '%s': %s", kind == MANIFEST_POD ? "pod" : "image", path,
                         error_format(&err, r));
                 return manifest_load_exit_code(r);
         }
@@ -227,7 +228,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 switch (c) {
                 case ARG_IMAGE:
                         if (!strchr(optarg, '=')) {
-                                fprintf(stderr, "nspawn-pod render: --image-manifest expects APP=FILE, not \"%s\"\n",
+                                log_error("--image-manifest expects APP=FILE, not \"%s\"",
                                         optarg);
                                 return EXIT_USAGE;
                         }
@@ -239,14 +240,14 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                         break;
                 case ARG_UUID:
                         if (uuid_parse(optarg, opts.uuid) < 0) {
-                                fprintf(stderr, "nspawn-pod render: \"%s\" is not a valid UUID\n", optarg);
+                                log_error("\"%s\" is not a valid UUID", optarg);
                                 return EXIT_USAGE;
                         }
                         have_uuid = true;
                         break;
                 case ARG_POD_DIR:
                         if (!path_is_absolute(optarg)) {
-                                fprintf(stderr, "nspawn-pod render: --pod-dir must be an absolute path\n");
+                                log_error("--pod-dir must be an absolute path");
                                 return EXIT_USAGE;
                         }
                         opts.pod_dir = optarg;
@@ -284,7 +285,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 }
 
         if (optind + 1 != argc) {
-                fprintf(stderr, "nspawn-pod render: expected exactly one MANIFEST argument; see --help\n");
+                log_error("expected exactly one MANIFEST argument; see --help");
                 return EXIT_USAGE;
         }
         if (!have_uuid) {
@@ -292,7 +293,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
 
                 r = sd_id128_randomize(&id);
                 if (r < 0) {
-                        fprintf(stderr, "nspawn-pod render: cannot generate a UUID: %s\n", strerror(-r));
+                        log_error("cannot generate a UUID: %s", strerror(-r));
                         return EXIT_INTERNAL;
                 }
                 memcpy(opts.uuid, id.bytes, 16);
@@ -318,13 +319,13 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                         if (strcmp(pod->apps[i].name, name) == 0)
                                 break;
                 if (i == pod->n_apps) {
-                        fprintf(stderr, "nspawn-pod render: --image-manifest: the pod has no app named \"%s\"\n",
+                        log_error("--image-manifest: the pod has no app named \"%s\"",
                                 name);
                         ret = EXIT_USAGE;
                         goto finish;
                 }
                 if (images[i]) {
-                        fprintf(stderr, "nspawn-pod render: --image-manifest given twice for app \"%s\"\n", name);
+                        log_error("--image-manifest given twice for app \"%s\"", name);
                         ret = EXIT_USAGE;
                         goto finish;
                 }
@@ -335,19 +336,19 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
 
         r = render_pod(pod, images, &opts, &res, &err);
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod: cannot render pod '%s': %s\n", argv[optind], error_format(&err, r));
+                log_error("cannot render pod '%s': %s", argv[optind], error_format(&err, r));
                 ret = exit_for(r);
                 goto finish;
         }
         STRV_FOREACH(w, res->warnings)
-                fprintf(stderr, "nspawn-pod: warning: %s\n", *w);
+                log_error("warning: %s", *w);
 
         if (output) {
                 r = write_result(res, output);
                 if (r < 0) {
                         bool bad_arg = IN_SET(r, -ENOTEMPTY, -EEXIST, -EINVAL, -ENOENT, -ENOTDIR);
 
-                        fprintf(stderr, "nspawn-pod render: cannot write '%s': %s; nothing was written\n", output,
+                        log_error("cannot write '%s': %s; nothing was written", output,
                                 r == -ENOTEMPTY || r == -EEXIST ? "it exists and is not an empty directory"
                                 : r == -EINVAL                  ? "not a usable directory name"
                                                                 : strerror(-r));
@@ -357,7 +358,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
         } else {
                 print_result(res);
                 if (fflush(stdout) != 0 || ferror(stdout)) {
-                        fprintf(stderr, "nspawn-pod render: cannot write to standard output: %m\n");
+                        log_error("cannot write to standard output: %m");
                         ret = EXIT_INTERNAL;
                         goto finish;
                 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "names.h"
 #include "pod-util.h"
 
@@ -60,11 +61,11 @@ static int rm_one(int pods_fd, const char *ref) {
          * preparation, a gc) keeps it. */
         r = pod_lock(fd);
         if (r == -EWOULDBLOCK) {
-                fprintf(stderr, "nspawn-pod rm: pod %s %s\n", u, busy_reason(state));
+                log_error("pod %s %s", u, busy_reason(state));
                 return -EBUSY;
         }
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod rm: cannot lock pod %s: %s\n", u, strerror(-r));
+                log_error("cannot lock pod %s: %s", u, strerror(-r));
                 return r;
         }
         to = state == POD_STATE_RUN ? POD_STATE_EXITED_GARBAGE
@@ -73,18 +74,18 @@ static int rm_one(int pods_fd, const char *ref) {
         if (to != state) {
                 r = pod_util_move_locked(pods_fd, e.uuid, state, to, &fd, "rm");
                 if (r == -EWOULDBLOCK) {
-                        fprintf(stderr, "nspawn-pod rm: pod %s is being removed by someone else\n", u);
+                        log_error("pod %s is being removed by someone else", u);
                         return -EBUSY;
                 }
                 if (r < 0) {
                         if (r == -ENOENT)
-                                fprintf(stderr, "nspawn-pod rm: pod %s was removed by someone else meanwhile\n", u);
+                                log_error("pod %s was removed by someone else meanwhile", u);
                         return r == -ENOENT ? r : -EIO;
                 }
         }
         r = pod_util_remove(pods_fd, e.uuid, to, fd, "rm");
         if (r == -ENOENT) {
-                fprintf(stderr, "nspawn-pod rm: pod %s was removed by someone else meanwhile\n", u);
+                log_error("pod %s was removed by someone else meanwhile", u);
                 return r;
         }
         if (r < 0)
@@ -112,7 +113,7 @@ int verb_rm(int argc, char *argv[], const GlobalOptions *g) {
                         abort();
                 }
         if (optind >= argc) {
-                fprintf(stderr, "nspawn-pod rm: expected one or more UUIDs; see --help\n");
+                log_error("expected one or more UUIDs; see --help");
                 return EXIT_USAGE;
         }
         if (pod_util_open_pods(g, "rm", &pods) < 0)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "names.h"
 #include "pod-util.h"
 
@@ -105,14 +106,14 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                 switch (c) {
                 case 'f':
                         if (parse_output_format(optarg, &format) < 0) {
-                                fprintf(stderr, "nspawn-pod status: --format must be text or json, not \"%s\"\n", optarg);
+                                log_error("--format must be text or json, not \"%s\"", optarg);
                                 return EXIT_USAGE;
                         }
                         break;
                 case 'w':
                         wait = true;
                         if (optarg && parse_duration(optarg, &timeout) < 0) {
-                                fprintf(stderr, "nspawn-pod status: --wait: \"%s\" is not a duration (30s, 10m, …)\n",
+                                log_error("--wait: \"%s\" is not a duration (30s, 10m, …)",
                                         optarg);
                                 return EXIT_USAGE;
                         }
@@ -126,7 +127,7 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                         abort();
                 }
         if (optind + 1 != argc) {
-                fprintf(stderr, "nspawn-pod status: expected exactly one UUID; see --help\n");
+                log_error("expected exactly one UUID; see --help");
                 return EXIT_USAGE;
         }
         if (pod_util_open_pods(g, "status", &pods) < 0)
@@ -144,10 +145,10 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                 if (r >= 0)
                         r = pod_util_wait_unlocked(fd, timeout);
                 if (r == -ETIMEDOUT) {
-                        fprintf(stderr, "nspawn-pod status: pod %s still runs after the --wait time\n", u);
+                        log_error("pod %s still runs after the --wait time", u);
                         timed_out = true;
                 } else if (r < 0 && r != -ENOENT) {
-                        fprintf(stderr, "nspawn-pod status: cannot wait for pod %s: %s\n", u, strerror(-r));
+                        log_error("cannot wait for pod %s: %s", u, strerror(-r));
                         return EXIT_INTERNAL;
                 }
                 /* Read it again, as it is now. */
@@ -163,5 +164,5 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                 print_text(info);
         if (fflush(stdout) != 0)
                 return EXIT_INTERNAL;
-        return timed_out ? EXIT_WAIT_TIMEOUT : EXIT_OK;
+        return timed_out ? EXIT_TIMEOUT : EXIT_OK;
 }

@@ -1,26 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * stop: stops running pods. In order (default): SIGTERM to the pod's
- * systemd-nspawn, which has the pod's systemd shut down, so that every app is
- * stopped and its status recorded (stage1-contract §2.5). With --force:
- * SIGKILL to every process in the pod's cgroups. docs/lifecycle.md.
- *
- * The pid comes from the pod directory's ppid file, which nothing vouches
- * for: a pid read from a file may be an unrelated process by now (a recycled
- * pid). So the process is pinned with a pidfd first, then checked to be in
- * the pod's cgroup (/proc/PID/cgroup names nspawn-pod-<uuid>), then checked
- * to be still alive through the pidfd (so what /proc said was about that
- * very process), and only then signalled, through the pidfd.
+ * stop: stops running pods, in order or with --force (lib/pod-stop.h,
+ * docs/lifecycle.md), and with --wait waits until they no longer run.
  */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 
-#include "cgroup.h"
+#include "log.h"
 #include "names.h"
+#include "pod-stop.h"
 #include "pod-util.h"
 
 static void stop_usage(FILE *f) {
@@ -46,68 +37,8 @@ static void stop_usage(FILE *f) {
               f);
 }
 
-static int pidfd_open_(pid_t pid) {
-        return (int) syscall(SYS_pidfd_open, pid, 0);
-}
-
-static int pidfd_send_signal_(int pidfd, int sig) {
-        return (int) syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
-
-/* SIGTERM to the pod's nspawn, once it is sure to be the pod's. */
-static int stop_in_order(int dir_fd, const uint8_t uuid[16], const char *u) {
-        _cleanup_close_ int pidfd = -1;
-        char name[49];
-        pid_t pid;
-        int r;
-
-        r = pod_read_pid(dir_fd, &pid);
-        if (r < 0) {
-                fprintf(stderr, "nspawn-pod stop: pod %s has no valid ppid file (%s): it is starting or its "
-                                "nspawn is gone; try again, or use --force\n", u, strerror(-r));
-                return -EIO;
-        }
-        pidfd = pidfd_open_(pid);
-        if (pidfd < 0) {
-                fprintf(stderr, "nspawn-pod stop: pod %s: its nspawn (pid %d) is gone: %m; use --force\n", u,
-                        (int) pid);
-                return -EIO;
-        }
-        r = cgroup_pid_in_pod(pid, pod_cgroup_name(uuid, name));
-        if (r <= 0 || pidfd_send_signal_(pidfd, 0) < 0) {
-                fprintf(stderr, "nspawn-pod stop: pod %s: pid %d in its ppid file is not in the pod's cgroup "
-                                "%s; not signalling it; use --force\n", u, (int) pid, name);
-                return -EIO;
-        }
-        if (pidfd_send_signal_(pidfd, SIGTERM) < 0) {
-                fprintf(stderr, "nspawn-pod stop: pod %s: cannot signal nspawn (pid %d): %m\n", u, (int) pid);
-                return -EIO;
-        }
-        return 0;
-}
-
-static int stop_force(int dir_fd, const uint8_t uuid[16], const char *u) {
-        _cleanup_free_ char *sub = NULL;
-        char name[49];
-        int r;
-
-        r = pod_read_subcgroup(dir_fd, uuid, &sub);
-        if (r == -EINVAL)
-                fprintf(stderr, "nspawn-pod stop: pod %s: its subcgroup file is not a cgroup path of this pod, "
-                                "ignoring it\n", u);
-        r = cgroup_pod_kill(pod_cgroup_name(uuid, name), sub);
-        if (r < 0) {
-                fprintf(stderr, "nspawn-pod stop: pod %s: cannot kill its cgroups: %s\n", u, strerror(-r));
-                return -EIO;
-        }
-        if (r == 0) {
-                fprintf(stderr, "nspawn-pod stop: pod %s has no cgroups (yet): it is still starting; try again\n", u);
-                return -EIO;
-        }
-        return 0;
-}
-
 static int stop_one(int pods_fd, const char *ref, bool force, int *ret_fd, uint8_t ret_uuid[16]) {
+        _cleanup_error_ NpError err = NP_ERROR_INIT;
         _cleanup_close_ int fd = -1;
         PodEntry e;
         PodState state;
@@ -120,17 +51,19 @@ static int stop_one(int pods_fd, const char *ref, bool force, int *ret_fd, uint8
         uuid_format(e.uuid, u);
         r = pod_is_locked(fd);
         if (r < 0) {
-                fprintf(stderr, "nspawn-pod stop: pod %s: %s\n", u, strerror(-r));
+                log_error("pod %s: %s", u, strerror(-r));
                 return -EIO;
         }
         if (pod_status_of(state, r > 0) != POD_STATUS_RUNNING) {
-                fprintf(stderr, "nspawn-pod stop: pod %s is not running (it is %s)\n", u,
+                log_error("pod %s is not running (it is %s)", u,
                         pod_status_to_string(pod_status_of(state, r > 0)));
                 return -EBUSY;
         }
-        r = force ? stop_force(fd, e.uuid, u) : stop_in_order(fd, e.uuid, u);
-        if (r < 0)
-                return r;
+        r = pod_stop(fd, e.uuid, force, &err);
+        if (r < 0) {
+                log_error("pod %s: %s", u, error_format(&err, r));
+                return -EIO;
+        }
         printf("%s\n", u);
         (void) fflush(stdout);
         *ret_fd = TAKE_FD(fd);
@@ -167,7 +100,7 @@ int verb_stop(int argc, char *argv[], const GlobalOptions *g) {
                 case 'w':
                         wait = true;
                         if (optarg && parse_duration(optarg, &timeout) < 0) {
-                                fprintf(stderr, "nspawn-pod stop: --wait: \"%s\" is not a duration (30s, 10m, …)\n",
+                                log_error("--wait: \"%s\" is not a duration (30s, 10m, …)",
                                         optarg);
                                 return EXIT_USAGE;
                         }
@@ -181,7 +114,7 @@ int verb_stop(int argc, char *argv[], const GlobalOptions *g) {
                         abort();
                 }
         if (optind >= argc) {
-                fprintf(stderr, "nspawn-pod stop: expected one or more UUIDs; see --help\n");
+                log_error("expected one or more UUIDs; see --help");
                 return EXIT_USAGE;
         }
         if (pod_util_open_pods(g, "stop", &pods) < 0)
@@ -212,11 +145,11 @@ int verb_stop(int argc, char *argv[], const GlobalOptions *g) {
 
                         uuid_format(uuids[i], u);
                         if (r == -ETIMEDOUT) {
-                                fprintf(stderr, "nspawn-pod stop: pod %s still runs after the --wait time\n", u);
+                                log_error("pod %s still runs after the --wait time", u);
                                 if (ret == EXIT_OK)
-                                        ret = EXIT_WAIT_TIMEOUT;
+                                        ret = EXIT_TIMEOUT;
                         } else if (r < 0) {
-                                fprintf(stderr, "nspawn-pod stop: cannot wait for pod %s: %s\n", u, strerror(-r));
+                                log_error("cannot wait for pod %s: %s", u, strerror(-r));
                                 ret = EXIT_INTERNAL;
                         }
                 }

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "log.h"
 #include "error.h"
 #include "manifest.h"
 #include "verbs.h"
@@ -66,7 +67,7 @@ int verb_validate(int argc, char *argv[], const GlobalOptions *g) {
                         else if (strcmp(optarg, "auto") == 0)
                                 kind = KIND_AUTO;
                         else {
-                                fprintf(stderr, "nspawn-pod validate: --kind must be pod, image or auto\n");
+                                log_error("--kind must be pod, image or auto");
                                 return EXIT_USAGE;
                         }
                         break;
@@ -79,7 +80,7 @@ int verb_validate(int argc, char *argv[], const GlobalOptions *g) {
                         abort();
                 }
         if (optind >= argc) {
-                fprintf(stderr, "nspawn-pod validate: expected at least one FILE; see --help\n");
+                log_error("expected at least one FILE; see --help");
                 return EXIT_USAGE;
         }
         for (int i = optind; i < argc; i++) {

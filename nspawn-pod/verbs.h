@@ -1,17 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Exit codes of the nspawn-pod command (docs/exit-codes.md). */
-enum {
-        EXIT_OK = 0,
-        EXIT_INVALID = 1,  /* the input (manifest, image manifest, option value) is invalid */
-        EXIT_USAGE = 2,    /* wrong command line */
-        EXIT_INTERNAL = 254, /* our own failure: out of memory, I/O error, … (rkt's code) */
-        /* run, prepare, run-prepared: every failure of nspawn-pod itself, bad
-         * input included, so that it cannot be mistaken for an app's code. */
-        EXIT_RUN_INVALID = 254,
-};
-
+#include "exit-status.h"
 #include <stdbool.h>
 
 #include "error.h"

@@ -117,7 +117,7 @@ static void log_fs_context(int fsfd, const char *type) {
                 msg[n] = 0;
                 if (n > 0 && msg[n - 1] == '\n')
                         msg[n - 1] = 0;
-                log_msg("%s: %s", type, msg);
+                log_error("%s: %s", type, msg);
         }
 }
 
@@ -192,7 +192,7 @@ static int mount_clone(const MountEntry *e, const char *where, int selffd, int *
                 if (fstat(tree, &st) < 0)
                         return log_errno(negative_errno(), "Failed to check '%s'", e->source);
                 if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != e->major || minor(st.st_rdev) != e->minor) {
-                        log_msg("Refusing to bind '%s' on '%s': not the character device %u:%u", e->source, where,
+                        log_error("Refusing to bind '%s' on '%s': not the character device %u:%u", e->source, where,
                                 e->major, e->minor);
                         return -ENODEV;
                 }
@@ -266,7 +266,7 @@ int mount_entry_apply(const MountEntry *e, int basefd, const char *base_name, in
 
         /* What the path now shows must be the mount just attached: its id,
          * and the file system type where one is expected (procfs for /proc,
-         * security.md §1: a fake /proc must never be what the app gets). */
+         * docs/security.md, "/proc, /sys, /dev": a fake /proc must never be what the app gets). */
         buf = strdup(e->target);
         if (!buf)
                 return log_errno(-ENOMEM, "Failed to check '%s'", where);
@@ -279,7 +279,7 @@ int mount_entry_apply(const MountEntry *e, int basefd, const char *base_name, in
         if ((r = fd_mount_id(tree, &want_id)) < 0 || (r = fd_mount_id(check, &got_id)) < 0)
                 return log_errno(r, "Failed to get the mount id of '%s'", where);
         if (want_id != got_id) {
-                log_msg("'%s' does not show the mount just made there (mount id %llu, expected %llu)", where,
+                log_error("'%s' does not show the mount just made there (mount id %llu, expected %llu)", where,
                         (unsigned long long) got_id, (unsigned long long) want_id);
                 return -EBADFD;
         }
@@ -287,7 +287,7 @@ int mount_entry_apply(const MountEntry *e, int basefd, const char *base_name, in
                 if (fstatfs(check, &sfs) < 0)
                         return log_errno(negative_errno(), "Failed to check the file system of '%s'", where);
                 if ((uint64_t) sfs.f_type != e->fs_magic) {
-                        log_msg("'%s' is not the expected file system (magic 0x%llx, expected 0x%llx)", where,
+                        log_error("'%s' is not the expected file system (magic 0x%llx, expected 0x%llx)", where,
                                 (unsigned long long) sfs.f_type, (unsigned long long) e->fs_magic);
                         return -EBADFD;
                 }

@@ -7,7 +7,7 @@
  * mount_entry_apply() carries one out with the new mount API and is the one
  * place that reports a failure, naming the paths involved.
  *
- * Safety argument (security.md §1, §6): sources are paths of the stage1,
+ * Safety argument (docs/security.md, "Paths inside untrusted trees"; docs/helpers.md): sources are paths of the stage1,
  * which the app cannot reach or change. Targets lie in the app root, which
  * the image controls, so they are never joined into path strings: every
  * component is opened below the base fd with O_NOFOLLOW (mkdirat/openat

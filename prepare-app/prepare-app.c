@@ -2,14 +2,14 @@
 /*
  * prepare-app: builds an app's minimal OS environment (appc OS-SPEC) inside
  * the pod, before the app starts; docs/helpers.md describes what and why,
- * stage1-contract §5.1 what rkt's did. Runs as root in the pod's own mount
+ * docs/stage1.md what rkt's stage1 had instead. Runs as root in the pod's own mount
  * namespace from prepare-app@<escaped app root>.service, so everything it
  * mounts is inherited by the app's service, which systemd starts chrooted
  * (RootDirectory=) with MountAPIVFS=no.
  *
  * The app root is the image's: every path below it is untrusted and only
  * ever opened below an fd, component by component, without following
- * symlinks (security.md §1, §6).
+ * symlinks (docs/security.md, "Paths inside untrusted trees").
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,6 +19,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "exit-status.h"
 #include "fd-util.h"
 #include "log.h"
 #include "mount-entry.h"
@@ -26,13 +27,6 @@
 #include "names.h"
 #include "strv.h"
 
-/* Exit codes (docs/helpers.md). */
-enum {
-        EXIT_PREPARED = 0, /* the app root is ready (or was already) */
-        EXIT_USAGE = 1,    /* bad arguments */
-        EXIT_UNSAFE = 2,   /* the image has a symlink or a non-directory where a directory must be */
-        EXIT_SETUP = 3,    /* a mount or another setup step failed */
-};
 
 #define STAGE2_DIR "/opt/stage2/"
 /* Per-pod state in the stage1's /run (a tmpfs the apps cannot reach). */
@@ -53,8 +47,8 @@ static const char usage[] =
         "standard nodes, the journal sockets, /etc/hosts, /etc/resolv.conf and\n"
         "/etc/hostname.\n"
         "\n"
-        "Exit status: 0 prepared (or already prepared), 1 usage, 2 the image is unsafe\n"
-        "(a symlink or a non-directory where a directory must be), 3 a setup step failed.\n";
+        "Exit status: 0 prepared (or already prepared), 1 the image is unsafe (a symlink\n"
+        "or a non-directory where a directory must be), 2 usage, 254 a setup step failed.\n";
 
 typedef struct Context {
         const char *root; /* APP_ROOT, checked: "/opt/stage2/<app>/rootfs" */
@@ -212,13 +206,13 @@ static int step_base_dirs(Context *c) {
                         if (n > 0)
                                 link[n] = 0;
                         c->unsafe = true;
-                        log_msg("Refusing the image: '%s/%s' is a symlink (to '%s'), not a directory", c->root, name,
+                        log_error("Refusing the image: '%s/%s' is a symlink (to '%s'), not a directory", c->root, name,
                                 link);
                         return -ELOOP;
                 }
                 if (!S_ISDIR(st.st_mode)) {
                         c->unsafe = true;
-                        log_msg("Refusing the image: '%s/%s' is not a directory", c->root, name);
+                        log_error("Refusing the image: '%s/%s' is not a directory", c->root, name);
                         return -ENOTDIR;
                 }
         }
@@ -264,7 +258,7 @@ static void undo_bind_root(Context *c) {
         if (!c->bound)
                 return;
         /* Private first, all the way down: nothing of the unmount may
-         * propagate anywhere (security.md §1, rkt#3546). */
+         * propagate anywhere (docs/security.md, "Removing pods"; rkt#3546). */
         if (mount_setattr(c->rootfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
                 log_errno(negative_errno(), "Failed to make '%s' private to undo its bind, leaving it", c->root);
                 return;
@@ -320,7 +314,7 @@ static int step_sys(Context *c) {
         if (r < 0)
                 return log_errno(r, "Failed to read the mount table for '%s'", where);
         if (below[0]) {
-                log_msg("A volume is mounted on '%s%s%s': not mounting sysfs there", where, below[0][0] ? "/" : "",
+                log_error("A volume is mounted on '%s%s%s': not mounting sysfs there", where, below[0][0] ? "/" : "",
                         below[0]);
                 return 0;
         }
@@ -333,7 +327,7 @@ static int step_sys(Context *c) {
 
 /* --- kernel interfaces below /proc and /sys ------------------------------------------- */
 
-/* What an app must not reach or change (stage1-contract §3.4.7; rkt's
+/* What an app must not reach or change (rkt's
  * InaccessiblePaths=/ReadOnlyPaths=, which render used to emit and which cost
  * every app a mount namespace of its own built by systemd). Relative to the
  * app root, where /proc and /sys are our binds by now; a path this kernel
@@ -662,7 +656,7 @@ static int step_dev(Context *c) {
         if (r < 0)
                 return log_errno(r, "Failed to read the mount table for '%s'", where);
         if (below[0] && !below[0][0]) {
-                log_msg("A volume is mounted on '%s': leaving it as the app's /dev", where);
+                log_error("A volume is mounted on '%s': leaving it as the app's /dev", where);
                 return 0;
         }
         r = dev_volumes_save(c, below, &vols, &n_vols);
@@ -766,7 +760,7 @@ static int etc_state(Context *c, int etcfd, const char *name, EtcState *ret) {
                 return 0;
         }
         if (!S_ISREG(sx.stx_mode)) {
-                log_msg("'%s/etc/%s' is not a regular file: leaving it as it is", c->root, name);
+                log_error("'%s/etc/%s' is not a regular file: leaving it as it is", c->root, name);
                 *ret = ETC_KEEP;
                 return 0;
         }
@@ -890,7 +884,7 @@ static int prepare(Context *c) {
         if (r < 0)
                 return r;
         if (r > 0) {
-                log_msg("'%s' is already prepared", c->root);
+                log_error("'%s' is already prepared", c->root);
                 return 0;
         }
         if ((r = step_base_dirs(c)) < 0 || (r = step_bind_root(c)) < 0)
@@ -913,11 +907,12 @@ int main(int argc, char *argv[]) {
         Context c = { .rootfd = -1 };
         int opt, r;
 
+        log_set_program("prepare-app");
         while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (opt) {
                 case 'h':
                         fputs(usage, stdout);
-                        return EXIT_PREPARED;
+                        return EXIT_OK;
                 case 'P':
                         c.disable_paths = true;
                         break;
@@ -932,7 +927,7 @@ int main(int argc, char *argv[]) {
         c.root = argv[optind];
         r = parse_root(c.root, &c.app);
         if (r < 0) {
-                log_msg("APP_ROOT must be " STAGE2_DIR "<app name>/rootfs, not '%s'", c.root);
+                log_error("APP_ROOT must be " STAGE2_DIR "<app name>/rootfs, not '%s'", c.root);
                 return EXIT_USAGE;
         }
 
@@ -942,6 +937,6 @@ int main(int argc, char *argv[]) {
         closep(&c.rootfd);
         free(c.app);
         if (r < 0)
-                return c.unsafe ? EXIT_UNSAFE : EXIT_SETUP;
-        return EXIT_PREPARED;
+                return c.unsafe ? EXIT_INVALID : EXIT_INTERNAL;
+        return EXIT_OK;
 }

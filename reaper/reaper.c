@@ -21,17 +21,12 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "exit-status.h"
 #include "fd-util.h"
+#include "log.h"
 #include "macro.h"
 #include "names.h"
 
-/* Exit codes (docs/helpers.md). */
-enum {
-        EXIT_RECORDED = 0, /* the status files are written (and the pod's exit code set if due) */
-        EXIT_USAGE = 1,    /* bad arguments */
-        EXIT_SYSTEMD = 2,  /* the pod's systemd could not be asked (state unknown, or the exit code not set) */
-        EXIT_STATUS = 3,   /* the status files could not be written */
-};
 
 /* The rkt-compatible status of an app that never ran (docs/helpers.md). */
 #define STATUS_NOT_STARTED 254
@@ -75,8 +70,8 @@ static const char usage[] =
         "/rkt/status/APP (the rkt exit status) and /rkt/status/APP.end (how it ended),\n"
         "and make the pod exit with that status if APP is the first app to fail.\n"
         "\n"
-        "Exit status: 0 recorded, 1 usage, 2 the pod's systemd could not be asked,\n"
-        "3 the status could not be written.\n";
+        "Exit status: 0 recorded, 2 usage, 254 the pod's systemd could not be asked\n"
+        "or the status could not be written.\n";
 
 typedef struct UnitState {
         char *active_state;
@@ -101,20 +96,8 @@ typedef struct Outcome {
         bool failed; /* the app failed: it may set the pod's exit code */
 } Outcome;
 
-static int log_errno(int r, const char *fmt, ...) _printf_(2, 3);
-static int log_errno(int r, const char *fmt, ...) {
-        va_list ap;
-
-        fputs("reaper: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fprintf(stderr, ": %s\n", strerror(r < 0 ? -r : r));
-        return r;
-}
-
 static int log_bus_error(int r, const sd_bus_error *e, const char *what, const char *name) {
-        fprintf(stderr, "reaper: Failed to %s '%s': %s\n", what, name,
+        log_error("Failed to %s '%s': %s", what, name,
                 sd_bus_error_is_set(e) && e->message ? e->message : strerror(r < 0 ? -r : r));
         return r;
 }
@@ -164,7 +147,7 @@ static int get_string(sd_bus *bus, const char *path, const char *iface, const ch
         int r = sd_bus_get_property_string(bus, SD_DEST, path, iface, prop, &e, ret);
 
         if (r < 0) {
-                fprintf(stderr, "reaper: Failed to read %s of '%s': %s\n", prop, unit,
+                log_error("Failed to read %s of '%s': %s", prop, unit,
                         e.message ? e.message : strerror(-r));
                 return r;
         }
@@ -177,7 +160,7 @@ static int get_trivial(sd_bus *bus, const char *path, const char *iface, const c
         int r = sd_bus_get_property_trivial(bus, SD_DEST, path, iface, prop, &e, type, ret);
 
         if (r < 0) {
-                fprintf(stderr, "reaper: Failed to read %s of '%s': %s\n", prop, unit,
+                log_error("Failed to read %s of '%s': %s", prop, unit,
                         e.message ? e.message : strerror(-r));
                 return r;
         }
@@ -249,7 +232,7 @@ static int settle_unit(sd_bus *bus, const char *path, const char *unit, UnitStat
 
         if (unit_state_settled(state))
                 return 0;
-        fprintf(stderr, "reaper: '%s' is still %s%s: stopping it\n", unit, state->active_state,
+        log_error("'%s' is still %s%s: stopping it", unit, state->active_state,
                 state->job != 0 ? " with a job pending" : "");
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit", &e, NULL, "ss", unit, "replace");
         if (r < 0)
@@ -259,7 +242,7 @@ static int settle_unit(sd_bus *bus, const char *path, const char *unit, UnitStat
                 return r;
 
         sd_bus_error_free(&e);
-        fprintf(stderr, "reaper: '%s' did not stop within %" PRIu64 " s, killing it\n", unit,
+        log_error("'%s' did not stop within %" PRIu64 " s, killing it", unit,
                 STOP_WAIT_USEC / USEC_PER_SEC);
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "KillUnit", &e, NULL, "ssi", unit, "all", SIGKILL);
         if (r < 0)
@@ -431,34 +414,34 @@ static int reap(const char *app) {
         _cleanup_close_ int dirfd = -1;
         UnitState state = {};
         Outcome o = {};
-        int r, ret = EXIT_RECORDED;
+        int r, ret = EXIT_OK;
 
         if (asprintf(&unit, "%s.service", app) < 0) {
                 log_errno(-ENOMEM, "Failed to reap '%s'", app);
-                return EXIT_SYSTEMD;
+                return EXIT_INTERNAL;
         }
         if (step_connect(&bus) < 0 || unit_path(unit, &path) < 0 || read_unit_state(bus, path, unit, &state) < 0)
-                return EXIT_SYSTEMD;
+                return EXIT_INTERNAL;
         if (strcmp(state.load_state, "loaded") != 0) {
-                fprintf(stderr, "reaper: '%s' is not a loaded unit (LoadState=%s)\n", unit, state.load_state);
+                log_error("'%s' is not a loaded unit (LoadState=%s)", unit, state.load_state);
                 unit_state_done(&state);
-                return EXIT_SYSTEMD;
+                return EXIT_INTERNAL;
         }
         r = settle_unit(bus, path, unit, &state);
         if (r >= 0)
                 r = decide_outcome(bus, path, unit, &state, &o);
         unit_state_done(&state);
         if (r < 0)
-                return EXIT_SYSTEMD;
+                return EXIT_INTERNAL;
 
         if (open_status_dir(&dirfd) < 0 || step_write_status(dirfd, app, &o) < 0)
-                ret = EXIT_STATUS;
+                ret = EXIT_INTERNAL;
         /* Even when the status could not be written, a failure must
          * still end the pod with a non-zero code. A failed unit whose main
          * process exited 0 (a post-stop handler failed) is still a failure. */
         if (o.failed && step_set_pod_exit(bus, dirfd, app, o.status != 0 ? o.status : STATUS_NOT_STARTED) < 0 &&
-            ret == EXIT_RECORDED)
-                ret = EXIT_SYSTEMD;
+            ret == EXIT_OK)
+                ret = EXIT_INTERNAL;
         free(o.end);
         return ret;
 }
@@ -470,11 +453,12 @@ int main(int argc, char *argv[]) {
         };
         int opt;
 
+        log_set_program("reaper");
         while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (opt) {
                 case 'h':
                         fputs(usage, stdout);
-                        return EXIT_RECORDED;
+                        return EXIT_OK;
                 default:
                         fputs(usage, stderr);
                         return EXIT_USAGE;
@@ -484,7 +468,7 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
         if (!acname_is_valid(argv[optind])) {
-                fprintf(stderr, "reaper: APP must be an app name ([a-z0-9-]), not '%s'\n", argv[optind]);
+                log_error("APP must be an app name ([a-z0-9-]), not '%s'", argv[optind]);
                 return EXIT_USAGE;
         }
         return reap(argv[optind]);

@@ -2,10 +2,16 @@
 #pragma once
 
 /*
- * The host flavor's stage1 root: our helpers and a skeleton; everything else
- * (systemd, its units, libraries) comes from the host's /usr, bound read-only
- * over the stage1's /usr by systemd-nspawn, so pods always run the host's
- * systemd and nothing of it is copied.
+ * The host flavor's stage1 root. The stage1 image (make stage1, its contents
+ * listed in flavors/host/rootfs.list) holds our entrypoints and helpers, the
+ * static units (units/), the skeleton and the masks of host units that early
+ * boot would start for nothing. Everything else (systemd, its units, its
+ * libraries) comes from the host's /usr, bound read-only over the stage1's
+ * /usr by systemd-nspawn, so pods always run the host's systemd and nothing
+ * of it is copied (docs/stage1.md).
+ *
+ * What depends on the host or the pod is written at run time, into the
+ * stage1 root of each pod, by stage1_host_setup().
  */
 
 #include <stdint.h>
@@ -13,10 +19,11 @@
 #include "error.h"
 
 typedef struct Stage1HostOptions {
-        uint8_t uuid[16];        /* machine id */
-        const char *hostname;    /* for /etc/hosts */
-        const char *libexec_dir; /* where prepare-app and reaper are */
+        uint8_t uuid[16];     /* machine id */
+        const char *hostname; /* for /etc/hosts; checked with render_hostname_is_valid() */
 } Stage1HostOptions;
 
-/* Fills the (empty) stage1 root open at `s1_fd`. */
-int stage1_host_assemble(int s1_fd, const Stage1HostOptions *o, NpError *err);
+/* Writes into the stage1 root open at `s1_fd`: the host's merged-/usr
+ * symlinks (bin -> usr/bin, …), a mask for every generator the host has,
+ * etc/machine-id and etc/hosts. */
+int stage1_host_setup(int s1_fd, const Stage1HostOptions *o, NpError *err);

@@ -3,10 +3,12 @@
 # systemd 252 without a single warning: `systemd-analyze verify` prints a line
 # for each setting it would ignore ("…, ignoring"), and any line fails the test.
 #
-# The verify root is the rendered stage1 root with the host's /usr under it,
-# as the host flavor runs it (an overlay, so that stand-ins can be added
-# without touching the host); executables the units name are stood in for by
-# small executable files, since only loading is checked.
+# The verify root is the rendered stage1 root with the stage1 image's static
+# units (units/, in etc/systemd/system.control as the image has them) and
+# the host's /usr under it, as the host flavor runs it (an overlay, so that
+# stand-ins can be added without touching the host); executables the units
+# name are stood in for by small executable files, since only loading is
+# checked. The static units are verified with every case.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -42,13 +44,14 @@ for dir in tests/golden/cases/*/; do
                 continue
         fi
         root=$pod/stage1/rootfs
-        mkdir -p "$root/usr" "$pod/.upper" "$pod/.work"
+        mkdir -p "$root/usr" "$pod/.upper" "$pod/.work" "$root/etc/systemd/system.control"
+        cp units/* "$root/etc/systemd/system.control/"
         if ! mount -t overlay overlay -o "lowerdir=/usr,upperdir=$pod/.upper,workdir=$pod/.work" "$root/usr"; then
                 echo "not ok $n - $name: cannot mount an overlay of /usr"
                 continue
         fi
         # Stand-ins for every absolute executable named on an Exec line.
-        grep -rhoE '^Exec[A-Za-z]*=[-+@!:]*"/[^"]*"' "$root/etc/systemd/system" |
+        grep -rhoE '^Exec[A-Za-z]*=[-+@!:]*"/[^"]*"' "$root/etc/systemd/system" "$root/etc/systemd/system.control" |
                 sed -E 's/^[^"]*"//; s/"$//; s/%%/%/g' | sort -u | while read -r exe; do
                 [ -e "$root$exe" ] && continue
                 mkdir -p "$root$(dirname "$exe")"
@@ -56,7 +59,8 @@ for dir in tests/golden/cases/*/; do
                 chmod +x "$root$exe"
         done
         units=()
-        for u in "$root"/etc/systemd/system/*.service "$root"/etc/systemd/system/*.target "$root"/etc/systemd/system/*.socket; do
+        for u in "$root"/etc/systemd/system/*.service "$root"/etc/systemd/system/*.target "$root"/etc/systemd/system/*.socket \
+                "$root"/etc/systemd/system.control/*.service "$root"/etc/systemd/system.control/*.target; do
                 [ -f "$u" ] || continue
                 b=${u##*/}
                 case "$b" in *@.service) continue ;; esac

@@ -199,11 +199,14 @@ done
 tap_ok $? "the app unit has render's default sandboxing" || tap_diag "missing:$missing" "$(cat "$unit")"
 # The path protections are prepare-app's (no mount namespace per app):
 # render no longer asks systemd for them, nor switches them off.
+# prepare-app@.service is a static unit of the stage1 image (units/); a pod
+# with --disable-paths would get a drop-in, this one has none.
 ! grep -qE '^(InaccessiblePaths|ReadOnlyPaths)=' "$unit" &&
-        grep -q '^ExecStart=' "$s1/etc/systemd/system/prepare-app@.service" &&
-        ! grep -q -- '--disable-paths' "$s1/etc/systemd/system/prepare-app@.service"
+        grep -q '^ExecStart=' "$src/units/prepare-app@.service" &&
+        ! grep -q -- '^ExecStart=.*--disable-paths' "$src/units/prepare-app@.service" &&
+        [ ! -e "$s1/etc/systemd/system/prepare-app@.service.d" ]
 tap_ok $? "path protections are left to prepare-app (no InaccessiblePaths=/ReadOnlyPaths=, no --disable-paths)" ||
-        tap_diag "$(cat "$unit" "$s1/etc/systemd/system/prepare-app@.service")"
+        tap_diag "$(cat "$unit" "$src/units/prepare-app@.service")"
 
 # The paths prepare-app protects, from its table (one entry a line:
 # { "proc/kcore", PATH_INACCESSIBLE },), as the app sees them.
@@ -219,7 +222,7 @@ tap_ok $? "prepare-app's table of protected paths read (${#inaccessible[@]} inac
 # --- the rest of the stage1 and the app root ------------------------------------
 
 approot=$s1/opt/stage2/hostile/rootfs
-harness_make_stage1 "$s1" && harness_install_test_prepare_app "$s1" &&
+harness_make_stage1 "$s1" && harness_install_units "$s1" && harness_install_test_prepare_app "$s1" &&
         install -m 0755 "$prepare_app" "$s1/prepare-app" &&
         mkdir -p "$approot${argv0%/*}" "$approot/out" &&
         cp "$probe" "$approot$argv0" &&

@@ -34,7 +34,7 @@ tap_ok $? "probe builds ($probe)" || {
 }
 
 # unit_word WORD INDEX: one ExecStart=/Environment= word, quoted the way
-# security.md §0 verified to round-trip: "..." with \ " LF TAB escaped, % as
+# docs/escaping.md: verified to round-trip: "..." with \ " LF TAB escaped, % as
 # %% everywhere, $ as $$ in words after argv0 (INDEX >= 1; Environment=
 # words pass INDEX -1: no $ expansion there). Only the characters this test
 # uses are handled; render owns the real implementation.
@@ -234,7 +234,7 @@ check_clean app
 # one stacked twice on a path with a space), then, by $2:
 #   exit       fails with status 3 while the pod runs;
 #   signal     waits for the pod and is killed with SIGTERM;
-#   killnspawn SIGKILLs nspawn first, orphaning the pod (security.md §0,
+#   killnspawn SIGKILLs nspawn first, orphaning the pod (docs/security.md, "Removing pods",
 #              the "stage1 killed mid-run" case gc must handle), exits 4.
 child=$HARNESS_DIR/child.sh
 cat >"$child" <<CHILD

@@ -122,8 +122,44 @@ start_sleeper() {
         return 1
 }
 
+# start_app NAME APP ARGS...: `run "$bb" --name=APP ARGS...` in the background
+# (RUNPID), waiting until the app has created /running (its command must);
+# UUID and POD are the pod's. Returns 1 if it does not come up.
+start_app() {
+        local name=$1 app=$2 i
+        shift 2
+        rm -f "$HARNESS_DIR/$name.uuid"
+        harness_np_start "$HARNESS_DIR/$name.log" run --uuid-file-save="$HARNESS_DIR/$name.uuid" "$bb" --name="$app" "$@"
+        RUNPID=$HARNESS_NP_PID
+        UUID="" POD=""
+        for ((i = 0; i < 300; i++)); do
+                if [ -z "$UUID" ] && [ -s "$HARNESS_DIR/$name.uuid" ]; then
+                        UUID=$(head -n 1 "$HARNESS_DIR/$name.uuid")
+                        HARNESS_NP_UUIDS+=("$UUID")
+                fi
+                POD=$HARNESS_NP_DATA/pods/run/$UUID
+                [ -n "$UUID" ] && [ -e "$(app_dir "$POD" "$app")/running" ] && return 0
+                harness_pid_alive "$RUNPID" || break
+                sleep 0.1
+        done
+        tap_diag "pod $name did not come up:" "$(cat "$HARNESS_DIR/$name.log" 2>&1)"
+        return 1
+}
+
 # Sub-second precision so "sorted by creation" has something to sort.
 now_ms() { local t=$EPOCHREALTIME; printf '%s\n' "$((${t/./} / 1000))"; }
+
+# --- started first: a stop that times out -------------------------------------------
+#
+# An app that ignores SIGTERM, stopped now: systemd kills it after its
+# TimeoutStopSec (90 s). It runs while the tests below go on and is checked
+# before the gc section (docs/exit-codes.md).
+start_app stop-timeout stubborn --exec=/bin/sh -- -c 'trap "echo got TERM" TERM; touch /running; while :; do sleep 1; done'
+ST=$UUID ST_PID=$RUNPID
+v stop-timeout stop "$ST"
+[ "$RC" = 0 ]
+tap_ok $? "stop of a pod whose app ignores SIGTERM: signalled (its end is checked before the gc section)" || diag stop-timeout
+
 
 # --- a prepared pod ----------------------------------------------------------------
 
@@ -471,9 +507,13 @@ if start_sleeper force1; then
         if start_sleeper force2; then
                 F2=$UUID F2_PID=$RUNPID
                 v stop-force stop --force --wait=60s "$F1" "${F2:0:13}"
-                [ "$RC" = 0 ] && has stop-force "$F1" && has stop-force "$F2" && ! harness_pid_alive "$F1_PID" &&
-                        ! harness_pid_alive "$F2_PID"
-                tap_ok $? "stop --force --wait of two pods: exit 0, both UUIDs printed, both run processes gone" ||
+                # What --wait promises: the pods no longer run (their locks
+                # are free). The run processes may still be exiting then:
+                # they are waited for below.
+                v st-force1 status "$F1"
+                has st-force1 state=exited || diag st-force1
+                [ "$RC" = 0 ] && has stop-force "$F1" && has stop-force "$F2" && has st-force1 state=exited
+                tap_ok $? "stop --force --wait of two pods: exit 0, both UUIDs printed, the pods no longer run" ||
                         diag stop-force
                 rc1=0 rc2=0
                 harness_np_wait "$F1_PID" 10 || rc1=$?
@@ -489,6 +529,105 @@ if start_sleeper force1; then
 else
         tap_ok 1 "a running pod for stop --force"
 fi
+
+# --- processes that outlive what the pod's systemd started -----------------------------
+#
+# Pods used to hang ~90 s (and end with 254) whenever a process outlived what
+# the pod's systemd had started: on this hybrid host the pod's systemd only
+# had the v1 name=systemd hierarchy and never learnt that a cgroup went empty.
+# The pod now has a cgroup2 hierarchy of its own, and an app's leftovers die
+# with its main process (KillMode=mixed; docs/render.md). Each wait below is
+# bounded (60 s) well under the 90 s that the hang took, so a hang fails.
+
+# A command entered into the app leaves a background process; then stop.
+if start_sleeper left-enter; then
+        L1=$UUID L1_PID=$RUNPID
+        vx left-enter timeout 60 "$HARNESS_NP" --dir="$HARNESS_NP_DATA" enter "$L1" /bin/sh -c 'sleep 300 & echo started'
+        erc=$RC
+        v left-stop stop --wait=60s "$L1"
+        src=$RC
+        rc=0
+        harness_np_wait "$L1_PID" 60 || rc=$?
+        v left-st status "$L1"
+        [ "$erc" = 0 ] && grep -qx started "$HARNESS_DIR/left-enter.out" && [ "$src" = 0 ] && [ "$rc" = 0 ] &&
+                has left-st exit-code=0 && has left-st "app-sleeper.end=killed 15" && [ -z "$(harness_np_pod_procs "$L1")" ]
+        tap_ok $? "enter leaves 'sleep 300 &' in the app, then stop --wait=60s: done (enter $erc, stop $src), run exits $rc, exit-code=0, nothing left" ||
+                { diag left-st; tap_diag "stop: $(err left-stop)"; }
+else
+        tap_ok 1 "a running pod to leave an entered process in"
+fi
+
+# The app ends (exit 0) while a command entered beside it still runs: the
+# command dies with the app, the pod ends with 0. The app waits until the
+# command has started (a file it creates), so the order is fixed.
+start_app left-short short --exec=/bin/sh -- -c 'touch /running; until [ -e /entered ]; do sleep 0.1; done; sleep 0.5'
+LS=$UUID LS_PID=$RUNPID
+timeout 60 "$HARNESS_NP" --dir="$HARNESS_NP_DATA" enter "$LS" /bin/sh -c 'touch /entered; exec sleep 100' \
+        </dev/null >"$HARNESS_DIR/left-short-enter.out" 2>&1
+erc=$?
+rc=0
+harness_np_wait "$LS_PID" 60 || rc=$?
+v left-short-st status "$LS"
+[ -n "$LS" ] && [ "$rc" = 0 ] && [ "$erc" = 137 ] && has left-short-st exit-code=0 && has left-short-st app-short=0 &&
+        [ -z "$(harness_np_pod_procs "$LS")" ]
+tap_ok $? "an app exits 0 while 'enter … sleep 100' runs beside it: the command is killed with it (enter $erc), run exits $rc, app-short=0, nothing left" ||
+        { diag left-short-st; tap_diag "$(cat "$HARNESS_DIR/left-short.log" "$HARNESS_DIR/left-short-enter.out")"; }
+
+# An app leaves a setsid child that ignores SIGTERM and exits 0.
+HARNESS_NP_TIMEOUT=60 v left-setsid run --uuid-file-save="$HARNESS_DIR/left-setsid.uuid" "$bb" --name=parent \
+        --exec=/bin/sh -- -c 'setsid sh -c "trap \"\" TERM; exec sleep 1000" & echo forked; exit 0'
+LP=$(head -n 1 "$HARNESS_DIR/left-setsid.uuid" 2>/dev/null)
+HARNESS_NP_UUIDS+=("$LP")
+rc=$RC
+v left-setsid-st status "$LP"
+[ "$rc" = 0 ] && has left-setsid-st exit-code=0 && has left-setsid-st "app-parent.end=exited 0" &&
+        [ -z "$(harness_np_pod_procs "$LP")" ]
+tap_ok $? "an app leaves a setsid child that ignores SIGTERM and exits 0: run exits $rc (not 254 after 180 s), nothing left" ||
+        { diag left-setsid; diag left-setsid-st; }
+
+# --- the pod's exit code after a stop, and after a stop timeout ------------------------
+#
+# docs/exit-codes.md: a stop in order ends the pod with 0, however early it
+# comes (a stop right after nspawn started used to be lost, or to kill
+# nspawn: 143); an app killed by another app's SIGTERM does not fail the
+# pod; an app that ignores the stop's SIGTERM is killed after systemd's
+# TimeoutStopSec (90 s) and fails the pod: 137. That last one was started
+# and stopped at the top of this file and is checked before the gc section.
+ok=0
+for i in 1 2 3; do
+        rm -f "$HARNESS_DIR/early.uuid"
+        harness_np_start "$HARNESS_DIR/early.log" run --uuid-file-save="$HARNESS_DIR/early.uuid" "$bb" --name=early \
+                --exec=/bin/sleep -- 1000
+        pid=$HARNESS_NP_PID
+        U=""
+        for ((j = 0; j < 3000; j++)); do
+                [ -z "$U" ] && [ -s "$HARNESS_DIR/early.uuid" ] && U=$(head -n 1 "$HARNESS_DIR/early.uuid") &&
+                        HARNESS_NP_UUIDS+=("$U")
+                [ -n "$U" ] && [ -s "$HARNESS_NP_DATA/pods/run/$U/ppid" ] && break
+                sleep 0.01
+        done
+        v early-stop stop --wait=60s "$U"
+        src=$RC
+        rc=0
+        harness_np_wait "$pid" 60 || rc=$?
+        v early-st status "$U"
+        if ! { [ "$src" = 0 ] && [ "$rc" = 0 ] && has early-st exit-code=0; }; then
+                ok=1
+                tap_diag "round $i: stop $src, run $rc" "$(err early-stop)" "$(out early-st)"
+        fi
+done
+tap_ok "$ok" "stop --wait=60s as soon as a pod's ppid file exists (3 times): run exits 0 each time, exit-code=0"
+
+v killed-by-sibling run --uuid-file-save="$HARNESS_DIR/sibling.uuid" "$bb" --name=victim --exec=/bin/sleep -- 1000 \
+        --- "$bb" --name=killer --exec=/bin/sh -- -c 'until killall -TERM sleep 2>/dev/null; do usleep 100000; done'
+SB=$(head -n 1 "$HARNESS_DIR/sibling.uuid" 2>/dev/null)
+HARNESS_NP_UUIDS+=("$SB")
+rc=$RC
+v sibling-st status "$SB"
+[ "$rc" = 0 ] && has sibling-st exit-code=0 && has sibling-st app-victim=143 && has sibling-st "app-victim.end=killed 15" &&
+        has sibling-st app-killer=0
+tap_ok $? "an app killed by another app's SIGTERM does not fail the pod: run exits $rc, app-victim=143 (killed 15), app-killer=0" ||
+        { diag killed-by-sibling; diag sibling-st; }
 
 # --- SIGKILL: nspawn alone, then nspawn and the run process ---------------------------
 
@@ -536,6 +675,16 @@ if start_sleeper kill-both-2; then
 else
         tap_ok 1 "a running pod to SIGKILL and spoil"
 fi
+
+# The pod stopped at the top of this file, whose app ignores SIGTERM: killed
+# after systemd's TimeoutStopSec, which fails it.
+rc=0
+harness_np_wait "$ST_PID" 150 || rc=$?
+v stop-timeout-st status "$ST"
+[ "$rc" = 137 ] && has stop-timeout-st exit-code=137 && has stop-timeout-st "app-stubborn.end=killed 9" &&
+        grep -q 'got TERM' "$HARNESS_DIR/stop-timeout.log" && [ -z "$(harness_np_pod_procs "$ST")" ]
+tap_ok $? "an app that ignores the stop's SIGTERM is killed after TimeoutStopSec (90 s): run exits $rc (137), app-stubborn.end=killed 9" ||
+        { diag stop-timeout-st; tap_diag "$(cat "$HARNESS_DIR/stop-timeout.log")"; }
 
 # gc runs from cgroups of its own, not the one `run` ran in: it must find the
 # pods' cgroups from their subcgroup file (K2) or by searching (K3).
@@ -739,5 +888,6 @@ if command -v valgrind >/dev/null 2>&1; then
 else
         tap_skip "verbs under valgrind" "valgrind not installed"
 fi
+
 
 tap_done

@@ -16,7 +16,7 @@
 #   stopped  nspawn asked to stop the pod while the app runs: the app is
 #            stopped (143, "killed 15"), the pod exits 0;
 #   unsafe   images whose /dev, or /run/systemd, is a symlink to /etc:
-#            prepare-app refuses (exit 2; the second after undoing the mounts
+#            prepare-app refuses (exit 1; the second after undoing the mounts
 #            it had made), writes nothing through them, the apps never start,
 #            the pod ends with 254.
 #
@@ -93,19 +93,19 @@ exit_code_is() {
         [ "$rc" = "$want" ] || tap_diag "$* exited $rc, want $want"
         [ "$rc" = "$want" ]
 }
-exit_code_is 0 "$prepare_app" --help && exit_code_is 1 "$prepare_app" && exit_code_is 1 "$prepare_app" --bogus &&
-        exit_code_is 1 "$prepare_app" opt/stage2/a/rootfs && exit_code_is 1 "$prepare_app" /opt/stage2/a/../b/rootfs &&
-        exit_code_is 1 "$prepare_app" /opt/stage2/Bad/rootfs && exit_code_is 1 "$prepare_app" /opt/stage2/a/rootfs/ &&
-        exit_code_is 1 "$prepare_app" /opt/stage2/a/rootfs /opt/stage2/b/rootfs
-tap_ok $? "prepare-app: --help exits 0; a missing, extra or malformed APP_ROOT exits 1"
-exit_code_is 0 "$reaper" --help && exit_code_is 1 "$reaper" && exit_code_is 1 "$reaper" Bad_Name &&
-        exit_code_is 1 "$reaper" a b && exit_code_is 1 "$reaper" -- -a
-tap_ok $? "reaper: --help exits 0; a missing, extra or invalid APP exits 1"
+exit_code_is 0 "$prepare_app" --help && exit_code_is 2 "$prepare_app" && exit_code_is 2 "$prepare_app" --bogus &&
+        exit_code_is 2 "$prepare_app" opt/stage2/a/rootfs && exit_code_is 2 "$prepare_app" /opt/stage2/a/../b/rootfs &&
+        exit_code_is 2 "$prepare_app" /opt/stage2/Bad/rootfs && exit_code_is 2 "$prepare_app" /opt/stage2/a/rootfs/ &&
+        exit_code_is 2 "$prepare_app" /opt/stage2/a/rootfs /opt/stage2/b/rootfs
+tap_ok $? "prepare-app: --help exits 0; a missing, extra or malformed APP_ROOT exits 2 (usage)"
+exit_code_is 0 "$reaper" --help && exit_code_is 2 "$reaper" && exit_code_is 2 "$reaper" Bad_Name &&
+        exit_code_is 2 "$reaper" a b && exit_code_is 2 "$reaper" -- -a
+tap_ok $? "reaper: --help exits 0; a missing, extra or invalid APP exits 2 (usage)"
 # No systemd at /run/systemd/private in this mount namespace (PID 1 is not
-# systemd here), or one without such a unit: exit 2, nothing written.
+# systemd here), or one without such a unit: exit 254, nothing written.
 if [ ! -e /rkt ]; then
-        exit_code_is 2 "$reaper" nspawn-pod-test-no-such-app && [ ! -e /rkt ]
-        tap_ok $? "reaper: exits 2 when the pod's systemd cannot tell, writing nothing"
+        exit_code_is 254 "$reaper" nspawn-pod-test-no-such-app && [ ! -e /rkt ]
+        tap_ok $? "reaper: exits 254 when the pod's systemd cannot tell, writing nothing"
 fi
 
 # --- pods -----------------------------------------------------------------------
@@ -131,7 +131,7 @@ make_pod() {
                 return 1
         }
         s1=$pod/stage1/rootfs
-        harness_make_stage1 "$s1" || return 1
+        harness_make_stage1 "$s1" && harness_install_units "$s1" || return 1
         install -m 0755 "$prepare_app" "$s1/prepare-app" && install -m 0755 "$reaper" "$s1/reaper" || return 1
         mkdir -p "$s1/etc/systemd/system/prepare-app@.service.d" "$s1/etc/systemd/system/reaper-.service.d" || return 1
         # The pod's journal lives in its /run and is gone after the pod:
@@ -459,12 +459,12 @@ before=$(find "$s1/etc" -mindepth 1 -maxdepth 1 -printf '%P\n' | sort)
 boot unsafe
 [ "$BOOT_RC" = 254 ]
 tap_ok $? "unsafe: the pod ends with 254, not hanging ($HARNESS_BOOT_MS ms)" || diag_pod unsafe
-grep -qxF "/opt/stage2/evil/rootfs exited 2" "$s1/rkt/prepare-app.exit" 2>/dev/null &&
+grep -qxF "/opt/stage2/evil/rootfs exited 1" "$s1/rkt/prepare-app.exit" 2>/dev/null &&
         grep -q "Refusing the image: '/opt/stage2/evil/rootfs/dev' is a symlink (to '/etc')" "$s1/rkt/prepare-app.log"
-tap_ok $? "unsafe: prepare-app refuses a symlinked /dev with exit 2 and says why" || diag_pod unsafe
-grep -qxF "/opt/stage2/evil2/rootfs exited 2" "$s1/rkt/prepare-app.exit" 2>/dev/null &&
+tap_ok $? "unsafe: prepare-app refuses a symlinked /dev with exit 1 and says why" || diag_pod unsafe
+grep -qxF "/opt/stage2/evil2/rootfs exited 1" "$s1/rkt/prepare-app.exit" 2>/dev/null &&
         grep -q "'/opt/stage2/evil2/rootfs/run/systemd/journal' (a symlink" "$s1/rkt/prepare-app.log"
-tap_ok $? "unsafe: prepare-app refuses a symlinked /run/systemd with exit 2 and says why" || diag_pod unsafe
+tap_ok $? "unsafe: prepare-app refuses a symlinked /run/systemd with exit 1 and says why" || diag_pod unsafe
 after=$(find "$s1/etc" -mindepth 1 -maxdepth 1 -printf '%P\n' | sort)
 # nspawn itself may add resolv.conf and localtime to the pod's /etc.
 added=$(comm -13 <(echo "$before") <(echo "$after") | grep -vxE 'resolv.conf|localtime')

@@ -410,12 +410,20 @@ tap_ok $? "prepare prints the pod's UUID and leaves it in pods/prepared/" || np_
 vfs_paths=(/proc /sys /dev /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/ptmx
         /dev/pts /dev/pts/ptmx /dev/shm)
 printf '%s\n' "${vfs_paths[@]}" >"$(app_dir "$POD" probe)/stat-paths"
-np vfs run-prepared "$prepared_uuid"
+np vfs-bad run-prepared "${prepared_uuid:0:3}"
+rc_short=$RC
+np vfs-none run-prepared ffff0000
+[ "$rc_short" = 254 ] && grep -q 'is not a pod UUID or a prefix' "$HARNESS_DIR/vfs-bad.err" && [ "$RC" = 254 ] &&
+        grep -q 'no pod matches "ffff0000"' "$HARNESS_DIR/vfs-none.err" && [ -d "$HARNESS_NP_DATA/pods/prepared/$prepared_uuid" ]
+tap_ok $? "run-prepared of a too short prefix and of no such pod: 254 with a message, the prepared pod untouched" ||
+        { np_diag vfs-bad; np_diag vfs-none; }
+# A unique prefix names the pod, as everywhere.
+np vfs run-prepared "${prepared_uuid:0:8}"
 POD=$HARNESS_NP_DATA/pods/run/$prepared_uuid
 STATUS=$POD/stage1/rootfs/rkt/status
 report=$(report_of probe /report)
 [ "$RC" = 0 ] && report_ok "$report" && status_is probe 0 'exited 0' && [ ! -e "$HARNESS_NP_DATA/pods/prepared/$prepared_uuid" ]
-tap_ok $? "run-prepared runs the prepared pod (exits 0, moved to pods/run/, report complete)" || np_diag vfs
+tap_ok $? "run-prepared of a UUID prefix runs the prepared pod (exits 0, moved to pods/run/, report complete)" || np_diag vfs
 
 # stat_rec PATH: "MODE MAJ:MIN FSTYPE RO" of the probe's stat record for PATH.
 stat_rec() {

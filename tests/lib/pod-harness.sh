@@ -6,6 +6,7 @@
 #   harness_init                           HARNESS_DIR = fresh work dir; EXIT trap tears everything down
 #   harness_probe                          prints the path of the static probe (builds it if needed)
 #   harness_make_stage1 ROOT               a minimal host-flavor stage1 root at ROOT
+#   harness_install_units ROOT             the static units of the stage1 image (units/) in ROOT
 #   harness_install_test_prepare_app ROOT  TEST-ONLY /prepare-app and /reaper stand-ins (the
 #                                          reaper makes `/reaper APP`'s exit status the pod's)
 #   harness_boot POD_DIR ARGV_FILE [SECS [ENV_FILE]]  boot, wait, return nspawn's exit code
@@ -20,7 +21,7 @@
 #   rc=0; harness_boot "$pod" "$pod/argv" || rc=$?
 #
 # Why the teardown is this thorough: killing nspawn does not kill the pod
-# (security.md §0: the payload survives a SIGKILLed supervisor), mounts left
+# (docs/security.md, "Removing pods": the payload survives a SIGKILLed supervisor), mounts left
 # under /tmp outlive the test, and cgroups nspawn creates stay in the host
 # hierarchy. A test run must leave none of them behind, even when it fails
 # half-way or is interrupted.
@@ -155,8 +156,20 @@ harness_make_stage1() {
         done
 }
 
+# harness_install_units ROOT: the stage1 image's static units (units/: the
+# targets, shutdown and exit handling, prepare-app@.service) in
+# ROOT/etc/systemd/system.control, where the image has them
+# (flavors/host/rootfs.list), for pods rendered with `render -o`.
+harness_install_units() {
+        local root=$1 u
+        mkdir -p "$root/etc/systemd/system.control" || return 1
+        for u in "$HARNESS_SRC_ROOT"/units/*; do
+                install -m 0644 "$u" "$root/etc/systemd/system.control/" || return 1
+        done
+}
+
 # TEST-ONLY stand-ins for helpers that do not exist yet. The real prepare-app
-# (C, fd-based, tmpfs /dev, see security.md §6) replaces these; nothing here
+# (C, fd-based, tmpfs /dev, see docs/helpers.md) replaces these; nothing here
 # is safe against a hostile app root and nothing outside tests may use it.
 harness_install_test_prepare_app() {
         local root=$1
@@ -321,7 +334,7 @@ harness_boot_bg() {
                 *) ;;
                 esac
         done
-        # No machined/D-Bus on hosts whose PID 1 is not systemd (security.md §0).
+        # No machined/D-Bus on hosts whose PID 1 is not systemd (docs/stage1.md, "machined").
         if [ "$has_register" = 0 ]; then
                 argv=("${argv[0]}" --register=no --keep-unit "${argv[@]:1}")
         fi

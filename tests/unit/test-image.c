@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "rm-rf.h"
 #include "fd-util.h"
 #include "image.h"
 #include "strbuf.h"
@@ -883,7 +884,7 @@ static void test_remove(void) {
                 OK(getrlimit(RLIMIT_NOFILE, &old) == 0, "getrlimit");
                 low = (struct rlimit){ .rlim_cur = fds + 16, .rlim_max = old.rlim_max };
                 OK(setrlimit(RLIMIT_NOFILE, &low) == 0, "RLIMIT_NOFILE lowered to %u", fds + 16);
-                r = image_remove_tree(tmpfd, "rmtree");
+                r = rm_rf_at(tmpfd, "rmtree");
                 OK(setrlimit(RLIMIT_NOFILE, &old) == 0, "RLIMIT_NOFILE restored");
         }
         OK_INTEQ(r, 0, "rmtree: removed");
@@ -893,14 +894,14 @@ static void test_remove(void) {
         OK_STREQ(left, "precious", "rmtree: the symlink's target survived");
         OK(unlinkat(victim, "precious", 0) == 0, "victim: cleaned");
 
-        OK_INTEQ(image_remove_tree(tmpfd, "rmtree"), -ENOENT, "rmtree: -ENOENT when missing");
-        OK_INTEQ(image_remove_tree(tmpfd, "../x"), -EINVAL, "a name with '/' is refused");
-        OK_INTEQ(image_remove_tree(tmpfd, ".."), -EINVAL, "\"..\" is refused");
+        OK_INTEQ(rm_rf_at(tmpfd, "rmtree"), -ENOENT, "rmtree: -ENOENT when missing");
+        OK_INTEQ(rm_rf_at(tmpfd, "../x"), -EINVAL, "a name with '/' is refused");
+        OK_INTEQ(rm_rf_at(tmpfd, ".."), -EINVAL, "\"..\" is refused");
 
         /* A non-directory, and a symlink to a directory: only the link goes. */
         OK(symlinkat(victim_path, tmpfd, "victim-link") == 0, "victim-link made");
         put(victim, "precious", "p", 1, 0644, 0, 0);
-        OK_INTEQ(image_remove_tree(tmpfd, "victim-link"), 0, "symlink removed");
+        OK_INTEQ(rm_rf_at(tmpfd, "victim-link"), 0, "symlink removed");
         free(left);
         left = list_dir(tmpfd, "victim");
         OK_STREQ(left, "precious", "the symlink's target survived");
@@ -917,23 +918,23 @@ static void test_remove(void) {
                 _cleanup_free_ char *mleft = NULL, *tleft = NULL;
 
                 put(mfd, "inside-mount", "i", 1, 0644, 0, 0);
-                OK_INTEQ(image_remove_tree(tmpfd, "mnttree"), -EBUSY, "mnttree: -EBUSY for the mount point");
+                OK_INTEQ(rm_rf_at(tmpfd, "mnttree"), -EBUSY, "mnttree: -EBUSY for the mount point");
                 mleft = list_dir(mfd, ".");
                 OK_STREQ(mleft, "inside-mount", "mnttree: the mounted file system is untouched");
                 tleft = list_dir(cur, ".");
                 OK_STREQ(tleft, "m", "mnttree: everything else removed");
-                OK_INTEQ(image_remove_tree(tmpfd, "mnttree"), -EBUSY, "mnttree: still -EBUSY");
+                OK_INTEQ(rm_rf_at(tmpfd, "mnttree"), -EBUSY, "mnttree: still -EBUSY");
                 OK(umount2(m, MNT_DETACH) == 0, "mnttree: unmounted");
         } else
                 printf("ok %u # SKIP cannot mount tmpfs: %m\n", ++tap_n);
-        OK_INTEQ(image_remove_tree(tmpfd, "mnttree"), 0, "mnttree: removed");
+        OK_INTEQ(rm_rf_at(tmpfd, "mnttree"), 0, "mnttree: removed");
 
-        /* image_remove_contents keeps the directory itself. */
+        /* rm_rf_children keeps the directory itself. */
         OK(mkdirat(tmpfd, "contents", 0755) == 0, "contents: made");
         (void) close(TAKE_FD(cur));
         cur = openat(tmpfd, "contents", O_PATH | O_DIRECTORY | O_CLOEXEC);
         OK(mkdirat(cur, "a", 0555) == 0 && symlinkat("/etc", cur, "l") == 0, "contents: entries");
-        OK_INTEQ(image_remove_contents(cur), 0, "contents: emptied");
+        OK_INTEQ(rm_rf_children(cur), 0, "contents: emptied");
         free(left);
         left = list_dir(cur, ".");
         OK_STREQ(left, "", "contents: empty, and still there");
@@ -981,7 +982,7 @@ int main(void) {
         {
                 _cleanup_close_ int parent = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-                OK_INTEQ(image_remove_tree(parent, tmpdir + strlen("/tmp/")), 0, "temporary directory removed");
+                OK_INTEQ(rm_rf_at(parent, tmpdir + strlen("/tmp/")), 0, "temporary directory removed");
         }
         if (access(tmpdir, F_OK) == 0)
                 (void) nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * init: the run entrypoint of the host-flavor stage1 (docs/stage1.md, "run").
+ * A stage0 (rkt's, or anything speaking the stage1 ABI) executes it with the
+ * pod directory as its working directory, the pod's locked directory fd in
+ * $RKT_LOCK_FD, flags of the interface version the stage1 manifest declares
+ * and the pod's UUID. It runs the pod with the same code as `nspawn-pod run`
+ * (lib/pod-run.h) and exits with the pod's exit code.
+ *
+ * Every flag rkt 1.30's stage0 passes up to interface version 6 is either
+ * honoured or refused with a message saying so: none is ignored.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exit-status.h"
+#include "log.h"
+#include "macro.h"
+#include "names.h"
+#include "parse-util.h"
+#include "pod-run.h"
+#include "strv.h"
+
+static const char usage[] =
+        "Usage: init [FLAGS] UUID\n"
+        "\n"
+        "The run entrypoint of nspawn-pod's host-flavor stage1 (docs/stage1.md). A stage0\n"
+        "executes it with the pod directory as working directory and the pod's locked\n"
+        "directory fd in $RKT_LOCK_FD; it runs the pod and exits with its exit code.\n"
+        "\n"
+        "Flags (stage1 interface version 6):\n"
+        "  --debug                   keep nspawn's and systemd's messages\n"
+        "  --net=LIST                host, or none (loopback only); repeatable. CNI\n"
+        "                            networks (default, default-restricted, named) are\n"
+        "                            refused: not supported yet\n"
+        "  --interactive             the pod's single app gets the terminal\n"
+        "  --hostname=NAME           the pod's hostname (default: rkt-UUID)\n"
+        "  --disable-capabilities-restriction, --disable-paths, --disable-seccomp\n"
+        "                            turn those protections off\n"
+        "  --ipc=auto|private|parent the pod's IPC namespace: its own, or the host's\n"
+        "  --local-config=DIR        where CNI network configurations are (none is used\n"
+        "                            with --net=host or none)\n"
+        "  --dns-conf-mode=resolv=default,hosts=default\n"
+        "                            the only modes supported yet\n"
+        "  --private-users=, --mds-token=, --mutable\n"
+        "                            refused: user namespaces, the metadata service and\n"
+        "                            mutable pods are not supported by this stage1\n"
+        "\n"
+        "Exit status: the pod's; 254 when the pod cannot be run, 2 for a wrong command line.\n";
+
+enum {
+        ARG_DEBUG = 0x100,
+        ARG_NET,
+        ARG_INTERACTIVE,
+        ARG_MUTABLE,
+        ARG_PRIVATE_USERS,
+        ARG_MDS_TOKEN,
+        ARG_LOCAL_CONFIG,
+        ARG_HOSTNAME,
+        ARG_DISABLE_CAPS,
+        ARG_DISABLE_PATHS,
+        ARG_DISABLE_SECCOMP,
+        ARG_DNS_CONF_MODE,
+        ARG_IPC,
+        ARG_HELP,
+};
+
+/* A boolean flag, or exit 2. */
+static bool bool_flag(const char *name, const char *value) {
+        int b = parse_go_bool(value);
+
+        if (b < 0) {
+                log_error("--%s=%s: not a boolean", name, value);
+                exit(EXIT_USAGE);
+        }
+        return b;
+}
+
+/* --net: comma-separated "name[:args]" entries, accumulated over the flags. */
+static int add_nets(char ***nets, const char *list) {
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+                if (strv_extend(nets, w) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* What the networks given mean here: host or none, or a clear refusal. */
+static int pick_net(char **nets, PodNet *ret) {
+        size_t n = strv_length(nets);
+
+        /* No --net at all: rkt's stage1 takes that as host networking. */
+        if (n == 0) {
+                *ret = POD_NET_HOST;
+                return 0;
+        }
+        STRV_FOREACH(w, nets) {
+                if (strchr(*w, ':')) {
+                        log_error("--net=%s: network arguments are for CNI networks, which this stage1 does "
+                                  "not support yet",
+                                  *w);
+                        return -EOPNOTSUPP;
+                }
+                if (strcmp(*w, "host") != 0 && strcmp(*w, "none") != 0) {
+                        log_error("--net=%s: CNI networks are not supported by this stage1 yet; use --net=host "
+                                  "or --net=none",
+                                  *w);
+                        return -EOPNOTSUPP;
+                }
+        }
+        if (n > 1) {
+                log_error("--net: host and none cannot be combined with other networks");
+                return -EINVAL;
+        }
+        *ret = strcmp(nets[0], "host") == 0 ? POD_NET_HOST : POD_NET_NONE;
+        return 0;
+}
+
+/* $RKT_LOCK_FD: the pod directory (our working directory), open and
+ * locked by the stage0. It stays locked for the pod's life: nspawn
+ * inherits it (pod_run()); nothing else may. */
+static int take_lock_fd(int *ret) {
+        const char *v = getenv("RKT_LOCK_FD");
+        struct stat a, b;
+        unsigned long fd;
+        char *end;
+
+        if (!v || !*v) {
+                log_error("$RKT_LOCK_FD is not set: the stage0 must pass the pod's locked directory fd");
+                return -EBADF;
+        }
+        errno = 0;
+        fd = strtoul(v, &end, 10);
+        if (errno != 0 || *end != 0 || end == v || fd > INT32_MAX) {
+                log_error("$RKT_LOCK_FD=%s is not a file descriptor number", v);
+                return -EBADF;
+        }
+        if (fstat((int) fd, &a) < 0 || stat(".", &b) < 0 || !S_ISDIR(a.st_mode) || a.st_dev != b.st_dev ||
+            a.st_ino != b.st_ino) {
+                log_error("$RKT_LOCK_FD=%s is not the pod directory (our working directory)", v);
+                return -EBADF;
+        }
+        /* A lock we hold already is kept (same open file description); one
+         * someone else holds means the pod is not ours to run. */
+        if (flock((int) fd, LOCK_EX | LOCK_NB) < 0) {
+                log_errno(negative_errno(), "cannot lock the pod directory through $RKT_LOCK_FD");
+                return -EBUSY;
+        }
+        if (fcntl((int) fd, F_SETFD, FD_CLOEXEC) < 0)
+                return log_errno(negative_errno(), "cannot set FD_CLOEXEC on $RKT_LOCK_FD");
+        *ret = (int) fd;
+        return 0;
+}
+
+static void warn(const char *message) {
+        log_warning("%s", message);
+}
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "debug", optional_argument, NULL, ARG_DEBUG },
+                { "net", required_argument, NULL, ARG_NET },
+                { "interactive", optional_argument, NULL, ARG_INTERACTIVE },
+                { "mutable", optional_argument, NULL, ARG_MUTABLE },
+                { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
+                { "mds-token", required_argument, NULL, ARG_MDS_TOKEN },
+                { "local-config", required_argument, NULL, ARG_LOCAL_CONFIG },
+                { "hostname", required_argument, NULL, ARG_HOSTNAME },
+                { "disable-capabilities-restriction", optional_argument, NULL, ARG_DISABLE_CAPS },
+                { "disable-paths", optional_argument, NULL, ARG_DISABLE_PATHS },
+                { "disable-seccomp", optional_argument, NULL, ARG_DISABLE_SECCOMP },
+                { "dns-conf-mode", required_argument, NULL, ARG_DNS_CONF_MODE },
+                { "ipc", required_argument, NULL, ARG_IPC },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        _cleanup_error_ NpError err = NP_ERROR_INIT;
+        _cleanup_strv_free_ char **nets = NULL;
+        _cleanup_free_ char *cwd = NULL;
+        PodRunOptions o = { .machine_prefix = "rkt", .warn = warn };
+        const char *selinux;
+        uint8_t uuid[16];
+        char u[37];
+        int c, r, lock_fd = -1;
+
+        log_set_program("stage1");
+        /* Go's flag syntax, as rkt's stage0 writes it: -flag or --flag,
+         * --flag=value or --flag value, flags before the UUID. */
+        while ((c = getopt_long_only(argc, argv, "+", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_DEBUG:
+                        o.debug = bool_flag("debug", optarg);
+                        break;
+                case ARG_NET:
+                        if (add_nets(&nets, optarg) < 0)
+                                return EXIT_INTERNAL;
+                        break;
+                case ARG_INTERACTIVE:
+                        o.interactive = bool_flag("interactive", optarg);
+                        break;
+                case ARG_MUTABLE:
+                        if (bool_flag("mutable", optarg)) {
+                                log_error("--mutable: mutable pods (rkt app sandbox) are not supported by this stage1");
+                                return EXIT_INTERNAL;
+                        }
+                        break;
+                case ARG_PRIVATE_USERS:
+                        if (*optarg) {
+                                log_error("--private-users=%s: user namespaces are not supported by this stage1 yet",
+                                          optarg);
+                                return EXIT_INTERNAL;
+                        }
+                        break;
+                case ARG_MDS_TOKEN:
+                        if (*optarg) {
+                                log_error("--mds-token: the metadata service (rkt --mds-register) is not supported "
+                                          "by this stage1");
+                                return EXIT_INTERNAL;
+                        }
+                        break;
+                case ARG_LOCAL_CONFIG:
+                        /* Where user CNI configurations are: only networks
+                         * other than host and none read them, and those are
+                         * refused above. */
+                        if (optarg[0] != '/') {
+                                log_error("--local-config=%s: not an absolute path", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_HOSTNAME:
+                        o.hostname = optarg;
+                        break;
+                case ARG_DISABLE_CAPS:
+                        o.disable_capabilities = bool_flag("disable-capabilities-restriction", optarg);
+                        break;
+                case ARG_DISABLE_PATHS:
+                        o.disable_paths = bool_flag("disable-paths", optarg);
+                        break;
+                case ARG_DISABLE_SECCOMP:
+                        o.disable_seccomp = bool_flag("disable-seccomp", optarg);
+                        break;
+                case ARG_DNS_CONF_MODE:
+                        if (strcmp(optarg, "resolv=default,hosts=default") != 0) {
+                                log_error("--dns-conf-mode=%s: only resolv=default,hosts=default is supported by "
+                                          "this stage1 yet (rkt passes other modes for --dns and --hosts-entry)",
+                                          optarg);
+                                return EXIT_INTERNAL;
+                        }
+                        break;
+                case ARG_IPC:
+                        if (strcmp(optarg, "parent") == 0)
+                                o.share_ipc = true;
+                        else if (strcmp(optarg, "auto") == 0 || strcmp(optarg, "private") == 0)
+                                o.share_ipc = false;
+                        else {
+                                log_error("--ipc=%s: must be auto, private or parent", optarg);
+                                return EXIT_INTERNAL;
+                        }
+                        break;
+                case ARG_HELP:
+                        fputs(usage, stdout);
+                        return EXIT_OK;
+                case '?':
+                        return EXIT_USAGE;
+                default:
+                        abort();
+                }
+        if (argc - optind != 1) {
+                log_error("expected the pod's UUID after the flags; see --help");
+                return EXIT_USAGE;
+        }
+        if (uuid_parse(argv[optind], uuid) < 0) {
+                log_error("\"%s\" is not a pod UUID", argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (pick_net(nets, &o.net) < 0)
+                return EXIT_INTERNAL;
+        /* The stage0 exports its SELinux labels, possibly empty. */
+        selinux = getenv("RKT_SELINUX_CONTEXT");
+        o.selinux_context = selinux && *selinux ? selinux : NULL;
+        selinux = getenv("RKT_SELINUX_MOUNT_CONTEXT");
+        o.selinux_apifs_context = selinux && *selinux ? selinux : NULL;
+
+        cwd = getcwd(NULL, 0);
+        if (!cwd) {
+                log_errno(negative_errno(), "cannot find the pod directory (our working directory)");
+                return EXIT_INTERNAL;
+        }
+        {
+                const char *base = strrchr(cwd, '/');
+
+                if (!base || strcmp(base + 1, uuid_format(uuid, u)) != 0) {
+                        log_error("the working directory '%s' is not the directory of pod %s", cwd, u);
+                        return EXIT_INTERNAL;
+                }
+        }
+        if (take_lock_fd(&lock_fd) < 0)
+                return EXIT_INTERNAL;
+        r = pod_run(cwd, lock_fd, uuid, &o, &err);
+        if (r < 0) {
+                log_error("cannot run pod %s: %s", u, error_format(&err, r));
+                return EXIT_INTERNAL;
+        }
+        return r;
+}

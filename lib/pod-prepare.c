@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fd-util.h"
+#include "image-id.h"
+#include "image-store.h"
+#include "image.h"
+#include "manifest.h"
+#include "names.h"
+#include "pod-prepare.h"
+#include "pod.h"
+#include "rm-rf.h"
+#include "stage1.h"
+#include "strv.h"
+
+/* appc's default app name: the last part of the image name, made an ACName. */
+static char *app_name_from_image(const char *image_name) {
+        const char *base = strrchr(image_name, '/');
+        char *s = strdup(base ? base + 1 : image_name), *p, *start;
+
+        if (!s)
+                return NULL;
+        for (p = s; *p; p++) {
+                if (*p >= 'A' && *p <= 'Z')
+                        *p = (char) (*p - 'A' + 'a');
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+                        *p = '-';
+        }
+        for (start = s; *start == '-'; start++)
+                ;
+        memmove(s, start, strlen(start) + 1);
+        for (p = s + strlen(s); p > s && p[-1] == '-'; p--)
+                p[-1] = 0;
+        return s;
+}
+
+
+/* NAME=VALUE into an app's environment: replaces a variable of that name. */
+static int app_setenv(App *a, const char *assignment, NpError *err) {
+        const char *eq = strchr(assignment, '=');
+        _cleanup_free_ char *name = NULL, *value = NULL;
+        NameValue *n;
+
+        if (!eq || eq == assignment)
+                return error_set(err, -EINVAL, NULL, "environment \"%s\" is not NAME=VALUE", assignment);
+        name = strndup(assignment, (size_t) (eq - assignment));
+        value = strdup(eq + 1);
+        if (!name || !value)
+                return -ENOMEM;
+        for (size_t i = 0; i < a->n_environment; i++)
+                if (strcmp(a->environment[i].name, name) == 0) {
+                        free(a->environment[i].value);
+                        a->environment[i].value = TAKE_PTR(value);
+                        return 0;
+                }
+        n = reallocarray(a->environment, a->n_environment + 1, sizeof(NameValue));
+        if (!n)
+                return -ENOMEM;
+        a->environment = n;
+        a->environment[a->n_environment++] = (NameValue){ TAKE_PTR(name), TAKE_PTR(value) };
+        return 0;
+}
+
+
+static int replace_string(char **field, const char *value) {
+        char *c;
+
+        if (!value)
+                return 0;
+        c = strdup(value);
+        if (!c)
+                return -ENOMEM;
+        free(*field);
+        *field = c;
+        return 0;
+}
+
+
+/* The image's app with the command line's overrides (rkt's precedence:
+ * image < --set-env < --environment). */
+static int build_app(const PodPrepareOptions *s, const PodPrepareApp *as, const Image *img, App **ret,
+                     NpError *err) {
+        App *a = img->app ? app_copy(img->app) : calloc(1, sizeof(App));
+        int r = 0;
+
+        if (!a)
+                return -ENOMEM;
+        if (as->exec) {
+                char **e = NULL;
+
+                if ((r = strv_extend(&e, as->exec)) < 0) {
+                        app_free(a);
+                        return r;
+                }
+                STRV_FOREACH(w, as->args)
+                        if ((r = strv_extend(&e, *w)) < 0)
+                                break;
+                strv_free(a->exec);
+                a->exec = e;
+        } else if (as->has_args) {
+                char **e = NULL;
+
+                if (strv_length(a->exec) == 0) {
+                        app_free(a);
+                        return error_set(err, -EINVAL, as->image, "the image has no exec to pass arguments to; use --exec");
+                }
+                r = strv_extend(&e, a->exec[0]);
+                STRV_FOREACH(w, as->args)
+                        if (r >= 0)
+                                r = strv_extend(&e, *w);
+                strv_free(a->exec);
+                a->exec = e;
+        }
+        if (r >= 0)
+                r = replace_string(&a->user, as->user);
+        if (r >= 0)
+                r = replace_string(&a->group, as->group);
+        if (r >= 0)
+                r = replace_string(&a->working_directory, as->working_dir);
+        STRV_FOREACH(e, s->set_env)
+                if (r >= 0)
+                        r = app_setenv(a, *e, err);
+        STRV_FOREACH(e, as->environment)
+                if (r >= 0)
+                        r = app_setenv(a, *e, err);
+        if (r >= 0 && (!a->user || !a->group || strv_length(a->exec) == 0))
+                r = error_set(err, -EINVAL, as->image,
+                              "the image does not say how to run it (exec, user, group); give --exec, --user and "
+                              "--group");
+        if (r < 0) {
+                app_free(a);
+                return r;
+        }
+        *ret = a;
+        return 0;
+}
+
+
+/* The pod's writable layer over a stored image: POD/overlay/<app>/{upper,work}
+ * and POD/overlay/<app>/image-id naming the store entry. */
+static int make_overlay_dirs(int pod_fd, const char *app, const char *id, NpError *err) {
+        _cleanup_close_ int ov = -1, a = -1;
+        int r;
+
+        ov = fd_mkdir_open(pod_fd, "overlay", 0700, O_PATH);
+        if (ov < 0)
+                return error_set(err, ov, "overlay", "cannot create: %s", strerror(-ov));
+        a = fd_mkdir_open(ov, app, 0700, O_PATH);
+        if (a < 0)
+                return error_set(err, a, app, "cannot create the overlay directory: %s", strerror(-a));
+        /* The upper directory's mode and owner become those of the app's "/". */
+        if (mkdirat(a, "upper", 0755) < 0 || mkdirat(a, "work", 0700) < 0)
+                return error_set(err, negative_errno(), app, "cannot create the overlay directories: %m");
+        r = fd_write_file_atomic(a, "image-id", id, strlen(id), 0644);
+        if (r < 0)
+                return error_set(err, r, app, "cannot record the image ID: %s", strerror(-r));
+        return 0;
+}
+
+
+/* appsinfo/<app>/manifest: the app's image manifest, where rkt's stage0
+ * keeps it (its list and status read it). */
+static int write_app_info(int info_fd, const char *app, int opt_fd) {
+        _cleanup_free_ char *path = NULL, *m = NULL;
+        _cleanup_close_ int dir = -1;
+        size_t size;
+        int r;
+
+        if (asprintf(&path, "%s/manifest", app) < 0)
+                return -ENOMEM;
+        r = fd_read_file_in_root(opt_fd, path, MANIFEST_SIZE_MAX, &m, &size);
+        if (r < 0)
+                return r;
+        dir = fd_mkdir_open(info_fd, app, 0755, O_PATH);
+        if (dir < 0)
+                return dir;
+        return fd_write_file_atomic(dir, "manifest", m, size, 0644);
+}
+
+static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int data_fd, int pod_fd, NpError *err) {
+        _cleanup_close_ int stage1 = -1, opt = -1, info = -1;
+        Pod *given = s->pod_manifest;
+        _cleanup_free_ char *json = NULL, *stage1_id = NULL;
+        Pod pod = { .ac_version = (char *) "0.8.11" };
+        RuntimeApp *apps = NULL;
+        size_t json_size;
+        int r;
+
+        if (given) {
+                if (given->n_apps != s->n_apps)
+                        return error_set(err, -EINVAL, NULL,
+                                         "the pod has %zu apps but %zu images were given (one per app, in order)",
+                                         given->n_apps, s->n_apps);
+        }
+
+        /* The stage1, as a stage0 renders it (docs/stage1.md): its manifest
+         * and root in stage1/, its tree store ID beside them. */
+        r = stage1_store_get(data_fd, s->stage1_path ? s->stage1_path : stage1_default_path(), &stage1_id, err);
+        if (r < 0)
+                return r;
+        if (mkdirat(pod_fd, "stage1", 0755) < 0)
+                return error_set(err, negative_errno(), "stage1", "cannot create: %m");
+        stage1 = fd_open_dir_nofollow(pod_fd, "stage1", O_RDONLY);
+        if (stage1 < 0)
+                return error_set(err, stage1, "stage1", "cannot open");
+        r = stage1_install(data_dir, stage1_id, pod_fd, stage1, err);
+        if (r < 0)
+                return r;
+        opt = fd_open_in_root(stage1, "rootfs/opt/stage2", O_PATH | O_DIRECTORY, 0, true);
+        if (opt < 0)
+                return error_set(err, opt, "stage1/rootfs/opt/stage2", "cannot open: %s", strerror(-opt));
+        info = fd_mkdir_open(pod_fd, "appsinfo", 0755, O_PATH);
+        if (info < 0)
+                return error_set(err, info, "appsinfo", "cannot create: %s", strerror(-info));
+
+        apps = calloc(s->n_apps, sizeof(RuntimeApp));
+        if (!apps)
+                return -ENOMEM;
+        pod.apps = apps;
+        for (size_t i = 0; i < s->n_apps; i++) {
+                const PodPrepareApp *as = &s->apps[i];
+                _cleanup_(image_freep) Image *img = NULL;
+                _cleanup_close_ int dest = -1, store = -1;
+                _cleanup_free_ char *id = NULL;
+                bool stored = false;
+                char tmp[32];
+
+                /* Imported under a temporary name: the app's name may come from
+                 * the image manifest, known only once it is read. */
+                (void) snprintf(tmp, sizeof(tmp), ".import-%zu", i);
+                if (mkdirat(opt, tmp, 0755) < 0)
+                        return error_set(err, negative_errno(), tmp, "cannot create: %m");
+                dest = fd_open_dir_nofollow(opt, tmp, O_RDONLY);
+                if (dest < 0)
+                        return error_set(err, dest, tmp, "cannot open");
+                /* An ACI comes from the image store (imported once) and gets an
+                 * overlay at run time; an image directory is imported per pod. */
+                r = image_store_get(data_fd, as->image, &id, &store, &img, err);
+                if (r >= 0) {
+                        _cleanup_free_ char *m = NULL;
+                        size_t msize;
+
+                        r = fd_read_file_in_root(store, "manifest", MANIFEST_SIZE_MAX, &m, &msize);
+                        if (r >= 0)
+                                r = fd_write_file_atomic(dest, "manifest", m, msize, 0644);
+                        if (r >= 0 && mkdirat(dest, "rootfs", 0755) < 0)
+                                r = negative_errno();
+                        if (r < 0)
+                                return error_set(err, r, tmp, "cannot set up the app directory: %s", strerror(-r));
+                        stored = true;
+                } else if (r == -EISDIR) {
+                        r = image_import(as->image, dest, &img, err);
+                        if (r < 0)
+                                return r;
+                        r = image_compute_id(as->image, &id);
+                        if (r < 0)
+                                return error_set(err, r, as->image, "cannot compute the image ID: %s", strerror(-r));
+                } else
+                        return r;
+
+                RuntimeApp *ra = &apps[i];
+                pod.n_apps = i + 1;
+                if (given) {
+                        ra->name = strdup(given->apps[i].name);
+                        if (as->name && strcmp(as->name, ra->name) != 0)
+                                return error_set(err, -EINVAL, as->image,
+                                                 "--name=%s, but app %zu of the pod manifest is \"%s\"", as->name,
+                                                 i, ra->name);
+                } else
+                        ra->name = as->name ? strdup(as->name) : app_name_from_image(img->name);
+                if (!ra->name)
+                        return -ENOMEM;
+                if (!acname_is_valid(ra->name))
+                        return error_set(err, -EINVAL, as->image,
+                                         "app name \"%s\" is not valid (lower-case letters, digits and '-')%s",
+                                         ra->name, as->name ? "" : "; give one with --name");
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(apps[j].name, ra->name) == 0)
+                                return error_set(err, -EINVAL, as->image,
+                                                 "two apps are named \"%s\"; give one another with --name",
+                                                 ra->name);
+                if (renameat(opt, tmp, opt, ra->name) < 0)
+                        return error_set(err, negative_errno(), ra->name, "cannot rename the imported image: %m");
+                if (stored && (r = make_overlay_dirs(pod_fd, ra->name, id, err)) < 0)
+                        return r;
+                r = write_app_info(info, ra->name, opt);
+                if (r < 0)
+                        return error_set(err, r, "appsinfo", "cannot write the app's image manifest: %s",
+                                         strerror(-r));
+
+                ra->image.name = strdup(img->name);
+                ra->image.id = TAKE_PTR(id);
+                if (!ra->image.name)
+                        return -ENOMEM;
+                if (given) {
+                        /* The manifest's own app, or (absent) the image's: render
+                         * reads the image manifest stored beside the rootfs. */
+                        const RuntimeApp *g = &given->apps[i];
+
+                        ra->app = g->app ? app_copy(g->app) : NULL;
+                        if (g->app && !ra->app)
+                                return -ENOMEM;
+                } else {
+                        r = build_app(s, as, img, &ra->app, err);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        if (given) {
+                /* Keep everything else of the given manifest as it is. */
+                for (size_t i = 0; i < given->n_apps; i++) {
+                        RuntimeApp *g = &given->apps[i];
+
+                        app_free(g->app);
+                        g->app = TAKE_PTR(apps[i].app);
+                        free(g->image.name);
+                        g->image.name = TAKE_PTR(apps[i].image.name);
+                }
+                r = manifest_pod_to_json(given, &json, &json_size);
+        } else
+                r = manifest_pod_to_json(&pod, &json, &json_size);
+        for (size_t i = 0; i < pod.n_apps; i++) {
+                free(apps[i].name);
+                free(apps[i].image.name);
+                free(apps[i].image.id);
+                app_free(apps[i].app);
+        }
+        free(apps);
+        if (r < 0)
+                return error_set(err, r, NULL, "cannot write the pod manifest: %s", strerror(-r));
+
+        /* Validate what we wrote exactly as a run will read it: a bad --exec
+         * or --user is reported here, with its JSON path. */
+        {
+                _cleanup_error_ NpError perr = NP_ERROR_INIT;
+                Pod *check = NULL;
+
+                r = manifest_parse_pod(json, json_size, &check, &perr);
+                pod_free(check);
+                if (r < 0)
+                        return error_set(err, r, NULL, "the app options give an invalid pod: %s",
+                                         error_format(&perr, r));
+        }
+        r = fd_write_file_atomic(pod_fd, "pod", json, json_size, 0640);
+        /* rkt's stage0 writes it too: its mtime is the pod's creation time. */
+        if (r >= 0)
+                r = fd_write_file_atomic(pod_fd, "pod-created", "", 0, 0644);
+        if (r < 0)
+                return error_set(err, r, "pod", "cannot write: %s", strerror(-r));
+        return 0;
+}
+
+
+int pod_prepare(const char *data_dir, int pods_fd, const PodPrepareOptions *o, uint8_t ret_uuid[16], int *ret_lock_fd,
+                NpError *err) {
+        _cleanup_close_ int lock = -1, data = -1;
+        uint8_t uuid[16];
+        int r;
+
+        data = open(data_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (data < 0)
+                return error_set(err, negative_errno(), data_dir, "cannot open the data directory: %m");
+        r = pod_create(pods_fd, uuid, &lock);
+        if (r < 0)
+                return error_set(err, r, NULL, "cannot create a pod directory: %s", strerror(-r));
+        r = prepare_pod(o, data_dir, data, lock, err);
+        if (r < 0) {
+                /* Bad input leaves nothing behind: the half-prepared pod goes. */
+                pod_remove_dir(pods_fd, POD_STATE_PREPARE, uuid);
+                return r;
+        }
+        memcpy(ret_uuid, uuid, 16);
+        *ret_lock_fd = TAKE_FD(lock);
+        return 0;
+}
+
+void pod_remove_dir(int pods_fd, PodState state, const uint8_t uuid[16]) {
+        _cleanup_close_ int d = fd_open_dir_nofollow(pods_fd, pod_state_dir(state), O_PATH);
+        char name[37];
+
+        if (d < 0)
+                return;
+        uuid_format(uuid, name);
+        (void) rm_rf_at(d, name);
+}

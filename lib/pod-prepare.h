@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Preparing a pod from images (docs/run.md, "prepare"): what `nspawn-pod
+ * prepare` and `run` do before a pod can run, and what rkt's stage0 does for
+ * rkt's pods. The result has rkt's layout (docs/stage1.md), so that rkt's
+ * own commands work on it: pod, pod-created, stage1/{manifest,rootfs},
+ * stage1TreeStoreID, appsinfo/<app>/manifest, the apps below
+ * stage1/rootfs/opt/stage2/<app>/.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "manifest.h"
+#include "pod.h"
+
+/* One app, as the command line gives it. */
+typedef struct PodPrepareApp {
+        const char *image;     /* path of the ACI or image directory */
+        const char *name;      /* NULL: from the image name */
+        const char *exec;      /* replaces the image's exec (and its arguments) */
+        const char *user, *group, *working_dir; /* replace the image's */
+        char **environment;    /* NAME=VALUE, in order, over the image's */
+        char **args;           /* replace the image's arguments, when has_args */
+        bool has_args;
+} PodPrepareApp;
+
+typedef struct PodPrepareOptions {
+        /* A pod manifest to use as it is but for its apps' images, which
+         * come from apps[i] (same order; only `image` and `name` may be
+         * given then). Modified: the apps' image names and IDs are filled in. */
+        Pod *pod_manifest;
+        char **set_env;          /* NAME=VALUE for every app, under each app's own */
+        const char *stage1_path; /* the stage1 image; NULL: stage1_default_path() */
+        const PodPrepareApp *apps;
+        size_t n_apps;
+} PodPrepareOptions;
+
+/* Creates pods/prepare/<new uuid> below `pods_fd`, locked, and prepares it:
+ * every ACI imported into the image store of `data_dir` once (an image
+ * directory into the pod), each app's writable overlay directories, the
+ * stage1 (stored once, copied into the pod), the pod manifest (validated as
+ * a run will read it). Returns the UUID and the locked directory fd. On
+ * failure nothing is left: `err` says why; -ENOMEM, -EIO, -ENOSPC are our
+ * own failures, other codes bad input. */
+int pod_prepare(const char *data_dir, int pods_fd, const PodPrepareOptions *o, uint8_t ret_uuid[16], int *ret_lock_fd,
+                NpError *err);
+
+/* Removes pods/<state>/<uuid> (a pod being prepared, that nobody else
+ * knows yet), best effort. */
+void pod_remove_dir(int pods_fd, PodState state, const uint8_t uuid[16]);

@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cgroup.h"
+#include "exit-status.h"
+#include "fd-util.h"
+#include "image-store.h"
+#include "machined.h"
+#include "manifest.h"
+#include "names.h"
+#include "passwd.h"
+#include "pod-run.h"
+#include "pod-stop.h"
+#include "pod.h"
+#include "render.h"
+#include "stage1-host.h"
+#include "strv.h"
+
+/* How long the run process waits, once nspawn has ended, for the pod's
+ * cgroups to empty before it removes them. */
+#define CGROUP_REMOVE_TIMEOUT_MS 5000U
+
+static int write_text_at(int dirfd, const char *name, const char *text) {
+        return fd_write_file_atomic(dirfd, name, text, strlen(text), 0644);
+}
+
+/* Makes `pgrp` the terminal's foreground group, with SIGTTOU blocked: a
+ * process group that is not in the foreground may do so only that way. */
+static void set_foreground(pid_t pgrp) {
+        sigset_t ttou, old;
+
+        sigemptyset(&ttou);
+        sigaddset(&ttou, SIGTTOU);
+        (void) sigprocmask(SIG_BLOCK, &ttou, &old);
+        (void) tcsetpgrp(STDIN_FILENO, pgrp);
+        (void) sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The data directory of a pod directory <data>/pods/run/<uuid>. */
+static char *data_dir_of(const char *pod_dir) {
+        char *d = strdup(pod_dir);
+
+        for (int i = 0; d && i < 3; i++) {
+                char *slash = strrchr(d, '/');
+
+                if (!slash || slash == d) {
+                        free(d);
+                        return NULL;
+                }
+                *slash = 0;
+        }
+        return d;
+}
+
+/* Mounts each stored app's overlay (lower: the image store's rootfs, read
+ * only; upper and work: the pod's) on its app root. The caller has entered a
+ * mount namespace of our own, which nspawn inherits: the host never sees
+ * these mounts, and the kernel removes them with the namespace when nspawn
+ * and we are gone, even if both are killed. `s1` must have been opened in
+ * that namespace: a mount cannot be moved onto a path of another one.
+ * Pods prepared by rkt's stage0 have no overlay/<app>/image-id: their app
+ * roots are rkt's own (overlays mounted by it, or copies). */
+static int mount_overlays(const char *pod_dir, int lock_fd, int s1, const Pod *pod, NpError *err) {
+        _cleanup_free_ char *data_dir = NULL;
+        _cleanup_close_ int data = -1;
+
+        for (size_t i = 0; i < pod->n_apps; i++) {
+                const char *app = pod->apps[i].name;
+                _cleanup_free_ char *idpath = NULL, *id = NULL, *lower = NULL, *upper = NULL, *work = NULL,
+                                    *target_path = NULL;
+                _cleanup_close_ int fs = -1, mnt = -1, target = -1, store = -1;
+                size_t size;
+                int r;
+
+                if (asprintf(&idpath, "overlay/%s/image-id", app) < 0)
+                        return -ENOMEM;
+                r = fd_read_file_in_root(lock_fd, idpath, 4096, &id, &size);
+                if (r == -ENOENT)
+                        continue; /* imported into the pod itself */
+                if (!data_dir) {
+                        data_dir = data_dir_of(pod_dir);
+                        if (!data_dir)
+                                return error_set(err, -EINVAL, pod_dir, "not a pod directory <data>/pods/run/<uuid>");
+                        /* overlayfs splits lowerdir at ':' and reads '\' and ','
+                         * as escapes; the data directory is ours to choose, so
+                         * refuse rather than escape. */
+                        if (strpbrk(data_dir, ":,\\"))
+                                return error_set(err, -EINVAL, data_dir,
+                                                 "the data directory must not contain ':', ',' or '\\'");
+                        data = open(data_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (data < 0)
+                                return error_set(err, negative_errno(), data_dir, "cannot open: %m");
+                }
+                if (r < 0 || (r = image_store_open(data, id, &store)) < 0)
+                        return error_set(err, r, app, "its image %s is not in the image store: %s", id ? id : "?",
+                                         strerror(-r));
+                if (asprintf(&lower, "%s/images/%s/rootfs", data_dir, id) < 0 ||
+                    asprintf(&upper, "%s/overlay/%s/upper", pod_dir, app) < 0 ||
+                    asprintf(&work, "%s/overlay/%s/work", pod_dir, app) < 0 ||
+                    asprintf(&target_path, "opt/stage2/%s/rootfs", app) < 0)
+                        return -ENOMEM;
+                target = fd_open_in_root(s1, target_path, O_PATH | O_DIRECTORY, 0, true);
+                if (target < 0)
+                        return error_set(err, target, app, "cannot open its root: %s", strerror(-target));
+                fs = fsopen("overlay", FSOPEN_CLOEXEC);
+                if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
+                    fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+                    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+                    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+                    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0 ||
+                    move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return error_set(err, negative_errno(), app, "cannot mount its overlay on '%s': %m", lower);
+        }
+        return 0;
+}
+
+/* Reads each app's image manifest (stage1/rootfs/opt/stage2/<app>/manifest,
+ * as rkt's stage0 lays it out) and resolves its user and group from the
+ * image's own /etc/passwd and /etc/group on file descriptors. */
+static int load_apps(int s1, const Pod *pod, Image **images, RenderIds *ids, NpError *err) {
+        for (size_t i = 0; i < pod->n_apps; i++) {
+                _cleanup_free_ char *path = NULL, *data = NULL;
+                _cleanup_close_ int root = -1;
+                _cleanup_error_ NpError perr = NP_ERROR_INIT;
+                const App *app;
+                size_t size;
+                int r;
+
+                if (asprintf(&path, "opt/stage2/%s/manifest", pod->apps[i].name) < 0)
+                        return -ENOMEM;
+                r = fd_read_file_in_root(s1, path, MANIFEST_SIZE_MAX, &data, &size);
+                if (r >= 0)
+                        r = manifest_parse_image(data, size, &images[i], &perr);
+                if (r < 0)
+                        return error_set(err, r == -ENOMEM ? r : -EINVAL, pod->apps[i].name, "bad image manifest: %s",
+                                         error_format(&perr, r));
+                app = pod->apps[i].app ? pod->apps[i].app : images[i]->app;
+                if (!app)
+                        return error_set(err, -EINVAL, pod->apps[i].name,
+                                         "neither the pod nor the image says how to run it");
+                free(path);
+                if (asprintf(&path, "opt/stage2/%s/rootfs", pod->apps[i].name) < 0)
+                        return -ENOMEM;
+                root = fd_open_in_root(s1, path, O_PATH | O_DIRECTORY, 0, true);
+                if (root < 0)
+                        return error_set(err, -EINVAL, pod->apps[i].name, "cannot open its root: %s", strerror(-root));
+                if ((r = passwd_resolve_user(root, app->user, &ids[i].uid, &perr)) < 0 ||
+                    (r = passwd_resolve_group(root, app->group, &ids[i].gid, &perr)) < 0)
+                        return error_set(err, r == -ENOMEM ? r : -EINVAL, pod->apps[i].name, "%s",
+                                         error_format(&perr, r));
+        }
+        return 0;
+}
+
+/* Empty volumes' backing directories, POD/sharedVolumes/<name>. */
+static int make_empty_volumes(int lock_fd, const Pod *pod, NpError *err) {
+        _cleanup_close_ int sv = -1;
+
+        for (size_t i = 0; i < pod->n_volumes; i++) {
+                const Volume *vol = &pod->volumes[i];
+                _cleanup_close_ int v = -1;
+
+                if (vol->kind != VOLUME_EMPTY)
+                        continue;
+                if (sv < 0 && (sv = fd_mkdir_open(lock_fd, "sharedVolumes", 0755, O_PATH)) < 0)
+                        return error_set(err, sv, "sharedVolumes", "cannot create: %s", strerror(-sv));
+                if ((v = fd_mkdir_open(sv, vol->name, vol->mode, O_RDONLY)) < 0 || fchown(v, vol->uid, vol->gid) < 0 ||
+                    fchmod(v, vol->mode) < 0)
+                        return error_set(err, v < 0 ? v : negative_errno(), vol->name, "cannot create the volume: %m");
+        }
+        return 0;
+}
+
+/* What the child tells its parent when it cannot execute nspawn: the
+ * descriptor has O_CLOEXEC, so an exec closes it and the parent reads EOF. */
+typedef struct ExecFailure {
+        int error; /* -errno */
+        char message[256];
+} ExecFailure;
+
+static _Noreturn void child_fail(int report_fd, int r, const char *message) {
+        ExecFailure f = { .error = r };
+
+        (void) snprintf(f.message, sizeof(f.message), "%s: %s", message, strerror(-r));
+        (void) fd_write_all(report_fd, &f, sizeof(f));
+        _exit(EXIT_INTERNAL);
+}
+
+/* In the child: a process group of its own, the pod's cgroups, record them
+ * and our pid, exec nspawn. The own process group matters: nspawn takes a
+ * second SIGTERM as "kill the pod now", so a signal sent to the caller's
+ * whole group (Ctrl-C, kill -- -PGID, a service manager) must reach nspawn
+ * once, through the parent, not twice. On a terminal nspawn becomes the
+ * foreground group, so that it can read it and ^C goes to the pod's
+ * console. */
+static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_dir, const char *cgname,
+                                  const char *machine_scope, const RenderResult *res, bool take_terminal) {
+        _cleanup_free_ char *sub = NULL;
+        char ppid[32];
+        int r;
+
+        (void) setpgid(0, 0);
+        if (take_terminal)
+                set_foreground(getpid());
+
+        if (machine_scope) {
+                /* Registered with machined, nspawn moves itself into the
+                 * machine's scope: that is the pod's cgroup. */
+                sub = strdup(machine_scope);
+                if (!sub)
+                        child_fail(report_fd, -ENOMEM, "cannot record the pod's cgroup");
+        } else if ((r = cgroup_enter_pod(cgname, &sub)) < 0)
+                child_fail(report_fd, r, "cannot create the pod's cgroups");
+        /* rkt's order: subcgroup before ppid, so whoever sees ppid finds both. */
+        (void) snprintf(ppid, sizeof(ppid), "%d\n", (int) getpid());
+        if ((r = write_text_at(lock_fd, "subcgroup", sub)) < 0 || (r = write_text_at(lock_fd, "ppid", ppid)) < 0)
+                child_fail(report_fd, r, "cannot write the pod's subcgroup and ppid files");
+        STRV_FOREACH(e, res->nspawn_env)
+                (void) putenv(*e);
+        /* By path: in our mount namespace, where the overlays are; the lock
+         * fd was opened before it existed. */
+        if (chdir(pod_dir) < 0)
+                child_fail(report_fd, negative_errno(), "cannot enter the pod directory");
+        /* The locked directory fd goes to nspawn: the pod runs as long as it
+         * is held, and the kernel drops it when nspawn exits. */
+        if (fcntl(lock_fd, F_SETFD, 0) < 0)
+                child_fail(report_fd, negative_errno(), "cannot pass on the pod's lock");
+        execv(res->nspawn_argv[0], res->nspawn_argv);
+        child_fail(report_fd, negative_errno(), "cannot execute systemd-nspawn");
+}
+
+/* Waits for nspawn, passing on the first stop signal we get (SIGTERM,
+ * SIGINT, SIGHUP; blocked by the caller before nspawn was forked) as one
+ * SIGTERM, which nspawn turns into an orderly shutdown of the pod. Later ones
+ * are dropped: nspawn takes a second SIGTERM as "kill the pod now", and a
+ * signal often comes twice (to us and to our process group, from timeout(1)
+ * or a service manager). A signal that comes before the pod's init takes
+ * nspawn's stop request is held until it does (lib/pod-stop.h), so that no
+ * stop is lost. Its exit status is the pod's. */
+static int wait_nspawn(pid_t child, const sigset_t *stop_signals) {
+        bool pending = false, sent = false;
+        int status;
+
+        for (;;) {
+                struct timespec poll = { .tv_nsec = 10 * 1000 * 1000 };
+                pid_t w = waitpid(child, &status, WNOHANG);
+                siginfo_t si;
+                int sig;
+
+                if (w == child)
+                        break;
+                if (w < 0 && errno != EINTR)
+                        return EXIT_INTERNAL;
+                sig = sigtimedwait(stop_signals, &si, pending ? &poll : NULL);
+                if (sig > 0 && sig != SIGCHLD && !sent)
+                        pending = true;
+                if (pending && pod_init_takes_stop(child) != 0) {
+                        (void) kill(child, SIGTERM);
+                        pending = false;
+                        sent = true;
+                }
+        }
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        /* Shell convention, so "killed by a signal" stays visible. */
+        return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : EXIT_INTERNAL;
+}
+
+/* Starts nspawn as our child and waits for it; records the pod's exit code
+ * and removes the pod's cgroups when it has ended. */
+static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, const char *machine_scope,
+                          const RenderResult *res, NpError *err) {
+        _cleanup_close_ int report_r = -1, report_w = -1;
+        sigset_t stop_signals, old_mask;
+        ExecFailure f;
+        bool terminal;
+        pid_t child;
+        ssize_t n;
+        int pipefd[2], r;
+        char code[16];
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return error_set(err, negative_errno(), NULL, "cannot create a pipe: %m");
+        report_r = pipefd[0];
+        report_w = pipefd[1];
+        /* Only if we are the terminal's foreground group ourselves. */
+        terminal = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+        sigemptyset(&stop_signals);
+        sigaddset(&stop_signals, SIGTERM);
+        sigaddset(&stop_signals, SIGINT);
+        sigaddset(&stop_signals, SIGHUP);
+        sigaddset(&stop_signals, SIGCHLD);
+        (void) sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
+        fflush(NULL);
+        child = fork();
+        if (child < 0) {
+                r = negative_errno();
+                (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
+                return error_set(err, r, NULL, "cannot fork: %m");
+        }
+        if (child == 0) {
+                (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
+                report_r = safe_close(report_r);
+                exec_nspawn(report_w, lock_fd, pod_dir, cgname, machine_scope, res, terminal);
+        }
+        report_w = safe_close(report_w);
+        (void) setpgid(child, child); /* also here: whichever of us runs first */
+        do
+                n = read(report_r, &f, sizeof(f));
+        while (n < 0 && errno == EINTR);
+        if (n == (ssize_t) sizeof(f)) {
+                (void) waitpid(child, NULL, 0);
+                (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
+                if (terminal)
+                        set_foreground(getpgrp());
+                (void) cgroup_remove_pod(cgname, CGROUP_REMOVE_TIMEOUT_MS);
+                f.message[sizeof(f.message) - 1] = 0;
+                return error_set(err, f.error < 0 ? f.error : -EIO, NULL, "%s", f.message);
+        }
+        r = wait_nspawn(child, &stop_signals);
+        (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
+        /* Lifecycle (docs/lifecycle.md): record the pod's exit code; the
+         * file's mtime is its exit time. Written while we still hold the
+         * lock, so `status --wait` finds it. Best effort. */
+        (void) snprintf(code, sizeof(code), "%d\n", r);
+        (void) write_text_at(lock_fd, "exit-code", code);
+        if (terminal)
+                set_foreground(getpgrp());
+        /* nspawn leaves its supervisor/payload cgroups behind. */
+        (void) cgroup_remove_pod(cgname, CGROUP_REMOVE_TIMEOUT_MS);
+        return r;
+}
+
+int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodRunOptions *o, NpError *err) {
+        _cleanup_error_ NpError perr = NP_ERROR_INIT;
+        _cleanup_(pod_freep) Pod *pod = NULL;
+        _cleanup_(render_result_freep) RenderResult *res = NULL;
+        _cleanup_free_ RenderIds *ids = NULL;
+        _cleanup_free_ char *rendered = NULL, *manifest = NULL, *machine = NULL, *scope = NULL;
+        _cleanup_close_ int stage1 = -1, s1 = -1;
+        Image **images = NULL;
+        char cgname[49];
+        bool register_machine;
+        size_t size;
+        int r;
+
+        pod_cgroup_name(uuid, cgname);
+        if (asprintf(&rendered, "%s/stage1/rendered", pod_dir) < 0)
+                return -ENOMEM;
+        r = render_machine_name(o->machine_prefix, uuid, &machine);
+        if (r < 0)
+                return r;
+        if (o->hostname && !render_hostname_is_valid(o->hostname))
+                return error_set(err, -EINVAL, NULL,
+                                 "\"%s\" is not a valid hostname (1-63 letters, digits, '-' and '.', not starting or "
+                                 "ending with '-' or '.')",
+                                 o->hostname);
+
+        r = fd_read_file_in_root(lock_fd, "pod", MANIFEST_SIZE_MAX, &manifest, &size);
+        if (r >= 0)
+                r = manifest_parse_pod(manifest, size, &pod, &perr);
+        if (r < 0)
+                return error_set(err, r == -ENOMEM ? r : -EINVAL, "pod", "bad pod manifest: %s", error_format(&perr, r));
+
+        /* Pods with overlays get a mount namespace of their own, entered
+         * before any fd into the stage1 is opened (see mount_overlays()). */
+        if (faccessat(lock_fd, "overlay", F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+            (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0))
+                return error_set(err, negative_errno(), NULL, "cannot create a mount namespace: %m");
+        {
+                _cleanup_free_ char *p = NULL;
+
+                if (asprintf(&p, "%s/stage1", pod_dir) < 0)
+                        return -ENOMEM;
+                stage1 = open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        s1 = stage1 >= 0 ? fd_open_dir_nofollow(stage1, "rootfs", O_PATH) : -EBADF;
+        if (s1 < 0)
+                return error_set(err, -EINVAL, "stage1/rootfs", "the pod has no stage1 root");
+
+        {
+                Stage1HostOptions so = { .hostname = o->hostname ? o->hostname : machine };
+
+                memcpy(so.uuid, uuid, 16);
+                r = stage1_host_setup(s1, &so, err);
+                if (r < 0)
+                        return r;
+        }
+        /* rkt's convention, read by its gc: which flavor the pod runs. */
+        if (symlinkat("host", lock_fd, "flavor") < 0 && errno != EEXIST)
+                return error_set(err, negative_errno(), "flavor", "cannot create: %m");
+
+        r = mount_overlays(pod_dir, lock_fd, s1, pod, err);
+        if (r < 0)
+                return r;
+        images = calloc(pod->n_apps + 1, sizeof(Image *));
+        ids = calloc(pod->n_apps + 1, sizeof(RenderIds));
+        if (!images || !ids) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        r = load_apps(s1, pod, images, ids, err);
+        if (r < 0)
+                goto finish;
+
+        /* machined where it answers (docs/stage1.md): detected, never assumed. */
+        register_machine = machined_available() > 0;
+        if (register_machine && (r = machined_scope_path(machine, &scope)) < 0)
+                goto finish;
+        RenderOptions opts = {
+                .pod_dir = pod_dir,
+                .hostname = o->hostname,
+                .machine_prefix = o->machine_prefix,
+                .register_machine = register_machine,
+                .link_journal = access("/run/systemd/system", F_OK) == 0 && access("/var/log/journal", F_OK) == 0,
+                .interactive = o->interactive,
+                .debug = o->debug,
+                .disable_capabilities = o->disable_capabilities,
+                .disable_paths = o->disable_paths,
+                .disable_seccomp = o->disable_seccomp,
+                .private_network = o->net == POD_NET_NONE,
+                .share_ipc = o->share_ipc,
+                .selinux_context = o->selinux_context,
+                .selinux_apifs_context = o->selinux_apifs_context,
+                .ids = ids,
+                .rendered_dir = rendered,
+        };
+        memcpy(opts.uuid, uuid, 16);
+        r = render_pod(pod, images, &opts, &res, &perr);
+        if (r < 0) {
+                r = error_set(err, r == -ENOMEM ? r : -EINVAL, NULL, "%s", error_format(&perr, r));
+                goto finish;
+        }
+        if (o->warn)
+                STRV_FOREACH(w, res->warnings)
+                        o->warn(*w);
+        /* Rendered anew at every start: no fsync on the start path. */
+        r = fileset_write_flags(res->files, stage1, "rendered", FILESET_WRITE_NO_SYNC);
+        if (r < 0) {
+                r = error_set(err, r, "stage1/rendered", "cannot write the units: %s", strerror(-r));
+                goto finish;
+        }
+        r = make_empty_volumes(lock_fd, pod, err);
+        if (r < 0)
+                goto finish;
+
+        r = spawn_and_wait(pod_dir, lock_fd, cgname, scope, res, err);
+finish:
+        for (size_t i = 0; images && i < pod->n_apps; i++)
+                image_free(images[i]);
+        free(images);
+        return r;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Running a prepared pod (docs/run.md): the same code under `nspawn-pod run`,
+ * `run-prepared` and the stage1 run entrypoint that rkt's stage0 executes
+ * (flavors/host/init.c). The caller has the pod in pods/run/ and holds the
+ * exclusive lock on its directory (docs/stage1.md, "run").
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef enum PodNet {
+        POD_NET_HOST, /* the host's network namespace */
+        POD_NET_NONE, /* a network namespace of its own with loopback only */
+} PodNet;
+
+typedef struct PodRunOptions {
+        const char *hostname;       /* NULL: the machine name */
+        const char *machine_prefix; /* machine "<prefix>-<uuid>"; NULL: "nspawn-pod" */
+        PodNet net;
+        bool share_ipc;             /* stay in the host's IPC namespace */
+        bool interactive;           /* the single app gets the terminal */
+        bool debug;                 /* keep nspawn's and systemd's messages */
+        bool disable_capabilities, disable_paths, disable_seccomp;
+        const char *selinux_context, *selinux_apifs_context; /* NULL: none */
+        /* Told what is worth telling a person (render's warnings); may be NULL. */
+        void (*warn)(const char *message);
+} PodRunOptions;
+
+/* Runs the pod whose directory is `pod_dir` (absolute, in pods/run/), locked
+ * through `lock_fd` (O_RDONLY, the lock stays held for the pod's whole life:
+ * nspawn inherits the descriptor). Sets up the stage1 root for this host,
+ * mounts the apps' overlays, resolves the apps' users, renders and writes
+ * the units, starts systemd-nspawn in cgroups of the pod's own, writes
+ * subcgroup and ppid, and waits for it, passing on the first stop signal
+ * (lib/pod-stop.h). Returns the pod's exit code (0-255, recorded in the
+ * pod's exit-code file) once nspawn has ended; before nspawn runs -errno,
+ * with `err` saying why: -EINVAL the pod cannot run as it is (its manifest,
+ * an app's user, …), other codes our own failures. The caller may be left in
+ * a mount namespace of its own. */
+int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodRunOptions *o, NpError *err);

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "exe-path.h"
+#include "fd-util.h"
+#include "image-store.h"
+#include "image.h"
+#include "manifest.h"
+#include "stage1.h"
+
+static const char *const entrypoint_annotations[_STAGE1_ENTRYPOINT_MAX] = {
+        [STAGE1_RUN] = "coreos.com/rkt/stage1/run",
+        [STAGE1_ENTER] = "coreos.com/rkt/stage1/enter",
+        [STAGE1_GC] = "coreos.com/rkt/stage1/gc",
+        [STAGE1_STOP] = "coreos.com/rkt/stage1/stop",
+};
+
+const char *stage1_default_path(void) {
+        static char *found;
+        const char *env = getenv("NSPAWN_POD_STAGE1");
+
+        if (env && *env)
+                return env;
+        /* A build tree: the image is beside the command. */
+        if (!found)
+                found = exe_path_sibling(STAGE1_ACI_NAME);
+        return found ? found : LIBEXECDIR "/" STAGE1_ACI_NAME;
+}
+
+int stage1_store_get(int data_fd, const char *path, char **ret_id, NpError *err) {
+        _cleanup_close_ int dir = -1;
+        struct stat st;
+        int r;
+
+        if (stat(path, &st) < 0)
+                return error_set(err, negative_errno(), path, "cannot access the stage1 image: %m%s",
+                                 errno == ENOENT ? " (build it with 'make stage1', or give --stage1-path=)" : "");
+        if (!S_ISREG(st.st_mode))
+                return error_set(err, -EINVAL, path, "the stage1 image must be an ACI file");
+        r = image_store_get_in(data_fd, STAGE1_TREE_STORE, path, ret_id, &dir, NULL, err);
+        return r;
+}
+
+int stage1_install(const char *data_dir, const char *id, int pod_fd, int stage1_fd, NpError *err) {
+        _cleanup_free_ char *src = NULL;
+        int r;
+
+        if (asprintf(&src, "%s/" STAGE1_TREE_STORE "/%s", data_dir, id) < 0)
+                return -ENOMEM;
+        /* A copy, never a link to the store: root in a pod can write its own
+         * stage1 root, and must not reach another pod's through it. */
+        r = image_import(src, stage1_fd, NULL, err);
+        if (r < 0)
+                return r;
+        /* rkt reads the whole file as the ID: no newline. */
+        r = fd_write_file_atomic(pod_fd, "stage1TreeStoreID", id, strlen(id), 0644);
+        if (r < 0)
+                return error_set(err, r, "stage1TreeStoreID", "cannot write: %s", strerror(-r));
+        return 0;
+}
+
+void stage1_info_done(Stage1Info *i) {
+        free(i->name);
+        for (size_t k = 0; k < _STAGE1_ENTRYPOINT_MAX; k++)
+                free(i->entrypoints[k]);
+        *i = (Stage1Info){};
+}
+
+int stage1_info_read(int pod_fd, Stage1Info *ret) {
+        _cleanup_error_ NpError err = NP_ERROR_INIT;
+        _cleanup_(image_freep) Image *img = NULL;
+        _cleanup_free_ char *data = NULL;
+        Stage1Info i = { .interface_version = 1 };
+        size_t size;
+        int r;
+
+        r = fd_read_file_in_root(pod_fd, "stage1/manifest", MANIFEST_SIZE_MAX, &data, &size);
+        if (r < 0)
+                return r;
+        r = manifest_parse_image(data, size, &img, &err);
+        if (r < 0)
+                return r;
+        i.name = strdup(img->name);
+        if (!i.name)
+                return -ENOMEM;
+        for (size_t a = 0; a < img->n_annotations; a++) {
+                const NameValue *nv = &img->annotations[a];
+
+                for (size_t k = 0; k < _STAGE1_ENTRYPOINT_MAX; k++)
+                        if (strcmp(nv->name, entrypoint_annotations[k]) == 0 && !i.entrypoints[k] &&
+                            !(i.entrypoints[k] = strdup(nv->value))) {
+                                stage1_info_done(&i);
+                                return -ENOMEM;
+                        }
+                if (strcmp(nv->name, "coreos.com/rkt/stage1/interface-version") == 0) {
+                        char *end;
+                        unsigned long v;
+
+                        errno = 0;
+                        v = strtoul(nv->value, &end, 10);
+                        if (errno == 0 && end != nv->value && *end == 0 && v >= 1 && v < 1000)
+                                i.interface_version = (unsigned) v;
+                }
+        }
+        *ret = i;
+        return 0;
+}
+
+bool stage1_info_is_ours(const Stage1Info *i) {
+        return i->name && strcmp(i->name, STAGE1_IMAGE_NAME) == 0;
+}

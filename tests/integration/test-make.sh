@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Integration test (TAP, no root): what the Makefile's targets build, read
+# from `make -n` into a scratch BUILD directory (nothing is compiled). Plain
+# `make` once built only the first helper (build/libexec/enter): the default
+# goal was whatever rule came first.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib/tap.sh
+. "$here/../lib/tap.sh"
+cd "$here/../.." || exit 1
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# builds TARGET...: what `make -n TARGET` would link into $scratch, one path a line.
+builds() {
+        make -n --no-print-directory BUILD="$scratch" "$@" 2>/dev/null |
+                grep -oE -- "-o $scratch/[^ ]+|(ar rcs|cp|mv|tar) [^ ]* ?$scratch/[^ ]+" |
+                grep -oE "$scratch/[^ ]+" | sed "s|^$scratch/||" | grep -v "^obj/" | sort -u
+}
+
+default=$(builds)
+all=$(builds all)
+tap_diag "make builds:" "$default"
+[ -n "$all" ] && [ "$default" = "$all" ]
+tap_ok $? "plain 'make' builds exactly what 'make all' builds" || tap_diag "make all builds:" "$all"
+
+ok=0
+for f in nspawn-pod libnspawnpod.a libexec/enter libexec/prepare-app libexec/reaper; do
+        grep -qxF "$f" <<<"$default" || {
+                ok=1
+                tap_diag "missing: $f"
+        }
+done
+tap_ok "$ok" "plain 'make' builds the command, the library and every helper"
+
+tap_done
