@@ -501,14 +501,32 @@ static char *sanitize_line(const char *s) {
         return c;
 }
 
-static int read_app_status(int dir_fd, PodApp *a) {
+/* Where the reapers' status files are: stage1/rootfs/rkt/status, or, for a
+ * pod rkt's stage0 prepared with overlayfs (overlay-prepared), the upper
+ * layer of its stage1's overlay, which outlives the mount (rkt's rule). */
+static char *status_dir(int dir_fd) {
+        _cleanup_free_ char *id = NULL;
+        size_t size;
+        char *p;
+
+        if (faccessat(dir_fd, "overlay-prepared", F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+            read_small(dir_fd, "stage1TreeStoreID", 256, &id, &size, NULL) >= 0 && size > 0 && strlen(id) == size &&
+            !strchr(id, '/') && strcmp(id, ".") != 0 && strcmp(id, "..") != 0) {
+                if (asprintf(&p, "overlay/%s/upper/rkt/status", id) < 0)
+                        return NULL;
+                return p;
+        }
+        return strdup("stage1/rootfs/rkt/status");
+}
+
+static int read_app_status(int dir_fd, const char *dir, PodApp *a) {
         _cleanup_free_ char *path = NULL, *s = NULL;
         unsigned long v;
         size_t size;
         int r;
 
         a->status = -1;
-        if (asprintf(&path, "stage1/rootfs/rkt/status/%s", a->name) < 0)
+        if (asprintf(&path, "%s/%s", dir, a->name) < 0)
                 return -ENOMEM;
         r = read_small(dir_fd, path, 32, &s, &size, NULL);
         if (r == -ENOMEM)
@@ -518,7 +536,7 @@ static int read_app_status(int dir_fd, PodApp *a) {
         free(s);
         s = NULL;
         free(path);
-        if (asprintf(&path, "stage1/rootfs/rkt/status/%s.end", a->name) < 0)
+        if (asprintf(&path, "%s/%s.end", dir, a->name) < 0)
                 return -ENOMEM;
         r = read_small(dir_fd, path, 4096, &s, &size, NULL);
         if (r == -ENOMEM)
@@ -529,8 +547,8 @@ static int read_app_status(int dir_fd, PodApp *a) {
 }
 
 /* The newest mtime of the files in the pod's /rkt/status/. */
-static void newest_status(int dir_fd, struct timespec *ret) {
-        _cleanup_close_ int fd = open_below(dir_fd, "stage1/rootfs/rkt/status", O_RDONLY | O_DIRECTORY);
+static void newest_status(int dir_fd, const char *dir, struct timespec *ret) {
+        _cleanup_close_ int fd = open_below(dir_fd, dir, O_RDONLY | O_DIRECTORY);
         struct timespec best = {};
         struct dirent *de;
         unsigned seen = 0;
@@ -568,12 +586,12 @@ PodInfo *pod_info_free(PodInfo *info) {
 
 int pod_info_read(int dir_fd, const uint8_t uuid[16], PodState state, PodInfoFlags flags, PodInfo **ret) {
         _cleanup_(pod_info_freep) PodInfo *info = calloc(1, sizeof(PodInfo));
-        _cleanup_free_ char *manifest = NULL, *code = NULL;
+        _cleanup_free_ char *manifest = NULL, *code = NULL, *sdir = status_dir(dir_fd);
         struct timespec t;
         size_t size;
         int r;
 
-        if (!info)
+        if (!info || !sdir)
                 return -ENOMEM;
         memcpy(info->uuid, uuid, 16);
         info->state = state;
@@ -584,11 +602,13 @@ int pod_info_read(int dir_fd, const uint8_t uuid[16], PodState state, PodInfoFla
         info->status = pod_status_of(state, r > 0);
 
         (void) mtime_of(dir_fd, "pod-created", &info->created);
-        (void) mtime_of(dir_fd, "ppid", &info->started);
+        /* A stage1 writes pid or ppid (rkt's contract): either is the start. */
+        if (mtime_of(dir_fd, "pid", &info->started) < 0)
+                (void) mtime_of(dir_fd, "ppid", &info->started);
         if (info->status == POD_STATUS_RUNNING) {
                 pid_t pid;
 
-                if (pod_read_pid(dir_fd, &pid) >= 0)
+                if (pod_read_pid_file(dir_fd, &pid, NULL) >= 0)
                         info->pid = pid;
         }
         r = read_small(dir_fd, "exit-code", 32, &code, &size, &t);
@@ -604,7 +624,7 @@ int pod_info_read(int dir_fd, const uint8_t uuid[16], PodState state, PodInfoFla
                    !IN_SET(info->status, POD_STATUS_RUNNING, POD_STATUS_PREPARING, POD_STATUS_PREPARED))
                 /* The run process did not record it (killed): the last app
                  * status written is the best guess there is. */
-                newest_status(dir_fd, &info->exited);
+                newest_status(dir_fd, sdir, &info->exited);
 
         r = read_small(dir_fd, "pod", MANIFEST_SIZE_MAX, &manifest, &size, NULL);
         if (r == -ENOMEM)
@@ -627,7 +647,7 @@ int pod_info_read(int dir_fd, const uint8_t uuid[16], PodState state, PodInfoFla
                                 if (!info->apps[i].name)
                                         return -ENOMEM;
                                 if ((flags & POD_INFO_APP_STATUS) &&
-                                    (r = read_app_status(dir_fd, &info->apps[i])) < 0)
+                                    (r = read_app_status(dir_fd, sdir, &info->apps[i])) < 0)
                                         return r;
                         }
                 }

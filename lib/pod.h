@@ -124,9 +124,11 @@ typedef struct PodInfo {
         /* tv_sec == 0: unknown. created: mtime of pod-created; started:
          * mtime of ppid; exited: mtime of exit-code (written by the run
          * process when nspawn ended), else the newest status file's, else
-         * unknown (the run process and nspawn were both killed). */
+         * unknown (the run process and nspawn were both killed). A stage1 writes
+         * pid or ppid: started is the mtime of whichever there is. */
         struct timespec created, started, exited;
-        pid_t pid;     /* nspawn's (ppid) while running; else 0 */
+        pid_t pid;     /* while running: the pid file's (rkt's fly), else the ppid file's
+                        * (nspawn's); else 0 */
         int exit_code; /* exit-code: the pod's exit code; -1 when not recorded */
         PodApp *apps;  /* the manifest's apps, in order (none when it is unreadable) */
         size_t n_apps;

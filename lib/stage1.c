@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "exe-path.h"
 #include "fd-util.h"
@@ -10,6 +13,8 @@
 #include "image.h"
 #include "manifest.h"
 #include "stage1.h"
+
+extern char **environ;
 
 static const char *const entrypoint_annotations[_STAGE1_ENTRYPOINT_MAX] = {
         [STAGE1_RUN] = "coreos.com/rkt/stage1/run",
@@ -111,4 +116,47 @@ int stage1_info_read(int pod_fd, Stage1Info *ret) {
 
 bool stage1_info_is_ours(const Stage1Info *i) {
         return i->name && strcmp(i->name, STAGE1_IMAGE_NAME) == 0;
+}
+
+int stage1_run_entrypoint(int pod_fd, const Stage1Info *i, Stage1Entrypoint e, char *const *args) {
+        _cleanup_close_ int root = -1, exe = -1;
+        _cleanup_free_ char **argv = NULL;
+        size_t n = 0;
+        pid_t pid;
+        int status;
+
+        if (!i->entrypoints[e])
+                return -ENOENT;
+        root = fd_open_in_root(pod_fd, "stage1/rootfs", O_PATH | O_DIRECTORY, 0, true);
+        if (root < 0)
+                return root;
+        exe = fd_open_in_root(root, i->entrypoints[e], O_PATH, 0, false);
+        if (exe < 0)
+                return exe;
+        for (char *const *a = args; a && *a; a++)
+                n++;
+        argv = calloc(n + 2, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        argv[0] = i->entrypoints[e];
+        for (size_t k = 0; k < n; k++)
+                argv[k + 1] = args[k];
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return negative_errno();
+        if (pid == 0) {
+                /* A script is executed through /dev/fd/N: the descriptor
+                 * must survive the exec for its interpreter to open it. */
+                if (fchdir(pod_fd) < 0 || fcntl(exe, F_SETFD, 0) < 0)
+                        _exit(127);
+                syscall(SYS_execveat, exe, "", argv, environ, AT_EMPTY_PATH);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return 128 + WTERMSIG(status);
 }

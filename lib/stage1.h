@@ -61,3 +61,11 @@ void stage1_info_done(Stage1Info *i);
 /* The pod runs our stage1: the lifecycle verbs do its work in process
  * instead of executing entrypoints from the pod directory. */
 bool stage1_info_is_ours(const Stage1Info *i);
+
+/* Runs a pod's own stage1 entrypoint `e` as a stage0 does: a child with the
+ * pod directory (`pod_fd`) as working directory, stdout and stderr ours,
+ * `args` after the program's name; the program is looked up below the pod's
+ * stage1/rootfs on file descriptors. Returns its exit status (128 + signal
+ * when killed), -ENOENT when the stage1 has no such entrypoint (or its root
+ * is gone, say after a reboot unmounted rkt's overlay), other -errno. */
+int stage1_run_entrypoint(int pod_fd, const Stage1Info *i, Stage1Entrypoint e, char *const *args);

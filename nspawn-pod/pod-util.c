@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pod-gc.h"
 #include "pod-util.h"
+#include "stage1.h"
 
 int pod_util_open_pods(const GlobalOptions *g, const char *verb, int *ret_fd) {
         int r = pod_open_pods_dir(g->dir, ret_fd);
@@ -283,6 +284,26 @@ int pod_util_remove(int pods_fd, const uint8_t uuid[16], PodState state, int dir
         if (fstat(dir_fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
                 return -ENOENT;
 
+        /* Someone else's stage1 (rkt's own flavors) knows what its pods hold
+         * (CNI allocations, say): its gc entrypoint first, as rkt's stage0
+         * runs it; then what we can find ourselves. */
+        {
+                _cleanup_(stage1_info_done) Stage1Info info = {};
+                char *args[] = { u, NULL };
+
+                /* Only pods that ran: a failed preparation has nothing of the stage1's. */
+                if (state == POD_STATE_EXITED_GARBAGE && stage1_info_read(dir_fd, &info) >= 0 &&
+                    !stage1_info_is_ours(&info)) {
+                        r = stage1_run_entrypoint(dir_fd, &info, STAGE1_GC, args);
+                        if (r < 0 && r != -ENOENT)
+                                log_errno(r, "pod %s: cannot run the gc entrypoint of its stage1 %s, going on", u,
+                                          info.name);
+                        else if (r > 0)
+                                log_error("pod %s: the gc entrypoint of its stage1 %s failed (exit status %d), "
+                                          "going on",
+                                          u, info.name, r);
+                }
+        }
         r = pod_gc_release(sfd, u, dir_fd, uuid, warn_ignored, &err);
         if (r < 0) {
                 log_error("pod %s: %s", u, error_format(&err, r));

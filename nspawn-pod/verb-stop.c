@@ -13,6 +13,7 @@
 #include "names.h"
 #include "pod-stop.h"
 #include "pod-util.h"
+#include "stage1.h"
 
 static void stop_usage(FILE *f) {
         fputs("Usage: nspawn-pod [--dir=DIR] stop [OPTIONS] UUID...\n"
@@ -38,6 +39,7 @@ static void stop_usage(FILE *f) {
 }
 
 static int stop_one(int pods_fd, const char *ref, bool force, int *ret_fd, uint8_t ret_uuid[16]) {
+        _cleanup_(stage1_info_done) Stage1Info info = {};
         _cleanup_error_ NpError err = NP_ERROR_INIT;
         _cleanup_close_ int fd = -1;
         PodEntry e;
@@ -59,8 +61,24 @@ static int stop_one(int pods_fd, const char *ref, bool force, int *ret_fd, uint8
                         pod_status_to_string(pod_status_of(state, r > 0)));
                 return -EBUSY;
         }
-        r = pod_stop(fd, e.uuid, force, &err);
-        if (r < 0) {
+        r = stage1_info_read(fd, &info);
+        if (r >= 0 && !stage1_info_is_ours(&info)) {
+                /* Someone else's stage1 (rkt's own flavors): its own stop
+                 * entrypoint, as rkt's stage0 runs it. */
+                char *args[] = { force ? (char *) "--force" : u, force ? u : NULL, NULL };
+
+                r = stage1_run_entrypoint(fd, &info, STAGE1_STOP, args);
+                if (r != 0) {
+                        if (r == -ENOENT)
+                                log_error("pod %s: its stage1 %s has no stop entrypoint", u, info.name);
+                        else if (r < 0)
+                                log_errno(r, "pod %s: cannot run the stop entrypoint of its stage1 %s", u, info.name);
+                        else
+                                log_error("pod %s: the stop entrypoint of its stage1 %s failed (exit status %d)", u,
+                                          info.name, r);
+                        return -EIO;
+                }
+        } else if ((r = pod_stop(fd, e.uuid, force, &err)) < 0) {
                 log_error("pod %s: %s", u, error_format(&err, r));
                 return -EIO;
         }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "exit-status.h"
 #include "fd-util.h"
@@ -297,7 +298,7 @@ static int step_proc(Context *c) {
  * read-only all the way down, unless a volume is at or below the app's /sys:
  * then the volume is what the app asked for and stays visible (rkt's rule). */
 static int step_sys(Context *c) {
-        static const MountEntry sys = {
+        MountEntry sys = {
                 .source = "/sys",
                 .target = "sys",
                 .kind = MOUNT_BIND,
@@ -306,10 +307,18 @@ static int step_sys(Context *c) {
         };
         _cleanup_strv_free_ char **below = NULL;
         _cleanup_free_ char *where = path_join(c->root, "sys");
+        struct statfs sfs;
         int r;
 
         if (!where)
                 return log_errno(-ENOMEM, "Failed to prepare '%s/sys'", c->root);
+        /* The pod's own /sys is sysfs, or, in a pod with a network namespace
+         * of its own, nspawn's tmpfs with sysfs bound below it: what the
+         * app's /sys must show after the bind is what the pod's shows. */
+        if (statfs("/sys", &sfs) < 0)
+                return log_errno(negative_errno(), "Failed to inspect the pod's /sys");
+        if ((unsigned long) sfs.f_type == (unsigned long) TMPFS_MAGIC)
+                sys.fs_magic = TMPFS_MAGIC;
         r = mountinfo_below(where, &below);
         if (r < 0)
                 return log_errno(r, "Failed to read the mount table for '%s'", where);

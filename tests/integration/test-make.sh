@@ -15,7 +15,7 @@ trap 'rm -rf "$scratch"' EXIT
 # builds TARGET...: what `make -n TARGET` would link into $scratch, one path a line.
 builds() {
         make -n --no-print-directory BUILD="$scratch" "$@" 2>/dev/null |
-                grep -oE -- "-o $scratch/[^ ]+|(ar rcs|cp|mv|tar) [^ ]* ?$scratch/[^ ]+" |
+                grep -oE -- "-o $scratch/[^ ]+|(ar rcs|cp|mv|tar) [^ ]* ?$scratch/[^ ]+|mkaci $scratch .* $scratch/[^ ]+" |
                 grep -oE "$scratch/[^ ]+" | sed "s|^$scratch/||" | grep -v "^obj/" | sort -u
 }
 
@@ -26,12 +26,17 @@ tap_diag "make builds:" "$default"
 tap_ok $? "plain 'make' builds exactly what 'make all' builds" || tap_diag "make all builds:" "$all"
 
 ok=0
-for f in nspawn-pod libnspawnpod.a libexec/enter libexec/prepare-app libexec/reaper; do
+for f in nspawn-pod libnspawnpod.a libexec/enter libexec/prepare-app libexec/reaper libexec/gc libexec/init libexec/stop \
+        stage1-host.aci; do
         grep -qxF "$f" <<<"$default" || {
                 ok=1
                 tap_diag "missing: $f"
         }
 done
-tap_ok "$ok" "plain 'make' builds the command, the library and every helper"
+tap_ok "$ok" "plain 'make' builds the command, the library, every helper and entrypoint and the stage1 image"
+
+stage1=$(builds stage1)
+grep -qxF stage1-host.aci <<<"$stage1"
+tap_ok $? "'make stage1' builds stage1-host.aci" || tap_diag "$stage1"
 
 tap_done

@@ -703,7 +703,7 @@ HARNESS_NP_PID=""
 HARNESS_NP_UUIDS=()
 
 harness_np_init() {
-        local build=${BUILD:-build} src=$HARNESS_SRC_ROOT np stale=0
+        local build=${BUILD:-build} src=$HARNESS_SRC_ROOT np
         if [ -z "$HARNESS_DIR" ]; then
                 _harness_log "harness_np_init before harness_init"
                 return 1
@@ -713,18 +713,12 @@ harness_np_init() {
         *) build=$src/$build ;;
         esac
         np=$build/nspawn-pod
-        if [ ! -x "$np" ] || [ ! -d "$build/libexec" ]; then
-                stale=1
-        elif [ -n "$(find "$src/lib" "$src/nspawn-pod" "$src/flavors" "$src/prepare-app" "$src/reaper" \
-                "$src/Makefile" -newer "$np" \( -name '*.[ch]' -o -name Makefile \) -print -quit 2>/dev/null)" ]; then
-                stale=1
-        fi
-        if [ "$stale" = 1 ]; then
-                if ! make -C "$src" --no-print-directory BUILD="${BUILD:-build}" all >"$HARNESS_DIR/make.log" 2>&1; then
-                        _harness_log "make failed:"
-                        tail -n 30 "$HARNESS_DIR/make.log" >&2
-                        return 1
-                fi
+        # make knows what is stale (the stage1 image depends on the helpers,
+        # the units, the rootfs list, …); with nothing to do it costs little.
+        if ! make -C "$src" --no-print-directory BUILD="${BUILD:-build}" all >"$HARNESS_DIR/make.log" 2>&1; then
+                _harness_log "make failed:"
+                tail -n 30 "$HARNESS_DIR/make.log" >&2
+                return 1
         fi
         HARNESS_NP=$np
         HARNESS_NP_DATA=$HARNESS_DIR/data
@@ -870,7 +864,8 @@ harness_np_cleanup() {
         #    them itself where /run is not a tmpfs ("Attempted to remove disk
         #    file system under /run/systemd/nspawn/propagate/…"). Empty ones only.
         while read -r uuid; do
-                rmdir "/run/systemd/nspawn/propagate/nspawn-pod-$uuid" 2>/dev/null
+                rmdir "/run/systemd/nspawn/propagate/nspawn-pod-$uuid" "/run/systemd/nspawn/propagate/rkt-$uuid" \
+                        2>/dev/null
         done < <(harness_np_uuids)
         # 5. Mounts under the data dir (private first, deepest first).
         [ -d "$HARNESS_NP_DATA" ] && _harness_unmount_all "$HARNESS_NP_DATA"
@@ -932,7 +927,7 @@ harness_np_pod_procs() {
 }
 
 harness_np_uuid_leftovers() {
-        local uuid d mp c n=0 pid
+        local uuid d mp c n=0 pid m
         for uuid in "$@"; do
                 if d=$(harness_np_pod_dir "$uuid"); then
                         printf 'pod dir %s\n' "$d"
@@ -952,10 +947,12 @@ harness_np_uuid_leftovers() {
                         printf 'process %s (%s)\n' "$pid" "$(cat "/proc/$pid/comm" 2>/dev/null)"
                         n=$((n + 1))
                 done < <(harness_np_pod_procs "$uuid")
-                if [ -e "/run/systemd/nspawn/propagate/nspawn-pod-$uuid" ]; then
-                        printf 'propagate dir /run/systemd/nspawn/propagate/nspawn-pod-%s\n' "$uuid"
-                        n=$((n + 1))
-                fi
+                for m in "nspawn-pod-$uuid" "rkt-$uuid"; do
+                        if [ -e "/run/systemd/nspawn/propagate/$m" ]; then
+                                printf 'propagate dir /run/systemd/nspawn/propagate/%s\n' "$m"
+                                n=$((n + 1))
+                        fi
+                done
         done
         [ "$n" = 0 ]
 }
