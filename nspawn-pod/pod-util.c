@@ -18,12 +18,12 @@
 #include "pod-util.h"
 #include "stage1.h"
 
-int pod_util_open_pods(const GlobalOptions *g, const char *verb, int *ret_fd) {
+int pod_util_open_pods(const GlobalOptions *g, int *ret_fd) {
         int r = pod_open_pods_dir(g->dir, ret_fd);
 
         if (r < 0)
                 log_error("cannot open the data directory '%s': %s", g->dir,
-                        strerror(-r));
+                          strerror(-r));
         return r;
 }
 
@@ -44,7 +44,7 @@ static const char *status_now(int pods_fd, const PodEntry *e) {
         return r < 0 ? "unknown" : pod_status_to_string(pod_status_of(e->state, r > 0));
 }
 
-int pod_util_resolve(int pods_fd, const char *verb, const char *ref, PodEntry *ret) {
+int pod_util_resolve(int pods_fd, const char *ref, PodEntry *ret) {
         _cleanup_free_ PodEntry *m = NULL;
         char hex[33];
         size_t n = 0;
@@ -63,7 +63,7 @@ int pod_util_resolve(int pods_fd, const char *verb, const char *ref, PodEntry *r
         }
         if (n == 0) {
                 log_error("no pod %s \"%s\"", strlen(hex) == 32 ? "with UUID" : "matches",
-                        ref);
+                          ref);
                 return -ENOENT;
         }
         if (n > 1) {
@@ -79,13 +79,13 @@ int pod_util_resolve(int pods_fd, const char *verb, const char *ref, PodEntry *r
         return 0;
 }
 
-int pod_util_open(int pods_fd, const char *verb, const char *ref, PodEntry *ret_entry, PodState *ret_state,
+int pod_util_open(int pods_fd, const char *ref, PodEntry *ret_entry, PodState *ret_state,
                   int *ret_fd) {
         PodEntry e;
         char u[37];
         int r;
 
-        r = pod_util_resolve(pods_fd, verb, ref, &e);
+        r = pod_util_resolve(pods_fd, ref, &e);
         if (r < 0)
                 return r;
         /* Where it is now: it may have moved since the listing. */
@@ -96,21 +96,21 @@ int pod_util_open(int pods_fd, const char *verb, const char *ref, PodEntry *ret_
         }
         if (r < 0) {
                 log_error("cannot open pod %s: %s", uuid_format(e.uuid, u),
-                        strerror(-r));
+                          strerror(-r));
                 return -EIO;
         }
         *ret_entry = e;
         return 0;
 }
 
-int pod_util_load(int pods_fd, const char *verb, const char *ref, PodInfoFlags flags, PodInfo **ret) {
+int pod_util_load(int pods_fd, const char *ref, PodInfoFlags flags, PodInfo **ret) {
         _cleanup_close_ int fd = -1;
         PodEntry e;
         PodState state;
         char u[37];
         int r;
 
-        r = pod_util_open(pods_fd, verb, ref, &e, &state, &fd);
+        r = pod_util_open(pods_fd, ref, &e, &state, &fd);
         if (r < 0)
                 return r;
         r = pod_info_read(fd, e.uuid, state, flags, ret);
@@ -258,7 +258,7 @@ static void warn_ignored(const char *message) {
         log_error("pod %s: %s", removing, message);
 }
 
-int pod_util_remove(int pods_fd, const uint8_t uuid[16], PodState state, int dir_fd, const char *verb) {
+int pod_util_remove(int pods_fd, const uint8_t uuid[16], PodState state, int dir_fd) {
         _cleanup_error_ NpError err = NP_ERROR_INIT;
         _cleanup_close_ int sfd = -1;
         struct stat a, b;
@@ -328,8 +328,7 @@ int parse_output_format(const char *s, OutputFormat *ret) {
         return 0;
 }
 
-int pod_util_move_locked(int pods_fd, const uint8_t uuid[16], PodState from, PodState to, int *dir_fd,
-                         const char *verb) {
+int pod_util_move_locked(int pods_fd, const uint8_t uuid[16], PodState from, PodState to, int *dir_fd) {
         char u[37];
         int r;
 
@@ -354,6 +353,6 @@ int pod_util_move_locked(int pods_fd, const uint8_t uuid[16], PodState from, Pod
         }
         if (r < 0 && r != -ENOENT)
                 log_error("cannot move pod %s to %s/: %s", u, pod_state_dir(to),
-                        strerror(-r));
+                          strerror(-r));
         return r;
 }

@@ -12,14 +12,14 @@
 #include "pod.h"
 #include "verbs.h"
 
-/* Opens DIR/pods; says why not (as `verb`) and returns -errno. */
-int pod_util_open_pods(const GlobalOptions *g, const char *verb, int *ret_fd);
+/* Opens DIR/pods; says why not and returns -errno. */
+int pod_util_open_pods(const GlobalOptions *g, int *ret_fd);
 
-/* Resolves a UUID or a unique prefix of one. On failure says why, as
- * `verb`: -EINVAL not a UUID or prefix, -ENOENT no such pod, -ENOTUNIQ the
+/* Resolves a UUID or a unique prefix of one. On failure says why
+ * (logged): -EINVAL not a UUID or prefix, -ENOENT no such pod, -ENOTUNIQ the
  * prefix matches several pods (listed with their states), other -errno:
  * could not look. pod_util_exit_code() maps these to exit codes. */
-int pod_util_resolve(int pods_fd, const char *verb, const char *ref, PodEntry *ret);
+int pod_util_resolve(int pods_fd, const char *ref, PodEntry *ret);
 
 /* EXIT_INVALID for the "bad input" errors of pod_util_resolve() (and
  * -ENOENT, -ENOTUNIQ, -EINVAL, -EBUSY from the verbs), EXIT_INTERNAL else. */
@@ -28,11 +28,11 @@ int pod_util_exit_code(int r);
 /* Like pod_util_resolve(), then opens the pod directory where it is now
  * (O_RDONLY): its state and fd. Messages printed; -ENOENT if it vanished,
  * -EIO if it cannot be opened. */
-int pod_util_open(int pods_fd, const char *verb, const char *ref, PodEntry *ret_entry, PodState *ret_state,
+int pod_util_open(int pods_fd, const char *ref, PodEntry *ret_entry, PodState *ret_state,
                   int *ret_fd);
 
 /* pod_util_open(), then reads it. */
-int pod_util_load(int pods_fd, const char *verb, const char *ref, PodInfoFlags flags, PodInfo **ret);
+int pod_util_load(int pods_fd, const char *ref, PodInfoFlags flags, PodInfo **ret);
 
 /* RFC 3339 in local time with milliseconds ("2025-01-02T15:04:05.123+01:00"),
  * or "" for an unknown time (tv_sec == 0). */
@@ -58,9 +58,9 @@ int pod_util_wait_unlocked(int dir_fd, uint64_t timeout_usec);
  * to exited-garbage/ or garbage/ (`state`): kills whatever is left in its
  * cgroups, unmounts everything below its directory, removes nspawn's
  * leftovers for it in /run/systemd/nspawn, then the directory. Says what
- * failed (as `verb`). 0 on success, -ENOENT if it was already gone (someone
+ * failed. 0 on success, -ENOENT if it was already gone (someone
  * else removed it), other -errno: it stays where it is, for a later gc. */
-int pod_util_remove(int pods_fd, const uint8_t uuid[16], PodState state, int dir_fd, const char *verb);
+int pod_util_remove(int pods_fd, const uint8_t uuid[16], PodState state, int dir_fd);
 
 /* "text" or "json" for --format. -EINVAL for anything else. */
 typedef enum OutputFormat {
@@ -74,6 +74,5 @@ int parse_output_format(const char *s, OutputFormat *ret);
  * everything at and below it is unmounted, the directory opened and locked
  * again (what `*dir_fd` was locked through was the mount's root, now
  * detached; `*dir_fd` is replaced) and the move retried. Says what failed
- * (as `verb`); -EWOULDBLOCK if someone else locked the directory meanwhile. */
-int pod_util_move_locked(int pods_fd, const uint8_t uuid[16], PodState from, PodState to, int *dir_fd,
-                         const char *verb);
+ *; -EWOULDBLOCK if someone else locked the directory meanwhile. */
+int pod_util_move_locked(int pods_fd, const uint8_t uuid[16], PodState from, PodState to, int *dir_fd);

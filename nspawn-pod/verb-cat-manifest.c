@@ -48,9 +48,9 @@ int verb_cat_manifest(int argc, char *argv[], const GlobalOptions *g) {
                 log_error("expected exactly one UUID; see --help");
                 return EXIT_USAGE;
         }
-        if (pod_util_open_pods(g, "cat-manifest", &pods) < 0)
+        if (pod_util_open_pods(g, &pods) < 0)
                 return EXIT_INTERNAL;
-        r = pod_util_resolve(pods, "cat-manifest", argv[optind], &e);
+        r = pod_util_resolve(pods, argv[optind], &e);
         if (r < 0)
                 return pod_util_exit_code(r);
         uuid_format(e.uuid, u);
@@ -59,7 +59,7 @@ int verb_cat_manifest(int argc, char *argv[], const GlobalOptions *g) {
                 r = pod_read_manifest(fd, &data, &size);
         if (r == -ENOENT) {
                 log_error("pod %s has no manifest%s", u,
-                        fd >= 0 ? " (its preparation ended before writing it)" : " (it was removed meanwhile)");
+                          fd >= 0 ? " (its preparation ended before writing it)" : " (it was removed meanwhile)");
                 return EXIT_INVALID;
         }
         if (r < 0) {

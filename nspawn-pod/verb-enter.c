@@ -64,8 +64,8 @@ static int open_pod(const GlobalOptions *g, const char *ref, uint8_t ret_uuid[16
 
         if (pod_ref_parse(ref, hex) < 0) {
                 log_error(
-                        "\"%s\" is not a pod UUID or a prefix of one (at least %d hex digits)",
-                        ref, POD_REF_PREFIX_MIN);
+                          "\"%s\" is not a pod UUID or a prefix of one (at least %d hex digits)",
+                          ref, POD_REF_PREFIX_MIN);
                 return -EINVAL;
         }
         /* Opened, never created: enter must not leave a data directory behind. */
@@ -96,7 +96,7 @@ static int open_pod(const GlobalOptions *g, const char *ref, uint8_t ret_uuid[16
         r = pod_open_any(pods, found[0].uuid, ret_state, ret_fd);
         if (r < 0) {
                 log_error("cannot open pod %s: %s", uuid_format(found[0].uuid, u),
-                        strerror(-r));
+                          strerror(-r));
                 return r;
         }
         memcpy(ret_uuid, found[0].uuid, 16);
@@ -127,7 +127,7 @@ static int pick_app(const Pod *pod, const char *want, const char *ustr, const ch
                 log_error("pod %s has no app \"%s\"; its apps: %s", ustr, want, list);
         else
                 log_error("pod %s has %zu apps (%s): choose one with --app=NAME", ustr,
-                        pod->n_apps, list);
+                          pod->n_apps, list);
         return -EINVAL;
 }
 
@@ -225,7 +225,7 @@ int verb_enter(int argc, char *argv[], const GlobalOptions *g) {
         locked = pod_is_locked(pod_fd);
         if (state != POD_STATE_RUN || locked <= 0) {
                 log_error("pod %s is not running (%s)", ustr,
-                        locked < 0 ? "state unknown" : pod_status_to_string(pod_status_of(state, locked > 0)));
+                          locked < 0 ? "state unknown" : pod_status_to_string(pod_status_of(state, locked > 0)));
                 return EXIT_INTERNAL;
         }
         r = fd_read_file_in_root(pod_fd, "pod", MANIFEST_SIZE_MAX, &manifest, &size);
@@ -233,7 +233,7 @@ int verb_enter(int argc, char *argv[], const GlobalOptions *g) {
                 r = manifest_parse_pod(manifest, size, &pod, &err);
         if (r < 0) {
                 log_error("pod %s: cannot read its manifest: %s", ustr,
-                        error_format(&err, r));
+                          error_format(&err, r));
                 return EXIT_INTERNAL;
         }
         if (pick_app(pod, want_app, ustr, &app) < 0)

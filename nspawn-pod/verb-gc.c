@@ -119,13 +119,13 @@ static int gc_one(int pods_fd, const PodEntry *e, uint64_t grace) {
                 return r;
         }
         if (to != e->state) {
-                r = pod_util_move_locked(pods_fd, e->uuid, e->state, to, &fd, "gc");
+                r = pod_util_move_locked(pods_fd, e->uuid, e->state, to, &fd);
                 if (r == -ENOENT || r == -EWOULDBLOCK)
                         return 0;
                 if (r < 0)
                         return r;
         }
-        r = pod_util_remove(pods_fd, e->uuid, to, fd, "gc");
+        r = pod_util_remove(pods_fd, e->uuid, to, fd);
         if (r == -ENOENT)
                 return 0;
         return r < 0 ? r : 1;
@@ -165,7 +165,7 @@ static int gc_new_dirs(int pods_fd, unsigned *removed) {
                         if (gfd < 0 || renameat2(pfd, de->d_name, gfd, canon, RENAME_NOREPLACE) < 0)
                                 continue;
                 }
-                r = pod_util_remove(pods_fd, uuid, POD_STATE_GARBAGE, fd, "gc");
+                r = pod_util_remove(pods_fd, uuid, POD_STATE_GARBAGE, fd);
                 if (r >= 0) {
                         printf("%s\n", canon);
                         (*removed)++;
@@ -194,7 +194,7 @@ int verb_gc(int argc, char *argv[], const GlobalOptions *g) {
                 case 'g':
                         if (parse_duration(optarg, &grace) < 0) {
                                 log_error("--grace-period: \"%s\" is not a duration (0, 30s, 10m, …)",
-                                        optarg);
+                                          optarg);
                                 return EXIT_USAGE;
                         }
                         break;
@@ -210,7 +210,7 @@ int verb_gc(int argc, char *argv[], const GlobalOptions *g) {
                 log_error("no arguments expected; see --help");
                 return EXIT_USAGE;
         }
-        if (pod_util_open_pods(g, "gc", &pods) < 0)
+        if (pod_util_open_pods(g, &pods) < 0)
                 return EXIT_INTERNAL;
         r = pod_list(pods, &entries, &n);
         if (r < 0) {

@@ -176,7 +176,7 @@ int verb_list(int argc, char *argv[], const GlobalOptions *g) {
                 log_error("no arguments expected; see --help");
                 return EXIT_USAGE;
         }
-        if (pod_util_open_pods(g, "list", &pods) < 0)
+        if (pod_util_open_pods(g, &pods) < 0)
                 return EXIT_INTERNAL;
         r = pod_list(pods, &entries, &n);
         if (r < 0) {
@@ -198,7 +198,7 @@ int verb_list(int argc, char *argv[], const GlobalOptions *g) {
                         r = pod_info_read(fd, entries[i].uuid, state, 0, &infos[k]);
                 if (r < 0) {
                         log_error("cannot read pod %s: %s", uuid_format(entries[i].uuid, u),
-                                strerror(-r));
+                                  strerror(-r));
                         ret = EXIT_INTERNAL;
                         continue;
                 }

@@ -34,6 +34,11 @@ static void render_usage(FILE *f) {
               "  --register=yes|no          register with systemd-machined (default no)\n"
               "  --link-journal=yes|no      link the pod journal into the host's (default no)\n"
               "  --interactive              give the single app the console\n"
+              "  --net=host|none            the host's network (default), or loopback only\n"
+              "  --ipc=private|parent       an IPC namespace of the pod's own (default), or the\n"
+              "                             host's\n"
+              "  --machine-prefix=PREFIX    machine name PREFIX-UUID (default nspawn-pod; rkt's\n"
+              "                             stage0 runs pods as rkt-UUID)\n"
               "  --disable-capabilities     apps keep every capability\n"
               "  --disable-paths            no /proc, /sys protection, no device policy\n"
               "  --disable-seccomp          no system call filters\n"
@@ -67,7 +72,7 @@ static int load(const char *path, ManifestKind kind, void **ret) {
         r = manifest_load_file(path, kind, ret, &err);
         if (r < 0) {
                 log_error("%s manifest '%s': %s", kind == MANIFEST_POD ? "pod" : "image", path,
-                        error_format(&err, r));
+                          error_format(&err, r));
                 return manifest_load_exit_code(r);
         }
         return EXIT_OK;
@@ -198,6 +203,9 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 ARG_DISABLE_CAPS,
                 ARG_DISABLE_PATHS,
                 ARG_DISABLE_SECCOMP,
+                ARG_NET,
+                ARG_IPC,
+                ARG_MACHINE_PREFIX,
         };
         static const struct option options[] = {
                 { "image-manifest", required_argument, NULL, ARG_IMAGE },
@@ -211,6 +219,9 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 { "disable-capabilities", no_argument, NULL, ARG_DISABLE_CAPS },
                 { "disable-paths", no_argument, NULL, ARG_DISABLE_PATHS },
                 { "disable-seccomp", no_argument, NULL, ARG_DISABLE_SECCOMP },
+                { "net", required_argument, NULL, ARG_NET },
+                { "ipc", required_argument, NULL, ARG_IPC },
+                { "machine-prefix", required_argument, NULL, ARG_MACHINE_PREFIX },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -229,7 +240,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 case ARG_IMAGE:
                         if (!strchr(optarg, '=')) {
                                 log_error("--image-manifest expects APP=FILE, not \"%s\"",
-                                        optarg);
+                                          optarg);
                                 return EXIT_USAGE;
                         }
                         if (strv_extend(&image_args, optarg) < 0)
@@ -274,6 +285,29 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                         break;
                 case ARG_DISABLE_SECCOMP:
                         opts.disable_seccomp = true;
+                        break;
+                case ARG_NET:
+                        if (strcmp(optarg, "host") != 0 && strcmp(optarg, "none") != 0) {
+                                log_error("--net must be host or none, not \"%s\"", optarg);
+                                return EXIT_USAGE;
+                        }
+                        opts.private_network = strcmp(optarg, "none") == 0;
+                        break;
+                case ARG_IPC:
+                        if (strcmp(optarg, "private") != 0 && strcmp(optarg, "parent") != 0) {
+                                log_error("--ipc must be private or parent, not \"%s\"", optarg);
+                                return EXIT_USAGE;
+                        }
+                        opts.share_ipc = strcmp(optarg, "parent") == 0;
+                        break;
+                case ARG_MACHINE_PREFIX:
+                        /* A machine name is a hostname: "<prefix>-<uuid>" must stay one. */
+                        if (!*optarg || strlen(optarg) > 26 || optarg[strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789-")] ||
+                            optarg[0] == '-') {
+                                log_error("--machine-prefix must be 1-26 of [a-z0-9-], not starting with '-'");
+                                return EXIT_USAGE;
+                        }
+                        opts.machine_prefix = optarg;
                         break;
                 case 'h':
                         render_usage(stdout);
@@ -320,7 +354,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                                 break;
                 if (i == pod->n_apps) {
                         log_error("--image-manifest: the pod has no app named \"%s\"",
-                                name);
+                                  name);
                         ret = EXIT_USAGE;
                         goto finish;
                 }
@@ -349,9 +383,9 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                         bool bad_arg = IN_SET(r, -ENOTEMPTY, -EEXIST, -EINVAL, -ENOENT, -ENOTDIR);
 
                         log_error("cannot write '%s': %s; nothing was written", output,
-                                r == -ENOTEMPTY || r == -EEXIST ? "it exists and is not an empty directory"
-                                : r == -EINVAL                  ? "not a usable directory name"
-                                                                : strerror(-r));
+                                  r == -ENOTEMPTY || r == -EEXIST ? "it exists and is not an empty directory"
+                                  : r == -EINVAL                  ? "not a usable directory name"
+                                  : strerror(-r));
                         ret = bad_arg ? EXIT_INVALID : EXIT_INTERNAL;
                         goto finish;
                 }

@@ -53,7 +53,7 @@ static int rm_one(int pods_fd, const char *ref) {
         char u[37];
         int r;
 
-        r = pod_util_open(pods_fd, "rm", ref, &e, &state, &fd);
+        r = pod_util_open(pods_fd, ref, &e, &state, &fd);
         if (r < 0)
                 return r;
         uuid_format(e.uuid, u);
@@ -72,7 +72,7 @@ static int rm_one(int pods_fd, const char *ref) {
              : IN_SET(state, POD_STATE_PREPARE, POD_STATE_PREPARED) ? POD_STATE_GARBAGE
                                                                    : state;
         if (to != state) {
-                r = pod_util_move_locked(pods_fd, e.uuid, state, to, &fd, "rm");
+                r = pod_util_move_locked(pods_fd, e.uuid, state, to, &fd);
                 if (r == -EWOULDBLOCK) {
                         log_error("pod %s is being removed by someone else", u);
                         return -EBUSY;
@@ -83,7 +83,7 @@ static int rm_one(int pods_fd, const char *ref) {
                         return r == -ENOENT ? r : -EIO;
                 }
         }
-        r = pod_util_remove(pods_fd, e.uuid, to, fd, "rm");
+        r = pod_util_remove(pods_fd, e.uuid, to, fd);
         if (r == -ENOENT) {
                 log_error("pod %s was removed by someone else meanwhile", u);
                 return r;
@@ -116,7 +116,7 @@ int verb_rm(int argc, char *argv[], const GlobalOptions *g) {
                 log_error("expected one or more UUIDs; see --help");
                 return EXIT_USAGE;
         }
-        if (pod_util_open_pods(g, "rm", &pods) < 0)
+        if (pod_util_open_pods(g, &pods) < 0)
                 return EXIT_INTERNAL;
         for (int i = optind; i < argc; i++) {
                 int k = pod_util_exit_code(rm_one(pods, argv[i]));

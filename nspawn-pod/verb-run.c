@@ -181,7 +181,7 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                         }
                         if (a[0] == '-') {
                                 log_error("unknown option \"%s\" (pod options come before the "
-                                                "first image; see --help)", a);
+                                          "first image; see --help)", a);
                                 return -EINVAL;
                         }
                         /* An image starts a new app. */
@@ -208,7 +208,7 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                         continue;
                 }
                 log_error("unexpected \"%s\" after image \"%s\" (use \"---\" before the "
-                                "next image; see --help)", a, cur->image);
+                          "next image; see --help)", a, cur->image);
                 return -EINVAL;
         }
         if (s->n_apps == 0) {
@@ -220,7 +220,7 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                         if (s->apps[k].exec || s->apps[k].user || s->apps[k].group || s->apps[k].working_dir ||
                             s->apps[k].environment || s->apps[k].has_args) {
                                 log_error("with --pod-manifest, app options other than "
-                                                "--name are refused: the manifest says how apps run");
+                                          "--name are refused: the manifest says how apps run");
                                 return -EINVAL;
                         }
         return 0;
@@ -297,7 +297,7 @@ static int prepare_common(int argc, char *argv[], const GlobalOptions *g, RunSpe
                         return -EINVAL;
                 }
         }
-        if (pod_util_open_pods(g, argv[0], &pods) < 0)
+        if (pod_util_open_pods(g, &pods) < 0)
                 return -EIO;
         PodPrepareOptions o = {
                 .pod_manifest = given,
@@ -403,10 +403,10 @@ int verb_run_prepared(int argc, char *argv[], const GlobalOptions *g) {
                 log_error("expected exactly one UUID; see --help");
                 return EXIT_INTERNAL;
         }
-        if (pod_util_open_pods(g, "run-prepared", &pods) < 0)
+        if (pod_util_open_pods(g, &pods) < 0)
                 return EXIT_INTERNAL;
         /* A UUID or a unique prefix of one, as everywhere. */
-        r = pod_util_resolve(pods, "run-prepared", argv[i], &e);
+        r = pod_util_resolve(pods, argv[i], &e);
         if (r < 0)
                 return EXIT_INTERNAL;
         r = pod_open(pods, e.uuid, POD_STATE_PREPARED, &lock);

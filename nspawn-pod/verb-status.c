@@ -114,7 +114,7 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                         wait = true;
                         if (optarg && parse_duration(optarg, &timeout) < 0) {
                                 log_error("--wait: \"%s\" is not a duration (30s, 10m, …)",
-                                        optarg);
+                                          optarg);
                                 return EXIT_USAGE;
                         }
                         break;
@@ -130,9 +130,9 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                 log_error("expected exactly one UUID; see --help");
                 return EXIT_USAGE;
         }
-        if (pod_util_open_pods(g, "status", &pods) < 0)
+        if (pod_util_open_pods(g, &pods) < 0)
                 return EXIT_INTERNAL;
-        r = pod_util_load(pods, "status", argv[optind], POD_INFO_APP_STATUS, &info);
+        r = pod_util_load(pods, argv[optind], POD_INFO_APP_STATUS, &info);
         if (r < 0)
                 return pod_util_exit_code(r);
         if (wait && IN_SET(info->status, POD_STATUS_RUNNING, POD_STATUS_PREPARING)) {
@@ -153,7 +153,7 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                 }
                 /* Read it again, as it is now. */
                 info = pod_info_free(info);
-                r = pod_util_load(pods, "status", u, POD_INFO_APP_STATUS, &info);
+                r = pod_util_load(pods, u, POD_INFO_APP_STATUS, &info);
                 if (r < 0)
                         return pod_util_exit_code(r);
         }

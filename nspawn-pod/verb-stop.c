@@ -47,7 +47,7 @@ static int stop_one(int pods_fd, const char *ref, bool force, int *ret_fd, uint8
         char u[37];
         int r;
 
-        r = pod_util_open(pods_fd, "stop", ref, &e, &state, &fd);
+        r = pod_util_open(pods_fd, ref, &e, &state, &fd);
         if (r < 0)
                 return r;
         uuid_format(e.uuid, u);
@@ -58,7 +58,7 @@ static int stop_one(int pods_fd, const char *ref, bool force, int *ret_fd, uint8
         }
         if (pod_status_of(state, r > 0) != POD_STATUS_RUNNING) {
                 log_error("pod %s is not running (it is %s)", u,
-                        pod_status_to_string(pod_status_of(state, r > 0)));
+                          pod_status_to_string(pod_status_of(state, r > 0)));
                 return -EBUSY;
         }
         r = stage1_info_read(fd, &info);
@@ -119,7 +119,7 @@ int verb_stop(int argc, char *argv[], const GlobalOptions *g) {
                         wait = true;
                         if (optarg && parse_duration(optarg, &timeout) < 0) {
                                 log_error("--wait: \"%s\" is not a duration (30s, 10m, …)",
-                                        optarg);
+                                          optarg);
                                 return EXIT_USAGE;
                         }
                         break;
@@ -135,7 +135,7 @@ int verb_stop(int argc, char *argv[], const GlobalOptions *g) {
                 log_error("expected one or more UUIDs; see --help");
                 return EXIT_USAGE;
         }
-        if (pod_util_open_pods(g, "stop", &pods) < 0)
+        if (pod_util_open_pods(g, &pods) < 0)
                 return EXIT_INTERNAL;
         fds = calloc((size_t) (argc - optind), sizeof(int));
         uuids = calloc((size_t) (argc - optind), sizeof(*uuids));

@@ -98,7 +98,7 @@ typedef struct Outcome {
 
 static int log_bus_error(int r, const sd_bus_error *e, const char *what, const char *name) {
         log_error("Failed to %s '%s': %s", what, name,
-                sd_bus_error_is_set(e) && e->message ? e->message : strerror(r < 0 ? -r : r));
+                  sd_bus_error_is_set(e) && e->message ? e->message : strerror(r < 0 ? -r : r));
         return r;
 }
 
@@ -148,7 +148,7 @@ static int get_string(sd_bus *bus, const char *path, const char *iface, const ch
 
         if (r < 0) {
                 log_error("Failed to read %s of '%s': %s", prop, unit,
-                        e.message ? e.message : strerror(-r));
+                          e.message ? e.message : strerror(-r));
                 return r;
         }
         return 0;
@@ -161,7 +161,7 @@ static int get_trivial(sd_bus *bus, const char *path, const char *iface, const c
 
         if (r < 0) {
                 log_error("Failed to read %s of '%s': %s", prop, unit,
-                        e.message ? e.message : strerror(-r));
+                          e.message ? e.message : strerror(-r));
                 return r;
         }
         return 0;
@@ -233,7 +233,7 @@ static int settle_unit(sd_bus *bus, const char *path, const char *unit, UnitStat
         if (unit_state_settled(state))
                 return 0;
         log_error("'%s' is still %s%s: stopping it", unit, state->active_state,
-                state->job != 0 ? " with a job pending" : "");
+                  state->job != 0 ? " with a job pending" : "");
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit", &e, NULL, "ss", unit, "replace");
         if (r < 0)
                 log_bus_error(r, &e, "stop", unit); /* recorded as it is */
@@ -243,7 +243,7 @@ static int settle_unit(sd_bus *bus, const char *path, const char *unit, UnitStat
 
         sd_bus_error_free(&e);
         log_error("'%s' did not stop within %" PRIu64 " s, killing it", unit,
-                STOP_WAIT_USEC / USEC_PER_SEC);
+                  STOP_WAIT_USEC / USEC_PER_SEC);
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "KillUnit", &e, NULL, "ssi", unit, "all", SIGKILL);
         if (r < 0)
                 log_bus_error(r, &e, "kill", unit);
