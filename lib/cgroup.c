@@ -386,7 +386,7 @@ static void kill_tree(int dirfd, char *const *names) {
 }
 
 /* rmdir of a cgroup tree, children first; only directories exist in it. */
-static int remove_tree(int parentfd, const char *name) {
+static int rmdir_tree(int parentfd, const char *name) {
         _cleanup_close_ int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         DIR *d;
         struct dirent *de;
@@ -399,7 +399,7 @@ static int remove_tree(int parentfd, const char *name) {
                 return negative_errno();
         while ((de = readdir(d)))
                 if (de->d_type == DT_DIR && de->d_name[0] != '.') {
-                        int k = remove_tree(fd, de->d_name);
+                        int k = rmdir_tree(fd, de->d_name);
 
                         if (k < 0 && r == 0)
                                 r = k;
@@ -424,7 +424,7 @@ static int remove_at(int mfd, const char *rel, char *const *names, unsigned time
         if (pfd < 0)
                 return pfd;
         for (unsigned waited = 0;; waited += 20) {
-                r = remove_tree(pfd, name);
+                r = rmdir_tree(pfd, name);
                 if (r >= 0 || r != -EBUSY || waited >= timeout_ms)
                         return r;
                 /* Busy: a process is left, or a killed one is not reaped yet. */

@@ -22,14 +22,20 @@ static int finish(Sha512 *s, char **ret) {
 }
 
 int image_compute_id(const char *path, char **ret) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return negative_errno();
+        return image_compute_id_fd(fd, ret);
+}
+
+int image_compute_id_fd(int fd, char **ret) {
         _cleanup_(archive_read_freep) struct archive *a = NULL;
-        _cleanup_close_ int fd = -1;
         struct archive_entry *e;
         struct stat st;
         Sha512 s;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0 || fstat(fd, &st) < 0)
+        if (fstat(fd, &st) < 0)
                 return negative_errno();
         sha512_init(&s);
 

@@ -63,6 +63,66 @@ static int load_manifest(int dir, Image **ret, NpError *err) {
         return manifest_parse_image(data, size, ret, err);
 }
 
+/*
+ * Hashing an image costs milliseconds per megabyte, at every prepare. Which
+ * ID a file has is therefore remembered, keyed by the file's identity:
+ * device, inode, size, mtime and ctime, to the nanosecond. Any change of the
+ * file changes its ctime, which nobody but the kernel sets, so a key found
+ * names the same content. Symlinks in <data dir>/images/.by-file/, written
+ * under a temporary name and renamed; best effort both ways.
+ */
+#define ID_CACHE_DIR ".by-file"
+
+static int id_cache_key(const struct stat *st, char buf[static 160]) {
+        int n = snprintf(buf, 160, "%llx-%llx-%llx-%lld.%09ld-%lld.%09ld", (unsigned long long) st->st_dev,
+                         (unsigned long long) st->st_ino, (unsigned long long) st->st_size,
+                         (long long) st->st_mtim.tv_sec, st->st_mtim.tv_nsec, (long long) st->st_ctim.tv_sec,
+                         st->st_ctim.tv_nsec);
+
+        return n > 0 && n < 160 ? 0 : -EINVAL;
+}
+
+static int id_cache_get(int data_fd, const struct stat *st, char **ret) {
+        _cleanup_close_ int images = -1, cache = -1;
+        char key[160], id[256];
+        ssize_t n;
+
+        if (id_cache_key(st, key) < 0)
+                return -EINVAL;
+        images = fd_open_dir_nofollow(data_fd, IMAGE_STORE_IMAGES, O_PATH);
+        cache = images < 0 ? images : fd_open_dir_nofollow(images, ID_CACHE_DIR, O_PATH);
+        if (cache < 0)
+                return cache;
+        n = readlinkat(cache, key, id, sizeof(id) - 1);
+        if (n < 0)
+                return negative_errno();
+        id[n] = 0;
+        if (!image_id_is_valid(id))
+                return -EINVAL;
+        *ret = strdup(id);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static void id_cache_put(int data_fd, const struct stat *st, const char *id) {
+        _cleanup_close_ int images = -1, cache = -1;
+        char key[160], tmp[200];
+        uint64_t rnd;
+
+        if (id_cache_key(st, key) < 0)
+                return;
+        images = open_store_dir(data_fd, IMAGE_STORE_IMAGES);
+        cache = images < 0 ? images : fd_mkdir_open(images, ID_CACHE_DIR, 0700, O_PATH);
+        if (cache < 0)
+                return;
+        if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                rnd = (uint64_t) getpid();
+        (void) snprintf(tmp, sizeof(tmp), ".tmp-%016llx", (unsigned long long) rnd);
+        if (symlinkat(id, cache, tmp) < 0)
+                return;
+        if (renameat(cache, tmp, cache, key) < 0)
+                (void) unlinkat(cache, tmp, 0);
+}
+
 int image_store_open(int data_fd, const char *id, int *ret_dir_fd) {
         return image_store_open_in(data_fd, IMAGE_STORE_IMAGES, id, ret_dir_fd);
 }
@@ -75,20 +135,25 @@ int image_store_get(int data_fd, const char *path, char **ret_id, int *ret_dir_f
 int image_store_get_in(int data_fd, const char *store, const char *path, char **ret_id, int *ret_dir_fd,
                        Image **ret_manifest, NpError *err) {
         _cleanup_free_ char *id = NULL;
-        _cleanup_close_ int images = -1, dir = -1, tmpfd = -1;
+        _cleanup_close_ int images = -1, dir = -1, tmpfd = -1, src = -1;
         _cleanup_(image_freep) Image *img = NULL;
         struct stat st;
         char tmp[40];
         uint64_t rnd;
         int r;
 
-        if (stat(path, &st) < 0)
+        src = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (src < 0 || fstat(src, &st) < 0)
                 return error_set(err, negative_errno(), path, "cannot access the image: %m");
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
-        r = image_compute_id(path, &id);
-        if (r < 0)
-                return error_set(err, r, path, "cannot compute the image ID: %s", strerror(-r));
+        r = id_cache_get(data_fd, &st, &id);
+        if (r < 0) {
+                r = image_compute_id_fd(src, &id);
+                if (r < 0)
+                        return error_set(err, r, path, "cannot compute the image ID: %s", strerror(-r));
+                id_cache_put(data_fd, &st, id);
+        }
 
         r = image_store_open_in(data_fd, store, id, &dir);
         if (r >= 0) {

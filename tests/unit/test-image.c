@@ -15,6 +15,8 @@
 
 #include "rm-rf.h"
 #include "fd-util.h"
+#include "image-id.h"
+#include "image-store.h"
 #include "image.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -940,6 +942,62 @@ static void test_remove(void) {
         OK_STREQ(left, "", "contents: empty, and still there");
 }
 
+/* ---- the image store: the ID of a file is hashed once ---------------------- */
+
+static void test_store_id_cache(void) {
+        _cleanup_free_ char *file = pathf("%s/store.aci", tmpdir), *direct = NULL, *id1 = NULL, *id2 = NULL,
+                            *id3 = NULL, *id4 = NULL;
+        _cleanup_error_ NpError err = NP_ERROR_INIT;
+        _cleanup_close_ int data = -1, d1 = -1, d2 = -1, d3 = -1, d4 = -1;
+        TEntry changed[ELEMENTSOF(good)];
+        char link[256];
+        ssize_t n;
+        int r;
+
+        OK(mkdirat(tmpfd, "store-data", 0700) == 0, "a data directory");
+        data = openat(tmpfd, "store-data", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        OK(write_archive(file, FILTER_NONE, NULL, good_entries, ELEMENTSOF(good_entries)) == 0, "wrote store.aci");
+        OK_INTEQ(image_compute_id(file, &direct), 0, "its ID, computed");
+        r = image_store_get(data, file, &id1, &d1, NULL, &err);
+        OK_INTEQ(r, 0, "stored (%s)", error_format(&err, r));
+        OK_STREQ(id1, direct, "under its ID");
+        n = readlinkat(data, "images/.by-file", link, sizeof(link) - 1);
+        OK(n < 0 && errno == EINVAL, "the ID cache is a directory");
+        r = image_store_get(data, file, &id2, &d2, NULL, &err);
+        OK_INTEQ(r, 0, "stored again");
+        OK_STREQ(id2, id1, "the same ID, from the cache");
+
+        /* The same size, other content: a stale cache entry would still
+         * name the old image. */
+        memcpy(changed, good_entries, sizeof(changed));
+        for (size_t i = 0; i < ELEMENTSOF(changed); i++)
+                if (changed[i].type == AE_IFREG && changed[i].data && strcmp(changed[i].data, "deep") == 0)
+                        changed[i].data = "DEEP";
+        OK(write_archive(file, FILTER_NONE, NULL, changed, ELEMENTSOF(changed)) == 0, "rewrote store.aci, same size");
+        r = image_store_get(data, file, &id3, &d3, NULL, &err);
+        OK_INTEQ(r, 0, "stored after the rewrite");
+        OK(id3 && strcmp(id3, id1) != 0, "a new ID: the file's identity changed with its content");
+        direct = mfree(direct);
+        OK_INTEQ(image_compute_id(file, &direct), 0, "its ID, computed");
+        OK_STREQ(id3, direct, "the new ID is the new content's");
+
+        /* A cache entry that is not an image ID is not taken for one. */
+        {
+                _cleanup_close_ int cache = openat(data, "images/.by-file", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                _cleanup_(closedirp) DIR *dd = fdopendir(openat(cache, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+                struct dirent *de;
+
+                while (dd && (de = readdir(dd)))
+                        if (de->d_name[0] != '.') {
+                                (void) unlinkat(cache, de->d_name, 0);
+                                OK(symlinkat("../../../etc", cache, de->d_name) == 0, "a hostile cache entry");
+                        }
+        }
+        r = image_store_get(data, file, &id4, &d4, NULL, &err);
+        OK_INTEQ(r, 0, "stored with a hostile cache entry");
+        OK_STREQ(id4, id3, "the ID is computed again, right");
+}
+
 int main(void) {
         char tmpl[] = "/tmp/test-image.XXXXXX";
 
@@ -975,6 +1033,7 @@ int main(void) {
         test_dest_not_empty();
         test_directory();
         test_remove();
+        test_store_id_cache();
 
         free(host_passwd);
         (void) close(tmpfd);
