@@ -12,6 +12,7 @@
 # can be built side by side.
 
 BUILD ?= build
+VERSION := 0.1
 CC ?= gcc
 FUZZ_CC ?= clang
 PKG_CONFIG ?= pkg-config
@@ -88,7 +89,6 @@ $(BUILD)/libexec/%: flavors/host/%.c $(LIB)
 # The stage1 image: the programs above and the helpers, the static units,
 # the skeleton (flavors/host/rootfs.list), the manifest from its template.
 STAGE1 := $(BUILD)/stage1-host.aci
-VERSION := 0.1
 $(STAGE1): $(HELPERS) $(ENTRYPOINTS) flavors/host/rootfs.list flavors/host/os-release \
 		manifests/stage1-host.manifest.in build-aux/mkaci $(wildcard units/*)
 	@echo "  ACI     $@"

@@ -31,6 +31,7 @@
 #include "pod-enter.h"
 #include "macro.h"
 #include "strv.h"
+#include "proc-state.h"
 
 extern char **environ;
 
@@ -354,6 +355,9 @@ int main(int argc, char *argv[]) {
                 log_error("cannot make the process non-dumpable: %m");
                 return EXIT_INTERNAL;
         }
+        /* A caller that ignores SIGCHLD (inherited across exec) would have
+         * the command reaped behind our back and its exit status lost. */
+        (void) signal(SIGCHLD, SIG_DFL);
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
@@ -401,10 +405,11 @@ int main(int argc, char *argv[]) {
          * /proc/<pid>/exe (runc CVE-2019-5736). nspawn-pod enter runs us
          * sealed already. */
         r = pod_exec_is_sealed();
-        if (r == 0) {
-                _cleanup_close_ int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+        if (r <= 0) {
+                _cleanup_close_ int self = r < 0 ? -1 : open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 
-                r = self < 0 ? negative_errno() : pod_exec_sealed(self, argv, environ);
+                /* Not knowing is no reason to go on from the host's file. */
+                r = r < 0 ? r : self < 0 ? negative_errno() : pod_exec_sealed(self, argv, environ);
                 log_error("cannot re-execute from a sealed copy: %s", strerror(-r));
                 return EXIT_INTERNAL;
         }
@@ -439,7 +444,7 @@ int main(int argc, char *argv[]) {
                         return EXIT_INTERNAL;
                 }
         } else if (pid > 0) {
-                t.pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+                t.pidfd = proc_pidfd_open(pid);
                 if (t.pidfd < 0) {
                         log_error("no process %d: %m", pid);
                         return EXIT_INTERNAL;
@@ -513,7 +518,7 @@ int main(int argc, char *argv[]) {
         closep(&io.sock), closep(&io.in), closep(&io.out), closep(&io.err);
         target_done(&t);
         closep(&t.pidfd);
-        child_fd = (int) syscall(SYS_pidfd_open, child, 0);
+        child_fd = proc_pidfd_open(child);
         if (child_fd < 0) {
                 log_error("cannot open a pidfd of the joiner: %m");
                 (void) kill(child, SIGKILL);
@@ -534,7 +539,7 @@ int main(int argc, char *argv[]) {
                         /* The joiner passes SIGTERM on to the command, if
                          * there is one already, and ends as it does. */
                         failed = true;
-                        (void) syscall(SYS_pidfd_send_signal, child_fd, SIGTERM, NULL, 0);
+                        (void) proc_pidfd_send_signal(child_fd, SIGTERM);
                         goto wait;
                 }
                 closep(&sock);

@@ -16,6 +16,7 @@
 #include "enter.h"
 #include "fd-util.h"
 #include "macro.h"
+#include "proc-state.h"
 
 #define PUMP_BUF (64 * 1024)
 
@@ -107,7 +108,7 @@ static void forward_signal(int sig_fd, int child_pidfd, int master) {
                                 (void) ioctl(master, TIOCSWINSZ, &ws);
                         continue;
                 }
-                (void) syscall(SYS_pidfd_send_signal, child_pidfd, (int) si.ssi_signo, NULL, 0);
+                (void) proc_pidfd_send_signal(child_pidfd, (int) si.ssi_signo);
         }
 }
 

@@ -12,6 +12,7 @@
 
 #include "enter.h"
 #include "macro.h"
+#include "proc-state.h"
 
 const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
 const size_t n_forwarded_signals = ELEMENTSOF(forwarded_signals);
@@ -107,7 +108,7 @@ int fd_receive(int sock, int *ret_fd) {
 }
 
 int pidfd_alive(int pidfd) {
-        if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+        if (proc_pidfd_send_signal(pidfd, 0) < 0)
                 return negative_errno();
         return 0;
 }

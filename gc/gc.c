@@ -19,6 +19,7 @@
 #include "names.h"
 #include "parse-util.h"
 #include "pod-gc.h"
+#include "pod.h"
 
 static const char usage[] =
         "Usage: gc [--debug] [--local-config DIR] UUID\n"
@@ -45,11 +46,8 @@ int main(int argc, char *argv[]) {
         };
         _cleanup_error_ NpError err = NP_ERROR_INIT;
         _cleanup_close_ int fd = -1, parent = -1;
-        _cleanup_free_ char *cwd = NULL;
         uint8_t uuid[16];
-        const char *base;
         char u[37];
-        struct stat a, b;
         int c, r;
 
         log_set_program("gc");
@@ -79,18 +77,9 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
         uuid_format(uuid, u);
-        cwd = getcwd(NULL, 0);
-        base = cwd ? strrchr(cwd, '/') : NULL;
-        if (!base || strcmp(base + 1, u) != 0) {
-                log_error("the working directory '%s' is not the directory of pod %s", strempty(cwd), u);
-                return EXIT_INTERNAL;
-        }
-        fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        parent = open("..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        /* ".." must hold this very directory under its name. */
-        if (fd < 0 || parent < 0 || fstat(fd, &a) < 0 || fstatat(parent, u, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
-            a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
-                log_error("cannot open the pod directory '%s'", cwd);
+        r = pod_open_cwd(uuid, NULL, &fd, &parent, &err);
+        if (r < 0) {
+                log_error("%s", error_format(&err, r));
                 return EXIT_INTERNAL;
         }
         r = pod_gc_release(parent, u, fd, uuid, warn, &err);

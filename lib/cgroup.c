@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "mountinfo.h"
 #include "strv.h"
+#include "proc-state.h"
 
 
 /* Our own path in the unified hierarchy ("0::") or in name=systemd. */
@@ -304,14 +305,6 @@ static int find_pod(int mfd, bool unified, char *const *names, const char *subcg
 
 /* ---- killing and removing ------------------------------------------------------ */
 
-static int pidfd_open_(pid_t pid) {
-        return (int) syscall(SYS_pidfd_open, pid, 0);
-}
-
-static int pidfd_send_signal_(int pidfd, int sig) {
-        return (int) syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
-
 int cgroup_pid_in_pod(pid_t pid, char *const *names) {
         _cleanup_free_ char *path = NULL, *line = NULL;
         _cleanup_fclose_ FILE *f = NULL;
@@ -361,11 +354,11 @@ static void kill_tree(int dirfd, char *const *names) {
 
                         if (pid <= 0 || pid > INT32_MAX)
                                 continue;
-                        pidfd = pidfd_open_((pid_t) pid);
+                        pidfd = proc_pidfd_open((pid_t) pid);
                         if (pidfd < 0)
                                 continue;
                         if (cgroup_pid_in_pod((pid_t) pid, names) == 1)
-                                (void) pidfd_send_signal_(pidfd, SIGKILL);
+                                (void) proc_pidfd_send_signal(pidfd, SIGKILL);
                 }
         if (fd >= 0 && !procs)
                 close(fd);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "rm-rf.h"
 #include "fd-util.h"
@@ -68,10 +69,12 @@ static int load_manifest(int dir, Image **ret, NpError *err) {
  * ID a file has is therefore remembered, keyed by the file's identity:
  * device, inode, size, mtime and ctime, to the nanosecond. Any change of the
  * file changes its ctime, which nobody but the kernel sets, so a key found
- * names the same content. Symlinks in <data dir>/images/.by-file/, written
+ * names the same content, provided the file had not changed for a while
+ * when it was remembered. Symlinks in <data dir>/images/.by-file/, written
  * under a temporary name and renamed; best effort both ways.
  */
 #define ID_CACHE_DIR ".by-file"
+#define ID_CACHE_SETTLED_SEC 2
 
 static int id_cache_key(const struct stat *st, char buf[static 160]) {
         int n = snprintf(buf, 160, "%llx-%llx-%llx-%lld.%09ld-%lld.%09ld", (unsigned long long) st->st_dev,
@@ -106,8 +109,15 @@ static int id_cache_get(int data_fd, const struct stat *st, char **ret) {
 static void id_cache_put(int data_fd, const struct stat *st, const char *id) {
         _cleanup_close_ int images = -1, cache = -1;
         char key[160], tmp[200];
+        struct timespec now;
         uint64_t rnd;
 
+        /* Timestamps are as coarse as the kernel's clock tick: a file
+         * changed again within the tick keeps its key. Only a file that has
+         * not changed for a while is remembered (git's "racily clean" rule). */
+        if (clock_gettime(CLOCK_REALTIME, &now) < 0 || now.tv_sec < st->st_ctim.tv_sec + ID_CACHE_SETTLED_SEC ||
+            now.tv_sec < st->st_mtim.tv_sec + ID_CACHE_SETTLED_SEC)
+                return;
         if (id_cache_key(st, key) < 0)
                 return;
         images = open_store_dir(data_fd, IMAGE_STORE_IMAGES);
@@ -147,15 +157,18 @@ int image_store_get_in(int data_fd, const char *store, const char *path, char **
                 return error_set(err, negative_errno(), path, "cannot access the image: %m");
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
-        r = id_cache_get(data_fd, &st, &id);
-        if (r < 0) {
+        /* A remembered ID is taken only when the store has that image: what
+         * is imported is always hashed first. */
+        if (id_cache_get(data_fd, &st, &id) >= 0 && image_store_open_in(data_fd, store, id, &dir) >= 0)
+                r = 0;
+        else {
+                id = mfree(id);
                 r = image_compute_id_fd(src, &id);
                 if (r < 0)
                         return error_set(err, r, path, "cannot compute the image ID: %s", strerror(-r));
                 id_cache_put(data_fd, &st, id);
+                r = image_store_open_in(data_fd, store, id, &dir);
         }
-
-        r = image_store_open_in(data_fd, store, id, &dir);
         if (r >= 0) {
                 r = load_manifest(dir, &img, err);
                 if (r < 0)

@@ -12,10 +12,6 @@ void log_set_program(const char *name) {
         program = name;
 }
 
-const char *log_program(void) {
-        return program;
-}
-
 static void log_line(const char *kind, int r, const char *fmt, va_list ap) _printf_(3, 0);
 static void log_line(const char *kind, int r, const char *fmt, va_list ap) {
         char buf[4096];

@@ -14,7 +14,6 @@
 /* The prefix of every line: "nspawn-pod stop", "prepare-app", … Borrowed:
  * it must live as long as the program logs. Default "nspawn-pod". */
 void log_set_program(const char *name);
-const char *log_program(void);
 
 /* "<program>: <message>" */
 void log_error(const char *fmt, ...) _printf_(1, 2);

@@ -43,7 +43,7 @@ static int check_candidate(pid_t pid, pid_t init_pid, const char *root_path, Can
         pid_t ppid;
         int r;
 
-        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        pidfd = proc_pidfd_open(pid);
         if (pidfd < 0)
                 return negative_errno();
         (void) snprintf(path, sizeof(path), "/proc/%d", (int) pid);
@@ -86,7 +86,7 @@ static int check_candidate(pid_t pid, pid_t init_pid, const char *root_path, Can
         r = proc_start_time(proc, &start);
         if (r < 0)
                 return r;
-        if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+        if (proc_pidfd_send_signal(pidfd, 0) < 0)
                 return negative_errno();
         *ret = (Candidate){ .pidfd = TAKE_FD(pidfd), .pid = pid, .start = start };
         return 0;

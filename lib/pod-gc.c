@@ -24,16 +24,17 @@ static const char *const machine_prefixes[] = { "nspawn-pod", "rkt" };
 
 /* nspawn's lock on the image it booted, /run/systemd/nspawn/locks/inode-<dev>:<ino>
  * (systemd's image_path_lock()): a SIGKILLed nspawn leaves it behind. Removed
- * only when nobody holds it. */
-static void remove_image_lock(int dir_fd) {
+ * only when nobody holds it. `st` is what stage1/rootfs was while mounted
+ * (rkt's flavors boot an overlay mounted there): NULL when it was none. */
+static void remove_image_lock(const struct stat *st) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
-        struct stat st, lst;
+        struct stat lst;
 
-        if (fstatat(dir_fd, "stage1/rootfs", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+        if (!st)
                 return;
-        if (asprintf(&path, "/run/systemd/nspawn/locks/inode-%lu:%lu", (unsigned long) st.st_dev,
-                     (unsigned long) st.st_ino) < 0)
+        if (asprintf(&path, "/run/systemd/nspawn/locks/inode-%lu:%lu", (unsigned long) st->st_dev,
+                     (unsigned long) st->st_ino) < 0)
                 return;
         fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &lst) < 0 || !S_ISREG(lst.st_mode) || flock(fd, LOCK_EX | LOCK_NB) < 0)
@@ -137,6 +138,9 @@ int pod_gc_release(int parent_fd, const char *name, int dir_fd, const uint8_t uu
                    NpError *err) {
         _cleanup_strv_free_ char **names = pod_cgroup_names(uuid);
         _cleanup_free_ char *sub = NULL;
+        struct stat root_st;
+        char cgname[49];
+        bool have_root;
         int r;
 
         if (!names)
@@ -150,10 +154,20 @@ int pod_gc_release(int parent_fd, const char *name, int dir_fd, const uint8_t uu
         else if (r < 0 && !IN_SET(r, -EINVAL, -ENOENT, -EBADFD))
                 return error_set(err, r, "subcgroup", "cannot read its subcgroup file: %s", strerror(-r));
         r = cgroup_pod_remove(names, sub, REMOVE_CGROUP_TIMEOUT_MS);
+        /* A registered pod (subcgroup: machined's scope) had its nspawn in
+         * our cgroup, not in the scope; a pod without a subcgroup file may
+         * have either. Ours is looked for on its own then. */
+        if (r >= 0 && (!sub || strcmp(strrchr(sub, '/') + 1, pod_cgroup_name(uuid, cgname)) != 0)) {
+                char *ours[] = { pod_cgroup_name(uuid, cgname), NULL };
+
+                r = cgroup_pod_remove(ours, NULL, REMOVE_CGROUP_TIMEOUT_MS);
+        }
         if (r < 0)
                 return error_set(err, r, NULL, "cannot kill and remove its cgroups%s: %s",
                                  r == -EBUSY ? " (processes left)" : "", strerror(-r));
-        /* 2. Mounts below the directory, in our mount namespace. */
+        /* 2. Mounts below the directory, in our mount namespace; nspawn's
+         *    image lock is named for the root it booted, as mounted. */
+        have_root = fstatat(dir_fd, "stage1/rootfs", &root_st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(root_st.st_mode);
         r = mount_umount_beneath(parent_fd, name);
         if (r < 0)
                 return error_set(err, r, NULL, "cannot unmount everything below its directory: %s", strerror(-r));
@@ -164,7 +178,7 @@ int pod_gc_release(int parent_fd, const char *name, int dir_fd, const uint8_t uu
         /* 4. What nspawn leaves in /run when it is killed or /run is no
          *    tmpfs, the journal link, the registration. */
         remove_propagate_dirs(uuid);
-        remove_image_lock(dir_fd);
+        remove_image_lock(have_root ? &root_st : NULL);
         r = remove_journal_link(name, uuid);
         if (r < 0)
                 return error_set(err, r, "/var/log/journal", "cannot remove the pod's journal link: %s", strerror(-r));

@@ -180,12 +180,25 @@ static int write_app_info(int info_fd, const char *app, int opt_fd) {
         return fd_write_file_atomic(dir, "manifest", m, size, 0644);
 }
 
+/* What prepare_pod() fills in a Pod of its own: the apps (their names,
+ * image names and IDs, apps); the rest of it is borrowed or empty. */
+static void pod_apps_done(Pod *p) {
+        for (size_t i = 0; i < p->n_apps; i++) {
+                free(p->apps[i].name);
+                free(p->apps[i].image.name);
+                free(p->apps[i].image.id);
+                app_free(p->apps[i].app);
+        }
+        p->apps = mfree(p->apps);
+        p->n_apps = 0;
+}
+
 static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int data_fd, int pod_fd, NpError *err) {
         _cleanup_close_ int stage1 = -1, opt = -1, info = -1;
         Pod *given = s->pod_manifest;
         _cleanup_free_ char *json = NULL, *stage1_id = NULL;
-        Pod pod = { .ac_version = (char *) "0.8.11" };
-        RuntimeApp *apps = NULL;
+        _cleanup_(pod_apps_done) Pod pod = { .ac_version = (char *) "0.8.11" };
+        RuntimeApp *apps;
         size_t json_size;
         int r;
 
@@ -319,17 +332,14 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
                         g->app = TAKE_PTR(apps[i].app);
                         free(g->image.name);
                         g->image.name = TAKE_PTR(apps[i].image.name);
+                        /* What the pod runs is the image given, whatever ID the
+                         * manifest named. */
+                        free(g->image.id);
+                        g->image.id = TAKE_PTR(apps[i].image.id);
                 }
                 r = manifest_pod_to_json(given, &json, &json_size);
         } else
                 r = manifest_pod_to_json(&pod, &json, &json_size);
-        for (size_t i = 0; i < pod.n_apps; i++) {
-                free(apps[i].name);
-                free(apps[i].image.name);
-                free(apps[i].image.id);
-                app_free(apps[i].app);
-        }
-        free(apps);
         if (r < 0)
                 return error_set(err, r, NULL, "cannot write the pod manifest: %s", strerror(-r));
 

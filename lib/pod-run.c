@@ -19,6 +19,7 @@
 #include "pod-run.h"
 #include "pod-stop.h"
 #include "pod.h"
+#include "proc-state.h"
 #include "render.h"
 #include "stage1-host.h"
 #include "strv.h"
@@ -69,13 +70,13 @@ static char *data_dir_of(const char *pod_dir) {
  * roots are rkt's own (overlays mounted by it, or copies). */
 static int mount_overlays(const char *pod_dir, int lock_fd, int s1, const Pod *pod, NpError *err) {
         _cleanup_free_ char *data_dir = NULL;
-        _cleanup_close_ int data = -1;
+        _cleanup_close_ int data = -1, here = -1;
 
         for (size_t i = 0; i < pod->n_apps; i++) {
                 const char *app = pod->apps[i].name;
                 _cleanup_free_ char *idpath = NULL, *id = NULL, *lower = NULL, *upper = NULL, *work = NULL,
                                     *target_path = NULL;
-                _cleanup_close_ int fs = -1, mnt = -1, target = -1, store = -1;
+                _cleanup_close_ int fs = -1, mnt = -1, target = -1, store = -1, ov = -1, upper_fd = -1, work_fd = -1;
                 size_t size;
                 int r;
 
@@ -101,9 +102,32 @@ static int mount_overlays(const char *pod_dir, int lock_fd, int s1, const Pod *p
                 if (r < 0 || (r = image_store_open(data, id, &store)) < 0)
                         return error_set(err, r, app, "its image %s is not in the image store: %s", id ? id : "?",
                                          strerror(-r));
+                /* The pod's own directories by fd (the pod directory is not
+                 * trusted further than that); the store's by path, ours.
+                 * overlayfs takes only paths of our mount namespace: the pod
+                 * directory is opened again in it, and checked to be the
+                 * one we hold the lock of. */
+                if (here < 0) {
+                        struct stat a, b;
+
+                        here = open(pod_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (here < 0 || fstat(here, &a) < 0 || fstat(lock_fd, &b) < 0 || a.st_dev != b.st_dev ||
+                            a.st_ino != b.st_ino)
+                                return error_set(err, -ESTALE, pod_dir, "is not the pod directory we locked");
+                }
+                if (asprintf(&target_path, "overlay/%s", app) < 0)
+                        return -ENOMEM;
+                ov = fd_open_in_root(here, target_path, O_PATH | O_DIRECTORY, 0, true);
+                upper_fd = ov < 0 ? ov : fd_open_dir_nofollow(ov, "upper", O_PATH);
+                work_fd = ov < 0 ? ov : fd_open_dir_nofollow(ov, "work", O_PATH);
+                if (upper_fd < 0 || work_fd < 0)
+                        return error_set(err, upper_fd < 0 ? upper_fd : work_fd, app,
+                                         "cannot open its overlay directories: %s",
+                                         strerror(-(upper_fd < 0 ? upper_fd : work_fd)));
+                target_path = mfree(target_path);
                 if (asprintf(&lower, "%s/images/%s/rootfs", data_dir, id) < 0 ||
-                    asprintf(&upper, "%s/overlay/%s/upper", pod_dir, app) < 0 ||
-                    asprintf(&work, "%s/overlay/%s/work", pod_dir, app) < 0 ||
+                    asprintf(&upper, "/proc/self/fd/%d", upper_fd) < 0 ||
+                    asprintf(&work, "/proc/self/fd/%d", work_fd) < 0 ||
                     asprintf(&target_path, "opt/stage2/%s/rootfs", app) < 0)
                         return -ENOMEM;
                 target = fd_open_in_root(s1, target_path, O_PATH | O_DIRECTORY, 0, true);
@@ -210,14 +234,18 @@ static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_di
         if (take_terminal)
                 set_foreground(getpid());
 
+        /* nspawn itself stays in the cgroup it starts in, registered or
+         * not: ours, not whoever ran us. */
+        if ((r = cgroup_enter_pod(cgname, &sub)) < 0)
+                child_fail(report_fd, r, "cannot create the pod's cgroups");
         if (machine_scope) {
-                /* Registered with machined, nspawn moves itself into the
-                 * machine's scope: that is the pod's cgroup. */
+                /* Registered with machined, the pod's payload goes to the
+                 * machine's scope: that is the pod's cgroup, as rkt records it. */
+                free(sub);
                 sub = strdup(machine_scope);
                 if (!sub)
                         child_fail(report_fd, -ENOMEM, "cannot record the pod's cgroup");
-        } else if ((r = cgroup_enter_pod(cgname, &sub)) < 0)
-                child_fail(report_fd, r, "cannot create the pod's cgroups");
+        }
         /* rkt's order: subcgroup before ppid, so whoever sees ppid finds both. */
         (void) snprintf(ppid, sizeof(ppid), "%d\n", (int) getpid());
         if ((r = write_text_at(lock_fd, "subcgroup", sub)) < 0 || (r = write_text_at(lock_fd, "ppid", ppid)) < 0)
@@ -243,9 +271,12 @@ static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_di
  * signal often comes twice (to us and to our process group, from timeout(1)
  * or a service manager). A signal that comes before the pod's init takes
  * nspawn's stop request is held until it does (lib/pod-stop.h), so that no
- * stop is lost. Its exit status is the pod's. */
+ * stop is lost, but no longer than POD_STOP_READY_TIMEOUT_USEC: a pod whose
+ * init never gets there (a stage1 that does not boot) still gets the
+ * SIGTERM, and nspawn's own handling of it. Its exit status is the pod's. */
 static int wait_nspawn(pid_t child, const sigset_t *stop_signals) {
-        bool pending = false, sent = false;
+        bool sent = false;
+        uint64_t held_since = 0; /* 0: no signal held */
         int status;
 
         for (;;) {
@@ -258,12 +289,13 @@ static int wait_nspawn(pid_t child, const sigset_t *stop_signals) {
                         break;
                 if (w < 0 && errno != EINTR)
                         return EXIT_INTERNAL;
-                sig = sigtimedwait(stop_signals, &si, pending ? &poll : NULL);
-                if (sig > 0 && sig != SIGCHLD && !sent)
-                        pending = true;
-                if (pending && pod_init_takes_stop(child) != 0) {
+                sig = sigtimedwait(stop_signals, &si, held_since ? &poll : NULL);
+                if (sig > 0 && sig != SIGCHLD && !sent && !held_since)
+                        held_since = now_usec();
+                if (held_since && (pod_init_takes_stop(child) != 0 ||
+                                   now_usec() - held_since >= POD_STOP_READY_TIMEOUT_USEC)) {
                         (void) kill(child, SIGTERM);
-                        pending = false;
+                        held_since = 0;
                         sent = true;
                 }
         }
@@ -273,11 +305,37 @@ static int wait_nspawn(pid_t child, const sigset_t *stop_signals) {
         return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : EXIT_INTERNAL;
 }
 
+/* Drops the stop signals that came while they were blocked and not waited
+ * for: once the mask is restored they would be delivered, and their default
+ * action would kill us before the caller has reported the pod's end. */
+static void drain_signals(const sigset_t *set) {
+        struct timespec zero = {};
+        siginfo_t si;
+
+        while (sigtimedwait(set, &si, &zero) > 0)
+                ;
+}
+
+/* After nspawn: what it and a registration leave behind. nspawn leaves its
+ * supervisor/payload cgroups below ours; machined's scope for the pod goes
+ * with the machine, asked for in case the pod ended abruptly. */
+static void remove_pod_cgroups(const char *cgname, const char *machine, const char *machine_scope) {
+        (void) cgroup_remove_pod(cgname, CGROUP_REMOVE_TIMEOUT_MS);
+        if (machine_scope) {
+                char *scope_names[] = { (char *) strrchr(machine_scope, '/') + 1, NULL };
+
+                (void) machined_terminate(machine);
+                (void) cgroup_pod_remove(scope_names, machine_scope, CGROUP_REMOVE_TIMEOUT_MS);
+        }
+}
+
 /* Starts nspawn as our child and waits for it; records the pod's exit code
- * and removes the pod's cgroups when it has ended. */
-static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, const char *machine_scope,
-                          const RenderResult *res, NpError *err) {
+ * and removes the pod's cgroups when it has ended. `machine_scope`: the pod
+ * is registered with machined as `machine`, its payload in that scope. */
+static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, const char *machine,
+                          const char *machine_scope, const RenderResult *res, NpError *err) {
         _cleanup_close_ int report_r = -1, report_w = -1;
+        struct sigaction old_chld;
         sigset_t stop_signals, old_mask;
         ExecFailure f;
         bool terminal;
@@ -297,15 +355,19 @@ static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, 
         sigaddset(&stop_signals, SIGINT);
         sigaddset(&stop_signals, SIGHUP);
         sigaddset(&stop_signals, SIGCHLD);
+        /* A caller that ignores SIGCHLD would have nspawn reaped behind
+         * waitpid()'s back, and its exit status lost. */
+        if (sigaction(SIGCHLD, &(struct sigaction){ .sa_handler = SIG_DFL }, &old_chld) < 0)
+                return error_set(err, negative_errno(), NULL, "cannot reset SIGCHLD: %m");
         (void) sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
         fflush(NULL);
         child = fork();
         if (child < 0) {
-                r = negative_errno();
-                (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
-                return error_set(err, r, NULL, "cannot fork: %m");
+                r = error_set(err, negative_errno(), NULL, "cannot fork: %m");
+                goto restore;
         }
         if (child == 0) {
+                /* SIGCHLD stays at its default: nspawn waits for its own. */
                 (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 report_r = safe_close(report_r);
                 exec_nspawn(report_w, lock_fd, pod_dir, cgname, machine_scope, res, terminal);
@@ -316,25 +378,27 @@ static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, 
                 n = read(report_r, &f, sizeof(f));
         while (n < 0 && errno == EINTR);
         if (n == (ssize_t) sizeof(f)) {
-                (void) waitpid(child, NULL, 0);
-                (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
-                if (terminal)
-                        set_foreground(getpgrp());
-                (void) cgroup_remove_pod(cgname, CGROUP_REMOVE_TIMEOUT_MS);
+                while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+                        ;
                 f.message[sizeof(f.message) - 1] = 0;
-                return error_set(err, f.error < 0 ? f.error : -EIO, NULL, "%s", f.message);
+                r = error_set(err, f.error < 0 ? f.error : -EIO, NULL, "%s", f.message);
+        } else {
+                r = wait_nspawn(child, &stop_signals);
+                /* Lifecycle (docs/lifecycle.md): record the pod's exit code;
+                 * the file's mtime is its exit time. Written while we still
+                 * hold the lock, so `status --wait` finds it. Best effort. */
+                (void) snprintf(code, sizeof(code), "%d\n", r);
+                (void) write_text_at(lock_fd, "exit-code", code);
         }
-        r = wait_nspawn(child, &stop_signals);
-        (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
-        /* Lifecycle (docs/lifecycle.md): record the pod's exit code; the
-         * file's mtime is its exit time. Written while we still hold the
-         * lock, so `status --wait` finds it. Best effort. */
-        (void) snprintf(code, sizeof(code), "%d\n", r);
-        (void) write_text_at(lock_fd, "exit-code", code);
         if (terminal)
                 set_foreground(getpgrp());
-        /* nspawn leaves its supervisor/payload cgroups behind. */
-        (void) cgroup_remove_pod(cgname, CGROUP_REMOVE_TIMEOUT_MS);
+        remove_pod_cgroups(cgname, machine, machine_scope);
+restore:
+        /* The pod has ended and is recorded: a stop signal that came late
+         * has nothing left to stop. */
+        drain_signals(&stop_signals);
+        (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
+        (void) sigaction(SIGCHLD, &old_chld, NULL);
         return r;
 }
 
@@ -451,7 +515,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         if (r < 0)
                 goto finish;
 
-        r = spawn_and_wait(pod_dir, lock_fd, cgname, scope, res, err);
+        r = spawn_and_wait(pod_dir, lock_fd, cgname, machine, scope, res, err);
 finish:
         for (size_t i = 0; images && i < pod->n_apps; i++)
                 image_free(images[i]);

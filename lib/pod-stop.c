@@ -15,21 +15,6 @@
 
 #define POLL_USEC 10000ULL
 
-static int pidfd_open_(pid_t pid) {
-        return (int) syscall(SYS_pidfd_open, pid, 0);
-}
-
-static int pidfd_send_signal_(int pidfd, int sig) {
-        return (int) syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
-
 int pod_init_pid(pid_t nspawn_pid, pid_t *ret) {
         _cleanup_close_ int proc = -1;
         _cleanup_free_ char *text = NULL;
@@ -80,36 +65,35 @@ int pod_init_takes_stop(pid_t nspawn_pid) {
 /* SIGTERM to the pod's nspawn, once it is sure to be the pod's and its init
  * will get the stop request. */
 static int stop_in_order(int dir_fd, const uint8_t uuid[16], NpError *err) {
-        _cleanup_strv_free_ char **names = pod_cgroup_names(uuid);
         _cleanup_close_ int pidfd = -1;
         uint64_t deadline = now_usec() + POD_STOP_READY_TIMEOUT_USEC;
-        pid_t pid;
+        pid_t pid = 0;
         int r;
 
-        if (!names)
-                return -ENOMEM;
-        r = pod_read_pid(dir_fd, &pid);
-        if (r < 0)
-                return error_set(err, -ESRCH, NULL,
-                                 "it has no valid ppid file (%s): it is starting or its nspawn is gone; try again, "
-                                 "or use --force",
-                                 strerror(-r));
-        /* The pid is pinned first: what is checked below is then about the
-         * process the pidfd names, not about whoever has that pid later. */
-        pidfd = pidfd_open_(pid);
-        if (pidfd < 0)
-                return error_set(err, -ESRCH, NULL, "its nspawn (pid %d) is gone: %m; use --force", (int) pid);
-        r = cgroup_pid_in_pod(pid, names);
-        if (r <= 0 || pidfd_send_signal_(pidfd, 0) < 0)
+        r = pod_pin_nspawn(dir_fd, uuid, &pidfd, &pid);
+        if (r == -ESRCH) {
+                if (pod_read_pid(dir_fd, &pid) < 0)
+                        return error_set(err, -ESRCH, NULL,
+                                         "it has no valid ppid file: it is starting or its nspawn is gone; try "
+                                         "again, or use --force");
+                return error_set(err, -ESRCH, NULL, "its nspawn (pid %d) is gone; use --force", (int) pid);
+        }
+        if (r == -EPERM) {
+                char name[49];
+
+                (void) pod_read_pid(dir_fd, &pid);
                 return error_set(err, -EPERM, NULL,
                                  "pid %d in its ppid file is not in the pod's cgroup %s; not signalling it; use "
                                  "--force",
-                                 (int) pid, names[0]);
+                                 (int) pid, pod_cgroup_name(uuid, name));
+        }
+        if (r < 0)
+                return error_set(err, r, NULL, "cannot check its nspawn: %s", strerror(-r));
         for (;;) {
                 r = pod_init_takes_stop(pid);
                 if (r > 0)
                         break;
-                if (r < 0 || pidfd_send_signal_(pidfd, 0) < 0)
+                if (r < 0 || proc_pidfd_send_signal(pidfd, 0) < 0)
                         return error_set(err, -ESRCH, NULL, "its nspawn (pid %d) is gone; use --force", (int) pid);
                 if (now_usec() >= deadline)
                         return error_set(err, -ETIMEDOUT, NULL,
@@ -118,7 +102,7 @@ static int stop_in_order(int dir_fd, const uint8_t uuid[16], NpError *err) {
                                          (unsigned long long) (POD_STOP_READY_TIMEOUT_USEC / 1000000ULL));
                 (void) nanosleep(&(struct timespec){ .tv_nsec = POLL_USEC * 1000 }, NULL);
         }
-        if (pidfd_send_signal_(pidfd, SIGTERM) < 0)
+        if (proc_pidfd_send_signal(pidfd, SIGTERM) < 0)
                 return error_set(err, negative_errno(), NULL, "cannot signal its nspawn (pid %d): %m", (int) pid);
         return 0;
 }

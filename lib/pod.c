@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <systemd/sd-id128.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "error.h"
@@ -13,6 +14,7 @@
 #include "manifest.h"
 #include "names.h"
 #include "pod.h"
+#include "proc-state.h"
 #include "strv.h"
 
 static const char *const state_dirs[_POD_STATE_MAX] = {
@@ -450,6 +452,30 @@ int pod_read_pid(int dir_fd, pid_t *ret) {
         return read_pid(dir_fd, "ppid", ret);
 }
 
+int pod_pin_nspawn(int dir_fd, const uint8_t uuid[16], int *ret_pidfd, pid_t *ret_pid) {
+        _cleanup_strv_free_ char **names = pod_cgroup_names(uuid);
+        _cleanup_close_ int pidfd = -1;
+        pid_t pid;
+        int r;
+
+        if (!names)
+                return -ENOMEM;
+        r = pod_read_pid(dir_fd, &pid);
+        if (r < 0)
+                return -ESRCH;
+        pidfd = proc_pidfd_open(pid);
+        if (pidfd < 0)
+                return -ESRCH;
+        r = cgroup_pid_in_pod(pid, names);
+        if (r == -ESRCH || (r >= 0 && proc_pidfd_send_signal(pidfd, 0) < 0))
+                return -ESRCH;
+        if (r <= 0)
+                return r < 0 ? r : -EPERM;
+        *ret_pidfd = TAKE_FD(pidfd);
+        *ret_pid = pid;
+        return 0;
+}
+
 int pod_read_pid_file(int dir_fd, pid_t *ret, bool *ret_is_ppid) {
         int r = read_pid(dir_fd, "pid", ret);
 
@@ -658,4 +684,39 @@ int pod_info_read(int dir_fd, const uint8_t uuid[16], PodState state, PodInfoFla
 
 int pod_read_manifest(int dir_fd, char **ret, size_t *ret_size) {
         return read_small(dir_fd, "pod", MANIFEST_SIZE_MAX, ret, ret_size, NULL);
+}
+
+int pod_open_cwd(const uint8_t uuid[16], char **ret_path, int *ret_fd, int *ret_parent_fd, NpError *err) {
+        _cleanup_close_ int fd = -1, parent = -1;
+        _cleanup_free_ char *cwd = NULL;
+        const char *base;
+        struct stat a, b;
+        char u[37];
+        int r;
+
+        uuid_format(uuid, u);
+        cwd = getcwd(NULL, 0);
+        if (!cwd) {
+                r = negative_errno();
+                return error_set(err, r, NULL, "cannot find the working directory: %s", strerror(-r));
+        }
+        base = strrchr(cwd, '/');
+        if (!base || strcmp(base + 1, u) != 0)
+                return error_set(err, -EINVAL, cwd, "the working directory is not the directory of pod %s", u);
+        fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        parent = open("..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || parent < 0 || fstat(fd, &a) < 0) {
+                r = negative_errno();
+                return error_set(err, r, cwd, "cannot open the pod directory: %s", strerror(-r));
+        }
+        /* ".." must hold this very directory under its name. */
+        if (fstatat(parent, u, &b, AT_SYMLINK_NOFOLLOW) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+                return error_set(err, -EINVAL, cwd, "the working directory is not what its parent holds as %s", u);
+        if (ret_path)
+                *ret_path = TAKE_PTR(cwd);
+        if (ret_fd)
+                *ret_fd = TAKE_FD(fd);
+        if (ret_parent_fd)
+                *ret_parent_fd = TAKE_FD(parent);
+        return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "error.h"
 #include "macro.h"
 
 #define POD_DATA_DIR_DEFAULT "/var/lib/nspawn-pod"
@@ -154,6 +155,14 @@ int pod_read_pid_file(int dir_fd, pid_t *ret, bool *ret_is_ppid);
 /* The ppid file only (nspawn's pid): -ENOENT if the pod has none. */
 int pod_read_pid(int dir_fd, pid_t *ret);
 
+/* The pod's systemd-nspawn, as its ppid file names it, pinned: the pid is
+ * opened as a pidfd first, then checked to be in one of the pod's cgroups
+ * (pod_cgroup_names()), then checked through the pidfd to be still alive,
+ * so that what /proc said was about this very process and not whoever got
+ * a recycled pid. -ESRCH: no valid ppid file, or nspawn is gone; -EPERM:
+ * the pid is not in the pod's cgroups. */
+int pod_pin_nspawn(int dir_fd, const uint8_t uuid[16], int *ret_pidfd, pid_t *ret_pid);
+
 /* Reads the pod's subcgroup file, checked with cgroup_pod_path_is_valid()
  * against pod_cgroup_names() (lib/cgroup.h). -ENOENT: none; -EINVAL: not a
  * path we accept. */
@@ -172,3 +181,11 @@ char **pod_cgroup_names(const uint8_t uuid[16]);
 /* Reads the pod manifest (the pod's "pod" file, at most MANIFEST_SIZE_MAX
  * bytes, a regular file, no symlink). -ENOENT when there is none. */
 int pod_read_manifest(int dir_fd, char **ret, size_t *ret_size);
+
+/* A stage1 entrypoint's pod directory: its working directory, which a
+ * stage0 sets to the pod's (POD = <pods>/<state>/<uuid>). Checked to be
+ * named for `uuid` and to be what its parent holds under that name (not a
+ * directory that was moved or replaced). Returns the path, an open
+ * descriptor and one of its parent (O_PATH); each may be NULL. -EINVAL
+ * (with `err` set) when it is not the pod's. */
+int pod_open_cwd(const uint8_t uuid[16], char **ret_path, int *ret_fd, int *ret_parent_fd, NpError *err);

@@ -87,3 +87,11 @@ int proc_limits_read(pid_t pid, int proc_fd, ProcLimits *ret);
  * namespace change). */
 int proc_limits_apply(const ProcLimits *l, int proc_self_fd);
 void proc_limits_done(ProcLimits *l);
+
+/* pidfd_open(2) and pidfd_send_signal(2), which glibc 2.36 has no wrappers
+ * for. -1 with errno set on failure, as the system calls. */
+int proc_pidfd_open(pid_t pid);
+int proc_pidfd_send_signal(int pidfd, int sig);
+
+/* CLOCK_MONOTONIC in microseconds: deadlines and waits. */
+uint64_t now_usec(void);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "seccomp-stack.h"
+#include "proc-state.h"
 
 /* Kernel limit: BPF_MAXINSNS per program. */
 #define FILTER_MAX_INSNS 4096
@@ -29,7 +30,7 @@ SeccompStack *seccomp_stack_free(SeccompStack *s) {
 }
 
 static int pidfd_alive(int pidfd) {
-        if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+        if (proc_pidfd_send_signal(pidfd, 0) < 0)
                 return negative_errno();
         return 0;
 }

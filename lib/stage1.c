@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,7 +79,7 @@ int stage1_info_read(int pod_fd, Stage1Info *ret) {
         _cleanup_error_ NpError err = NP_ERROR_INIT;
         _cleanup_(image_freep) Image *img = NULL;
         _cleanup_free_ char *data = NULL;
-        Stage1Info i = { .interface_version = 1 };
+        Stage1Info i = {};
         size_t size;
         int r;
 
@@ -100,15 +101,6 @@ int stage1_info_read(int pod_fd, Stage1Info *ret) {
                                 stage1_info_done(&i);
                                 return -ENOMEM;
                         }
-                if (strcmp(nv->name, "coreos.com/rkt/stage1/interface-version") == 0) {
-                        char *end;
-                        unsigned long v;
-
-                        errno = 0;
-                        v = strtoul(nv->value, &end, 10);
-                        if (errno == 0 && end != nv->value && *end == 0 && v >= 1 && v < 1000)
-                                i.interface_version = (unsigned) v;
-                }
         }
         *ret = i;
         return 0;
@@ -121,18 +113,24 @@ bool stage1_info_is_ours(const Stage1Info *i) {
 int stage1_run_entrypoint(int pod_fd, const Stage1Info *i, Stage1Entrypoint e, char *const *args) {
         _cleanup_close_ int root = -1, exe = -1;
         _cleanup_free_ char **argv = NULL;
+        struct sigaction old_chld;
+        char magic[2];
+        bool script;
         size_t n = 0;
         pid_t pid;
-        int status;
+        int status, r;
 
         if (!i->entrypoints[e])
                 return -ENOENT;
         root = fd_open_in_root(pod_fd, "stage1/rootfs", O_PATH | O_DIRECTORY, 0, true);
         if (root < 0)
                 return root;
-        exe = fd_open_in_root(root, i->entrypoints[e], O_PATH, 0, false);
+        exe = fd_open_in_root(root, i->entrypoints[e], O_RDONLY, 0, false);
         if (exe < 0)
                 return exe;
+        /* A script is executed through /dev/fd/N: only then must the
+         * descriptor survive the exec, for its interpreter to open it. */
+        script = pread(exe, magic, sizeof(magic), 0) == (ssize_t) sizeof(magic) && memcmp(magic, "#!", 2) == 0;
         for (char *const *a = args; a && *a; a++)
                 n++;
         argv = calloc(n + 2, sizeof(char *));
@@ -141,21 +139,32 @@ int stage1_run_entrypoint(int pod_fd, const Stage1Info *i, Stage1Entrypoint e, c
         argv[0] = i->entrypoints[e];
         for (size_t k = 0; k < n; k++)
                 argv[k + 1] = args[k];
+        /* A caller that ignores SIGCHLD would have the child reaped behind
+         * waitpid()'s back. */
+        if (sigaction(SIGCHLD, &(struct sigaction){ .sa_handler = SIG_DFL }, &old_chld) < 0)
+                return negative_errno();
         fflush(NULL);
         pid = fork();
-        if (pid < 0)
-                return negative_errno();
+        if (pid < 0) {
+                r = negative_errno();
+                (void) sigaction(SIGCHLD, &old_chld, NULL);
+                return r;
+        }
         if (pid == 0) {
-                /* A script is executed through /dev/fd/N: the descriptor
-                 * must survive the exec for its interpreter to open it. */
-                if (fchdir(pod_fd) < 0 || fcntl(exe, F_SETFD, 0) < 0)
+                if (fchdir(pod_fd) < 0 || (script && fcntl(exe, F_SETFD, 0) < 0))
                         _exit(127);
                 syscall(SYS_execveat, exe, "", argv, environ, AT_EMPTY_PATH);
                 _exit(127);
         }
+        r = 0;
         while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
+                if (errno != EINTR) {
+                        r = negative_errno();
+                        break;
+                }
+        (void) sigaction(SIGCHLD, &old_chld, NULL);
+        if (r < 0)
+                return r;
         if (WIFEXITED(status))
                 return WEXITSTATUS(status);
         return 128 + WTERMSIG(status);

@@ -10,7 +10,7 @@
  * stage0 does: POD/stage1/{manifest,rootfs} and POD/stage1TreeStoreID.
  *
  * The other side: any pod's POD/stage1/manifest names its stage1's
- * entrypoints and interface version, which is how the lifecycle verbs know
+ * entrypoints, which is how the lifecycle verbs know
  * whether a pod's stage1 is ours or someone else's (rkt's own flavors).
  */
 
@@ -22,8 +22,6 @@
 #define STAGE1_ACI_NAME "stage1-host.aci"
 /* rkt's tree store, below the data directory. */
 #define STAGE1_TREE_STORE "cas/tree"
-/* The stage1 interface version ours declares (manifests/stage1-host.manifest.in). */
-#define STAGE1_INTERFACE_VERSION 6
 
 /* Our stage1 image: $NSPAWN_POD_STAGE1, else stage1-host.aci beside the
  * running program (a build tree), else LIBEXECDIR/stage1-host.aci. */
@@ -50,7 +48,6 @@ typedef enum Stage1Entrypoint {
 typedef struct Stage1Info {
         char *name;                                  /* the image name */
         char *entrypoints[_STAGE1_ENTRYPOINT_MAX];   /* paths in the stage1 root; NULL: none */
-        unsigned interface_version;                  /* 1 when not given */
 } Stage1Info;
 
 /* Reads it (a regular file, no symlink, size capped: nothing in a pod

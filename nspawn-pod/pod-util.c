@@ -17,6 +17,7 @@
 #include "pod-gc.h"
 #include "pod-util.h"
 #include "stage1.h"
+#include "proc-state.h"
 
 int pod_util_open_pods(const GlobalOptions *g, int *ret_fd) {
         int r = pod_open_pods_dir(g->dir, ret_fd);
@@ -200,13 +201,6 @@ json_t *json_time(const struct timespec *t) {
 
 static void on_alarm(int sig) {
         (void) sig; /* only there to interrupt flock() */
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
 int pod_util_wait_unlocked(int dir_fd, uint64_t timeout_usec) {

@@ -187,6 +187,7 @@ int verb_enter(int argc, char *argv[], const GlobalOptions *g) {
                 int pidfd;
                 pid_t pid;
         } main_proc = { .pidfd = -1 };
+        _cleanup_close_ int nspawn_fd = -1;
         pid_t nspawn_pid, init_pid;
         PodState state;
         uint8_t uuid[16];
@@ -240,7 +241,11 @@ int verb_enter(int argc, char *argv[], const GlobalOptions *g) {
                 return EXIT_INTERNAL;
         /* The app's main process, found from the pod's init, the only child
          * of the nspawn the ppid file names. */
-        r = pod_read_pid(pod_fd, &nspawn_pid);
+        r = pod_pin_nspawn(pod_fd, uuid, &nspawn_fd, &nspawn_pid);
+        if (r == -EPERM) {
+                log_error("pod %s: the pid in its ppid file is not in the pod's cgroups; not entering it", ustr);
+                return EXIT_INTERNAL;
+        }
         if (r >= 0)
                 r = pod_init_pid(nspawn_pid, &init_pid);
         if (r >= 0)

@@ -14,6 +14,7 @@
 #include "pod-stop.h"
 #include "pod-util.h"
 #include "stage1.h"
+#include "proc-state.h"
 
 static void stop_usage(FILE *f) {
         fputs("Usage: nspawn-pod [--dir=DIR] stop [OPTIONS] UUID...\n"
@@ -87,13 +88,6 @@ static int stop_one(int pods_fd, const char *ref, bool force, int *ret_fd, uint8
         *ret_fd = TAKE_FD(fd);
         memcpy(ret_uuid, e.uuid, 16);
         return 0;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
 int verb_stop(int argc, char *argv[], const GlobalOptions *g) {

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "macro.h"
 #include "names.h"
+#include "proc-state.h"
 
 
 /* The rkt-compatible status of an app that never ran (docs/helpers.md). */
@@ -100,13 +101,6 @@ static int log_bus_error(int r, const sd_bus_error *e, const char *what, const c
         log_error("Failed to %s '%s': %s", what, name,
                   sd_bus_error_is_set(e) && e->message ? e->message : strerror(r < 0 ? -r : r));
         return r;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static void sleep_usec(uint64_t usec) {

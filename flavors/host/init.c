@@ -24,6 +24,7 @@
 #include "names.h"
 #include "parse-util.h"
 #include "pod-run.h"
+#include "pod.h"
 #include "strv.h"
 
 static const char usage[] =
@@ -290,18 +291,11 @@ int main(int argc, char *argv[]) {
         selinux = getenv("RKT_SELINUX_MOUNT_CONTEXT");
         o.selinux_apifs_context = selinux && *selinux ? selinux : NULL;
 
-        cwd = getcwd(NULL, 0);
-        if (!cwd) {
-                log_errno(negative_errno(), "cannot find the pod directory (our working directory)");
+        uuid_format(uuid, u);
+        r = pod_open_cwd(uuid, &cwd, NULL, NULL, &err);
+        if (r < 0) {
+                log_error("%s", error_format(&err, r));
                 return EXIT_INTERNAL;
-        }
-        {
-                const char *base = strrchr(cwd, '/');
-
-                if (!base || strcmp(base + 1, uuid_format(uuid, u)) != 0) {
-                        log_error("the working directory '%s' is not the directory of pod %s", cwd, u);
-                        return EXIT_INTERNAL;
-                }
         }
         if (take_lock_fd(&lock_fd) < 0)
                 return EXIT_INTERNAL;

@@ -17,6 +17,7 @@
 #include "names.h"
 #include "parse-util.h"
 #include "pod-stop.h"
+#include "pod.h"
 
 static const char usage[] =
         "Usage: stop [--force] UUID\n"
@@ -62,9 +63,9 @@ int main(int argc, char *argv[]) {
                 log_error("expected the pod's UUID; see --help");
                 return EXIT_USAGE;
         }
-        fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-                log_errno(negative_errno(), "cannot open the pod directory (our working directory)");
+        r = pod_open_cwd(uuid, NULL, &fd, NULL, &err);
+        if (r < 0) {
+                log_error("%s", error_format(&err, r));
                 return EXIT_INTERNAL;
         }
         r = pod_stop(fd, uuid, force, &err);

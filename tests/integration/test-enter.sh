@@ -338,6 +338,11 @@ tap_ok $? "bb: a shell's CapInh/Prm/Eff/Bnd/Amb, NoNewPrivs, Seccomp (and filter
 en exit7 --app=bb "$UUID" /bin/sh -c 'exit 7'
 [ "$RC" = 7 ]
 tap_ok $? "enter ... /bin/sh -c 'exit 7' exits 7" || en_diag exit7
+RC=0
+timeout -k 5 120 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV or die "exec: $!"' "$HARNESS_NP" --dir="$HARNESS_NP_DATA" \
+        enter --app=bb "$UUID" /bin/sh -c 'exit 7' </dev/null >"$HARNESS_DIR/ign.out" 2>"$HARNESS_DIR/ign.err" || RC=$?
+[ "$RC" = 7 ]
+tap_ok $? "enter under a parent that ignores SIGCHLD: still exits 7" || en_diag ign
 
 # shellcheck disable=SC2016 # $$ is the entered shell's
 got=$(how_ended "" "$HARNESS_NP" --dir="$HARNESS_NP_DATA" enter --app=bb "$UUID" /bin/sh -c 'kill -TERM $$' </dev/null)

@@ -193,6 +193,19 @@ np noexec run "$images/busybox.aci" --name=noexec --exec=/no/such/program
 [ "$RC" = 203 ] && status_is noexec 203 'exited 203'
 tap_ok $? "an app whose executable does not exist: run exits 203, status 203, \"exited 203\"" || np_diag noexec
 
+# Started by a parent that ignores SIGCHLD (inherited across exec): nspawn's
+# status is not reaped away, the pod's code comes through.
+rm -f "$HARNESS_DIR/ign.uuid"
+RC=0
+timeout --foreground -k 10 120 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV or die "exec: $!"' \
+        "$HARNESS_NP" --dir="$HARNESS_NP_DATA" run --uuid-file-save="$HARNESS_DIR/ign.uuid" "$images/busybox.aci" \
+        --name=ign --exec=/bin/sh -- -c 'exit 7' </dev/null >"$HARNESS_DIR/ign.out" 2>"$HARNESS_DIR/ign.err" || RC=$?
+UUID=$(head -n 1 "$HARNESS_DIR/ign.uuid" 2>/dev/null) && HARNESS_NP_UUIDS+=("$UUID")
+POD=$(harness_np_pod_dir "$UUID") || POD=""
+STATUS=$POD/stage1/rootfs/rkt/status
+[ "$RC" = 7 ] && status_is ign 7 'exited 7'
+tap_ok $? "run under a parent that ignores SIGCHLD: run exits 7, status 7" || np_diag ign
+
 # The first failing app sets the pod's code; a sibling still running is
 # stopped by its reaper (SIGTERM: 143, "killed 15") and does not change it.
 # The app running /bin/true races with the failure: it has exited 0, or was

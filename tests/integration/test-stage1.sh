@@ -325,6 +325,15 @@ RC=0
 [ "$rc_nolock" = 254 ] && grep -q 'RKT_LOCK_FD is not set' "$HARNESS_DIR/nolock.err" && [ "$RC" = 254 ] &&
         grep -q 'is not the directory of pod' "$HARNESS_DIR/wrong.err" && [ ! -e "$D/pods/run/$U9/ppid" ]
 tap_ok $? "without \$RKT_LOCK_FD, or with another pod's UUID: 254, nothing started" || { diag nolock; diag wrong; }
+RC=0
+(cd "$D/pods/run/$U9" && exec stage1/rootfs/stop --force "$U1") </dev/null >"$HARNESS_DIR/wstop.out" \
+        2>"$HARNESS_DIR/wstop.err" || RC=$?
+rc_stop=$RC
+RC=0
+(cd "$D/pods/run/$U9" && exec stage1/rootfs/gc "$U1") </dev/null >"$HARNESS_DIR/wgc.out" 2>"$HARNESS_DIR/wgc.err" || RC=$?
+[ "$rc_stop" = 254 ] && grep -q 'is not the directory of pod' "$HARNESS_DIR/wstop.err" && [ "$RC" = 254 ] &&
+        grep -q 'is not the directory of pod' "$HARNESS_DIR/wgc.err" && [ -d "$D/pods/run/$U9/stage1" ]
+tap_ok $? "stop and gc entrypoints run from another pod's directory: 254, that pod untouched" || { diag wstop; diag wgc; }
 
 # --- gc ------------------------------------------------------------------------------
 
@@ -480,12 +489,18 @@ if command -v dbus-daemon >/dev/null && [ -x "$fake_machined" ]; then
         done
         v mach-yes --debug run --uuid-file-save="$HARNESS_DIR/mach-yes.uuid" "$bb" --exec=/bin/true
         HARNESS_NP_UUIDS+=("$(cat "$HARNESS_DIR/mach-yes.uuid" 2>/dev/null)")
+        mu=$(cat "$HARNESS_DIR/mach-yes.uuid" 2>/dev/null)
+        sub_yes=$(cat "$(harness_np_pod_dir "$mu")/subcgroup" 2>/dev/null)
+        left_yes=$(find /sys/fs/cgroup -name "nspawn-pod-$mu" 2>/dev/null)
         kill "$fake" "$bus_pid" 2>/dev/null
         wait "$fake" "$bus_pid" 2>/dev/null
         unset DBUS_SYSTEM_BUS_ADDRESS
         [ "$rc_no" = 0 ] && [ "$RC" != 0 ] && grep -qi 'register' "$HARNESS_DIR/mach-yes.err"
         tap_ok $? "a bus without machined: the pod runs unregistered (exit $rc_no); with something owning machine1: nspawn is asked to register (exit $RC: $(grep -i -m1 register "$HARNESS_DIR/mach-yes.err"))" ||
                 { diag mach-no; diag mach-yes; }
+        [ "$sub_yes" = "/machine.slice/machine-nspawn\\x2dpod\\x2d${mu//-/\\x2d}.scope" ] && [ -z "$left_yes" ]
+        tap_ok $? "registering: subcgroup names the machine scope ($sub_yes); the cgroup nspawn ran in is removed by run itself" ||
+                tap_diag "left: $left_yes"
         v gc-mach gc --grace-period=0
         [ "$RC" = 0 ] && harness_np_leftovers >"$HARNESS_DIR/left.out"
         tap_ok $? "gc after them: nothing left" || { diag gc-mach; tap_diag "$(cat "$HARNESS_DIR/left.out")"; }
