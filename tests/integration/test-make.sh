@@ -39,4 +39,18 @@ stage1=$(builds stage1)
 grep -qxF stage1-host.aci <<<"$stage1"
 tap_ok $? "'make stage1' builds stage1-host.aci" || tap_diag "$stage1"
 
+# The version: one definition in the Makefile, what --version prints and the
+# stage1 image's version label. (Once empty: set after the flags that used it.)
+build=${BUILD:-build}
+want=$(sed -n 's/^VERSION := //p' Makefile)
+if [ -x "$build/nspawn-pod" ] && [ -f "$build/stage1-host.aci" ]; then
+        got=$("$build/nspawn-pod" --version 2>&1)
+        label=$(tar -xOf "$build/stage1-host.aci" manifest | grep -o '"name": "version", "value": "[^"]*"')
+        [ -n "$want" ] && [ "$got" = "nspawn-pod $want" ] && [ "$label" = "\"name\": \"version\", \"value\": \"$want\"" ]
+        tap_ok $? "--version prints the Makefile's VERSION ($want), the stage1 image's label says it too" ||
+                tap_diag "--version: '$got'" "label: $label"
+else
+        tap_skip "--version and the stage1 label" "not built in $build"
+fi
+
 tap_done
