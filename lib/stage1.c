@@ -114,6 +114,7 @@ int stage1_run_entrypoint(int pod_fd, const Stage1Info *i, Stage1Entrypoint e, c
         _cleanup_close_ int root = -1, exe = -1;
         _cleanup_free_ char **argv = NULL;
         struct sigaction old_chld;
+        struct stat st;
         char magic[2];
         bool script;
         size_t n = 0;
@@ -125,9 +126,15 @@ int stage1_run_entrypoint(int pod_fd, const Stage1Info *i, Stage1Entrypoint e, c
         root = fd_open_in_root(pod_fd, "stage1/rootfs", O_PATH | O_DIRECTORY, 0, true);
         if (root < 0)
                 return root;
-        exe = fd_open_in_root(root, i->entrypoints[e], O_RDONLY, 0, false);
+        /* Non-blocking: a FIFO put there must not hang us; only a regular
+         * file is executed. */
+        exe = fd_open_in_root(root, i->entrypoints[e], O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, false);
         if (exe < 0)
                 return exe;
+        if (fstat(exe, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EACCES;
         /* A script is executed through /dev/fd/N: only then must the
          * descriptor survive the exec, for its interpreter to open it. */
         script = pread(exe, magic, sizeof(magic), 0) == (ssize_t) sizeof(magic) && memcmp(magic, "#!", 2) == 0;

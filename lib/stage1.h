@@ -64,5 +64,6 @@ bool stage1_info_is_ours(const Stage1Info *i);
  * `args` after the program's name; the program is looked up below the pod's
  * stage1/rootfs on file descriptors. Returns its exit status (128 + signal
  * when killed), -ENOENT when the stage1 has no such entrypoint (or its root
- * is gone, say after a reboot unmounted rkt's overlay), other -errno. */
+ * is gone, say after a reboot unmounted rkt's overlay), -EACCES when it is
+ * not a regular file, other -errno. */
 int stage1_run_entrypoint(int pod_fd, const Stage1Info *i, Stage1Entrypoint e, char *const *args);
