@@ -92,15 +92,30 @@ $(BUILD)/libexec/%: flavors/host/%.c $(LIB)
 	@echo "  ENTRY   $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(GC_LDFLAGS) $(LDFLAGS)
 
+# app-stdio runs inside the apps' roots, where no C library can be assumed:
+# static, and without one where it has system call glue for the architecture
+# (flavors/host/app-stdio.c).
+APP_STDIO := $(BUILD)/libexec/app-stdio
+ifneq ($(filter x86_64-% aarch64-%,$(shell $(CC) -dumpmachine)),)
+APP_STDIO_CFLAGS := -nostdlib -ffreestanding -fno-builtin
+else
+APP_STDIO_CFLAGS := -DAPP_STDIO_LIBC
+endif
+$(APP_STDIO): flavors/host/app-stdio.c
+	@mkdir -p $(dir $@)
+	@echo "  STATIC  $@"
+	@$(CC) -std=gnu17 $(WARNINGS) -O2 -g -static -fno-pie -no-pie -fno-stack-protector \
+		-fno-asynchronous-unwind-tables $(APP_STDIO_CFLAGS) -o $@ $<
+
 # The stage1 image: the programs above and the helpers, the static units,
 # the skeleton (flavors/host/rootfs.list), the manifest from its template.
 STAGE1 := $(BUILD)/stage1-host.aci
-$(STAGE1): $(HELPERS) $(ENTRYPOINTS) flavors/host/rootfs.list flavors/host/os-release \
+$(STAGE1): $(HELPERS) $(ENTRYPOINTS) $(APP_STDIO) flavors/host/rootfs.list flavors/host/os-release \
 		manifests/stage1-host.manifest.in build-aux/mkaci $(wildcard units/*)
 	@echo "  ACI     $@"
 	@build-aux/mkaci $(BUILD) flavors/host/rootfs.list manifests/stage1-host.manifest.in $(VERSION) $@
 
-all: $(CMD) $(HELPERS) $(ENTRYPOINTS) $(STAGE1)
+all: $(CMD) $(HELPERS) $(ENTRYPOINTS) $(APP_STDIO) $(STAGE1)
 
 stage1: $(STAGE1)
 

@@ -222,3 +222,26 @@ int fd_open_dir_checked(int dirfd, const char *name, const struct statx *sx) {
                 return -ESTALE;
         return TAKE_FD(fd);
 }
+
+int fd_mkdir_p(int dirfd, const char *path, mode_t mode, int *ret_fd) {
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int cur = -1;
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        cur = path[0] == '/' ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC) : fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        if (cur < 0)
+                return negative_errno();
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                int next = fd_mkdir_open(cur, c, mode, O_PATH);
+
+                if (next < 0)
+                        return next;
+                closep(&cur);
+                cur = next;
+        }
+        if (ret_fd)
+                *ret_fd = TAKE_FD(cur);
+        return 0;
+}

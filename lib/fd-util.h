@@ -28,6 +28,10 @@ int fd_open_dir_nofollow(int dirfd, const char *name, int extra_flags);
 /* mkdirat() that treats an existing directory (not a symlink to one) as
  * success; then opens it like fd_open_dir_nofollow(). */
 int fd_mkdir_open(int dirfd, const char *name, mode_t mode, int extra_flags);
+/* Creates `path` (relative to `dirfd`, or absolute) and its missing
+ * parents with `mode`, one component at a time on descriptors (no symlink
+ * followed: fd_mkdir_open()); returns an O_PATH fd of it when `ret_fd`. */
+int fd_mkdir_p(int dirfd, const char *path, mode_t mode, int *ret_fd);
 
 /* Writes all of `data` (short writes and EINTR handled). */
 int fd_write_all(int fd, const void *data, size_t size);

@@ -607,7 +607,7 @@ static int check_destination(int dirfd, const char *name) {
         }
 }
 
-static int build_tree(const FileSet *fs, int tmpfd, bool durable) {
+static int build_tree(const FileSet *fs, int tmpfd, bool durable, mode_t top_mode) {
         _cleanup_(dir_list_done) DirList dirs = {};
         int r;
 
@@ -647,7 +647,7 @@ static int build_tree(const FileSet *fs, int tmpfd, bool durable) {
                 if (r < 0)
                         return r;
         }
-        if (fchmod(tmpfd, TOP_DIR_MODE) < 0)
+        if (fchmod(tmpfd, top_mode) < 0)
                 return negative_errno();
         if (durable && fsync(tmpfd) < 0)
                 return negative_errno();
@@ -692,7 +692,7 @@ int fileset_write_flags(const FileSet *fs, int dirfd, const char *name, FileSetW
                 goto fail;
         }
 
-        r = build_tree(fs, tmpfd, durable);
+        r = build_tree(fs, tmpfd, durable, flags & FILESET_WRITE_PRIVATE ? 0700 : TOP_DIR_MODE);
         if (r < 0)
                 goto fail;
 

@@ -66,5 +66,9 @@ typedef enum FileSetWriteFlags {
          * are regenerated anyway when lost, on a start path where each fsync
          * costs milliseconds (the units of a pod being started). */
         FILESET_WRITE_NO_SYNC = 1 << 0,
+        /* The top directory is 0700 instead of 0755: what is below is
+         * nobody's business but root's (the rendered units and environment
+         * files of a pod, in a directory others may pass through). */
+        FILESET_WRITE_PRIVATE = 1 << 1,
 } FileSetWriteFlags;
 int fileset_write_flags(const FileSet *fs, int dirfd, const char *name, FileSetWriteFlags flags);

@@ -6,6 +6,7 @@
 
 #include "fd-util.h"
 #include "image-id.h"
+#include "journal.h"
 #include "image-store.h"
 #include "image.h"
 #include "manifest.h"
@@ -180,6 +181,31 @@ static int write_app_info(int info_fd, const char *app, int opt_fd) {
         return fd_write_file_atomic(dir, "manifest", m, size, 0644);
 }
 
+/* Sets the annotation `name` of `p` (a manifest given to us, which owns
+ * its strings) to `value`, replacing one of that name. */
+static int pod_set_annotation(Pod *p, const char *name, const char *value) {
+        _cleanup_free_ char *v = strdup(value);
+        NameValue *n;
+
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_annotations; i++)
+                if (strcmp(p->annotations[i].name, name) == 0) {
+                        free(p->annotations[i].value);
+                        p->annotations[i].value = TAKE_PTR(v);
+                        return 0;
+                }
+        n = reallocarray(p->annotations, p->n_annotations + 1, sizeof(NameValue));
+        if (!n)
+                return -ENOMEM;
+        p->annotations = n;
+        n[p->n_annotations].name = strdup(name);
+        if (!n[p->n_annotations].name)
+                return -ENOMEM;
+        n[p->n_annotations++].value = TAKE_PTR(v);
+        return 0;
+}
+
 /* What prepare_pod() fills in a Pod of its own: the apps (their names,
  * image names and IDs, apps); the rest of it is borrowed or empty. */
 static void pod_apps_done(Pod *p) {
@@ -207,6 +233,13 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
                         return error_set(err, -EINVAL, NULL,
                                          "the pod has %zu apps but %zu images were given (one per app, in order)",
                                          given->n_apps, s->n_apps);
+        }
+        if (s->journal_max_use) {
+                uint64_t v;
+
+                r = journal_max_use_parse(s->journal_max_use, &v, err);
+                if (r < 0)
+                        return r;
         }
 
         /* The stage1, as a stage0 renders it (docs/stage1.md): its manifest
@@ -337,9 +370,21 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
                         free(g->image.id);
                         g->image.id = TAKE_PTR(apps[i].image.id);
                 }
+                if (s->journal_max_use && (r = pod_set_annotation(given, JOURNAL_MAX_USE_ANNOTATION,
+                                                                  s->journal_max_use)) < 0)
+                        return r;
                 r = manifest_pod_to_json(given, &json, &json_size);
-        } else
+        } else {
+                NameValue journal = { (char *) JOURNAL_MAX_USE_ANNOTATION, (char *) s->journal_max_use };
+
+                if (s->journal_max_use) {
+                        pod.annotations = &journal;
+                        pod.n_annotations = 1;
+                }
                 r = manifest_pod_to_json(&pod, &json, &json_size);
+                pod.annotations = NULL;
+                pod.n_annotations = 0;
+        }
         if (r < 0)
                 return error_set(err, r, NULL, "cannot write the pod manifest: %s", strerror(-r));
 
@@ -350,6 +395,11 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
                 Pod *check = NULL;
 
                 r = manifest_parse_pod(json, json_size, &check, &perr);
+                if (r >= 0) {
+                        uint64_t v;
+
+                        r = journal_max_use_of_pod(check, &v, &perr);
+                }
                 pod_free(check);
                 if (r < 0)
                         return error_set(err, r, NULL, "the app options give an invalid pod: %s",

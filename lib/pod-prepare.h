@@ -35,6 +35,8 @@ typedef struct PodPrepareOptions {
         Pod *pod_manifest;
         char **set_env;          /* NAME=VALUE for every app, under each app's own */
         const char *stage1_path; /* the stage1 image; NULL: stage1_default_path() */
+        const char *journal_max_use; /* the journal's bound (lib/journal.h), recorded as the
+                                      * pod's annotation; NULL: the manifest's, else the default */
         const PodPrepareApp *apps;
         size_t n_apps;
 } PodPrepareOptions;

@@ -5,13 +5,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 
 #include "cgroup.h"
 #include "exit-status.h"
 #include "fd-util.h"
 #include "image-store.h"
+#include "journal.h"
 #include "machined.h"
 #include "manifest.h"
 #include "names.h"
@@ -200,6 +203,70 @@ static int make_empty_volumes(int lock_fd, const Pod *pod, NpError *err) {
                         return error_set(err, v < 0 ? v : negative_errno(), vol->name, "cannot create the volume: %m");
         }
         return 0;
+}
+
+/* The pod's journal (docs/logs.md): its directory readable by the host's
+ * journal-reading groups only, and the pod directory, its state directory
+ * and the pods directory passable (not readable) for them. Warnings only:
+ * without ACLs the journal is root's, which is safe. */
+static void journal_access(int lock_fd, int s1, void (*warn)(const char *)) {
+        static const char *const ups[] = { ".", "..", "../.." };
+        _cleanup_close_ int jfd = -1;
+        gid_t gids[JOURNAL_READER_GROUPS_MAX];
+        size_t n = 0;
+        int r;
+
+        r = journal_reader_gids(gids, &n);
+        if (r >= 0) {
+                jfd = openat(s1, JOURNAL_STAGE1_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                r = jfd < 0 ? negative_errno() : journal_acl_set_dir(jfd, gids, n);
+        }
+        for (size_t i = 0; r >= 0 && n > 0 && i < ELEMENTSOF(ups); i++) {
+                _cleanup_close_ int fd = openat(lock_fd, ups[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+                r = fd < 0 ? negative_errno() : journal_acl_add_traverse(fd, gids, n);
+        }
+        if (r < 0 && warn) {
+                _cleanup_free_ char *m = NULL;
+
+                if (asprintf(&m, "cannot give the journal readers' groups access to the pod's journal (%s): "
+                                 "only root reads it",
+                             strerror(-r)) >= 0)
+                        warn(m);
+        }
+}
+
+/* nspawn removes its runtime-mount directory /run/systemd/nspawn/propagate/
+ * <machine> when it ends, but only from a tmpfs: where /run is on disk it
+ * refuses, saying "Attempted to remove disk file system under …" on every
+ * run. There a tmpfs of our own is put on it, in our mount namespace (gone
+ * with it); elsewhere nothing changes. Returns true if it did. */
+static bool propagate_dir_on_tmpfs(const char *machine) {
+        _cleanup_free_ char *p = NULL;
+        struct statfs sfs;
+
+        if (statfs("/run/systemd/nspawn", &sfs) < 0 && statfs("/run", &sfs) < 0)
+                return false;
+        if (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC)
+                return false;
+        if (asprintf(&p, "/run/systemd/nspawn/propagate/%s", machine) < 0)
+                return false;
+        if (fd_mkdir_p(AT_FDCWD, p, 0700, NULL) < 0)
+                return false;
+        if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=1m") < 0) {
+                (void) rmdir(p);
+                return false;
+        }
+        return true;
+}
+
+static void propagate_dir_remove(const char *machine) {
+        _cleanup_free_ char *p = NULL;
+
+        if (asprintf(&p, "/run/systemd/nspawn/propagate/%s", machine) < 0)
+                return;
+        (void) umount2(p, MNT_DETACH | UMOUNT_NOFOLLOW);
+        (void) rmdir(p);
 }
 
 /* What the child tells its parent when it cannot execute nspawn: the
@@ -411,7 +478,8 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         _cleanup_close_ int stage1 = -1, s1 = -1;
         Image **images = NULL;
         char cgname[49];
-        bool register_machine;
+        bool register_machine, propagate_tmpfs = false;
+        uint64_t journal_max_use;
         size_t size;
         int r;
 
@@ -433,10 +501,14 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         if (r < 0)
                 return error_set(err, r == -ENOMEM ? r : -EINVAL, "pod", "bad pod manifest: %s", error_format(&perr, r));
 
-        /* Pods with overlays get a mount namespace of their own, entered
-         * before any fd into the stage1 is opened (see mount_overlays()). */
-        if (faccessat(lock_fd, "overlay", F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-            (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0))
+        r = journal_max_use_of_pod(pod, &journal_max_use, err);
+        if (r < 0)
+                return r;
+
+        /* A mount namespace of our own, entered before any fd into the
+         * stage1 is opened (see mount_overlays()): the overlays and the
+         * propagation directory's tmpfs live and die with it. */
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return error_set(err, negative_errno(), NULL, "cannot create a mount namespace: %m");
         {
                 _cleanup_free_ char *p = NULL;
@@ -450,13 +522,17 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 return error_set(err, -EINVAL, "stage1/rootfs", "the pod has no stage1 root");
 
         {
-                Stage1HostOptions so = { .hostname = o->hostname ? o->hostname : machine };
+                Stage1HostOptions so = {
+                        .hostname = o->hostname ? o->hostname : machine,
+                        .journal_max_use = journal_max_use,
+                };
 
                 memcpy(so.uuid, uuid, 16);
                 r = stage1_host_setup(s1, &so, err);
                 if (r < 0)
                         return r;
         }
+        journal_access(lock_fd, s1, o->warn);
         /* rkt's convention, read by its gc: which flavor the pod runs. */
         if (symlinkat("host", lock_fd, "flavor") < 0 && errno != EEXIST)
                 return error_set(err, negative_errno(), "flavor", "cannot create: %m");
@@ -483,7 +559,8 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 .hostname = o->hostname,
                 .machine_prefix = o->machine_prefix,
                 .register_machine = register_machine,
-                .link_journal = access("/run/systemd/system", F_OK) == 0 && access("/var/log/journal", F_OK) == 0,
+                .link_journal = access("/var/log/journal", F_OK) == 0,
+                .hide_printk_time = access("/sys/module/printk/parameters/time", F_OK) == 0,
                 .interactive = o->interactive,
                 .debug = o->debug,
                 .disable_capabilities = o->disable_capabilities,
@@ -506,7 +583,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 STRV_FOREACH(w, res->warnings)
                         o->warn(*w);
         /* Rendered anew at every start: no fsync on the start path. */
-        r = fileset_write_flags(res->files, stage1, "rendered", FILESET_WRITE_NO_SYNC);
+        r = fileset_write_flags(res->files, stage1, "rendered", FILESET_WRITE_NO_SYNC | FILESET_WRITE_PRIVATE);
         if (r < 0) {
                 r = error_set(err, r, "stage1/rendered", "cannot write the units: %s", strerror(-r));
                 goto finish;
@@ -515,7 +592,10 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         if (r < 0)
                 goto finish;
 
+        propagate_tmpfs = propagate_dir_on_tmpfs(machine);
         r = spawn_and_wait(pod_dir, lock_fd, cgname, machine, scope, res, err);
+        if (propagate_tmpfs)
+                propagate_dir_remove(machine);
 finish:
         for (size_t i = 0; images && i < pod->n_apps; i++)
                 image_free(images[i]);

@@ -29,35 +29,13 @@ const char *pod_state_dir(PodState s) {
         return s >= 0 && s < _POD_STATE_MAX ? state_dirs[s] : NULL;
 }
 
-static int mkdir_p_at(int dirfd, const char *path, mode_t mode, int *ret_fd) {
-        _cleanup_free_ char *copy = strdup(path);
-        _cleanup_close_ int cur = -1;
-        char *save = NULL;
-
-        if (!copy)
-                return -ENOMEM;
-        cur = path[0] == '/' ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC) : fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-        if (cur < 0)
-                return negative_errno();
-        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-                int next = fd_mkdir_open(cur, c, mode, O_PATH);
-
-                if (next < 0)
-                        return next;
-                closep(&cur);
-                cur = next;
-        }
-        *ret_fd = TAKE_FD(cur);
-        return 0;
-}
-
 int pod_open_pods_dir(const char *data_dir, int *ret_fd) {
         _cleanup_close_ int data = -1, pods = -1;
         int r;
 
         if (!path_is_absolute(data_dir))
                 return -EINVAL;
-        r = mkdir_p_at(AT_FDCWD, data_dir, 0755, &data);
+        r = fd_mkdir_p(AT_FDCWD, data_dir, 0755, &data);
         if (r < 0)
                 return r;
         /* Pod directories hold images and status: root only. */

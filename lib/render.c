@@ -6,6 +6,7 @@
 #include "escape.h"
 #include "isolator.h"
 #include "names.h"
+#include "journal.h"
 #include "render.h"
 #include "strv.h"
 
@@ -628,6 +629,99 @@ static int render_reaper(RenderContext *c, size_t idx) {
         return add_unit(c, u, who);
 }
 
+/* What app-stdio does before it becomes the app (flavors/host/app-stdio.c),
+ * which the app's seccomp filter must let it do. execve and exit_group the
+ * app needs anyway. */
+static const char *const app_stdio_syscalls[] = { "socket", "connect", "dup3", "write", "close" };
+/* systemd's groups that hold them (systemd 252 "@basic-io", "@network-io");
+ * other groups may too, but are not counted on. */
+static const struct {
+        const char *syscall, *group;
+} app_stdio_groups[] = {
+        { "socket", "@network-io" }, { "connect", "@network-io" }, { "dup3", "@basic-io" },
+        { "write", "@basic-io" },    { "close", "@basic-io" },
+};
+
+static bool syscall_listed(char *const *list, const char *name) {
+        if (strv_contains(list, name))
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(app_stdio_groups); i++)
+                if (strcmp(app_stdio_groups[i].syscall, name) == 0 && strv_contains(list, app_stdio_groups[i].group))
+                        return true;
+        return false;
+}
+
+/* Whether the app's output goes through app-stdio, so that its stdout and
+ * stderr are two journal streams (docs/logs.md). Not for an interactive pod
+ * (the console is the app's), nor when a volume is the app's /dev (where
+ * prepare-app binds it), nor when the seccomp filter may refuse what it
+ * does: then both streams are one, as systemd makes them, and render says
+ * so. */
+static int use_app_stdio(RenderContext *c, const RuntimeApp *ra, const IsolatorSettings *iso,
+                         const GeneratedMount *mounts, size_t n_mounts, bool *ret) {
+        bool ok = true;
+
+        *ret = false;
+        if (c->opts->interactive)
+                return 0;
+        for (size_t i = 0; i < n_mounts; i++)
+                if (strcmp(mounts[i].target, "/dev") == 0)
+                        return 0;
+        if (!c->opts->disable_seccomp && iso->seccomp_mode == SECCOMP_MODE_ALLOW) {
+                for (size_t i = 0; i < ELEMENTSOF(app_stdio_syscalls); i++)
+                        ok = ok && syscall_listed(iso->syscalls, app_stdio_syscalls[i]);
+        } else if (!c->opts->disable_seccomp && iso->seccomp_mode == SECCOMP_MODE_DENY) {
+                for (size_t i = 0; i < ELEMENTSOF(app_stdio_syscalls); i++)
+                        ok = ok && !syscall_listed(iso->syscalls, app_stdio_syscalls[i]);
+                STRV_FOREACH(s, iso->syscalls)
+                        ok = ok && (*s)[0] != '@'; /* a group we cannot see into */
+        }
+        /* A filter that makes refused calls fail with an errno instead of
+         * killing: app-stdio then keeps what systemd gave the app. */
+        if (!ok && iso->syscall_errno)
+                ok = true;
+        if (!ok) {
+                if (strv_extendf(&c->warnings,
+                                 "app \"%s\": its seccomp filter may block socket, connect, dup3, write or "
+                                 "close, which give its stdout and stderr a journal stream each: both go to "
+                                 "one stream, its stderr lines logged as its stdout's",
+                                 ra->name) < 0)
+                        return -ENOMEM;
+                return 0;
+        }
+        *ret = true;
+        return 0;
+}
+
+/* ExecStart=: the app's exec, checked as systemd will read it, behind
+ * app-stdio when `stdio`. */
+static int add_app_exec(RenderContext *c, Unit *u, const RuntimeApp *ra, char *const *exec, bool stdio,
+                        const char *who) {
+        _cleanup_free_ char **argv = NULL;
+        size_t n = strv_length(exec);
+        int r;
+
+        if (!stdio)
+                return add_exec(c, u, "ExecStart", exec, who);
+        {
+                /* The app's own argv0 is checked as systemd would check it
+                 * as the executable, also when app-stdio comes first. */
+                _cleanup_strbuf_ StrBuf check = STRBUF_INIT;
+                const char *reason = NULL;
+
+                r = escape_exec_line(&check, exec, &reason);
+                if (r < 0)
+                        return fail_escape(c, who, "ExecStart", reason);
+        }
+        argv = calloc(n + 3, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        argv[0] = (char *) APP_STDIO_PATH;
+        argv[1] = ra->name;
+        memcpy(argv + 2, exec, n * sizeof(char *));
+        return add_exec(c, u, "ExecStart", argv, who);
+}
+
 static int render_app_service(RenderContext *c, size_t idx, const App *app, const Image *img,
                               uint32_t uid, uint32_t gid, const IsolatorSettings *iso,
                               const GeneratedMount *mounts, size_t n_mounts) {
@@ -635,7 +729,7 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
         _cleanup_(unit_freep) Unit *u = NULL;
         _cleanup_free_ char *name = NULL, *desc = NULL, *root = NULL, *prepare = NULL, *reaper = NULL,
                             *who = NULL, *envfile = NULL, *socket = NULL;
-        bool has_socket = false;
+        bool has_socket = false, stdio;
         int r;
 
         for (size_t i = 0; i < app->n_ports; i++)
@@ -700,7 +794,8 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
                 if (strcmp(app->event_handlers[i].name, "pre-start") == 0 &&
                     (r = add_exec(c, u, "ExecStartPre", app->event_handlers[i].exec, who)) < 0)
                         return r;
-        if ((r = add_exec(c, u, "ExecStart", app->exec, who)) < 0)
+        if ((r = use_app_stdio(c, ra, iso, mounts, n_mounts, &stdio)) < 0 ||
+            (r = add_app_exec(c, u, ra, app->exec, stdio, who)) < 0)
                 return r;
         for (size_t i = 0; i < app->n_event_handlers; i++)
                 if (strcmp(app->event_handlers[i].name, "post-stop") == 0 &&
@@ -1054,6 +1149,27 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
                                 return r;
                 }
         }
+        {
+                /* journald writes to the pod's /var/log/journal from its
+                 * start (it takes an existing flag file as "flushed"), and
+                 * prints console lines without the kernel's timestamp. */
+                _cleanup_strbuf_ StrBuf src = STRBUF_INIT;
+                const char *reason = NULL;
+
+                strbuf_append(&src, "--bind-ro=");
+                r = escape_nspawn_bind_path(&src, c->pod_dir, &reason);
+                if (r < 0)
+                        return error_set(c->err, -EINVAL, NULL, "pod directory \"%s\": %s", c->pod_dir,
+                                         reason ? reason : "unrepresentable");
+                strbuf_append(&src, "/stage1/rootfs/" STAGE1_EMPTY);
+                if (strbuf_error(&src) < 0)
+                        return -ENOMEM;
+                if ((r = strv_extendf(&argv, "%s:/run/systemd/journal/flushed", src.data)) < 0)
+                        return r;
+                if (c->opts->hide_printk_time &&
+                    (r = strv_extendf(&argv, "%s:/sys/module/printk/parameters/time", src.data)) < 0)
+                        return r;
+        }
         if (c->opts->disable_capabilities)
                 r = strv_extend(&argv, "--capability=all");
         else if (c->extra_caps) {
@@ -1106,6 +1222,14 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
         if (pod->n_isolators > 0)
                 return error_set(err, -EINVAL, "$.isolators",
                                  "pod-level isolators are not supported; put isolators on the apps");
+        {
+                /* What the run will refuse (lib/journal.h): refused here too. */
+                uint64_t journal_max_use;
+
+                r = journal_max_use_of_pod(pod, &journal_max_use, err);
+                if (r < 0)
+                        return r;
+        }
         if (opts->interactive && pod->n_apps != 1)
                 return error_set(err, -EINVAL, "$.apps",
                                  "an interactive pod must have exactly one app (it gets the console)");

@@ -31,6 +31,13 @@
 #define STAGE1_GROUP "etc/group"
 #define STAGE1_PREPARE_APP "/prepare-app"
 #define STAGE1_REAPER "/reaper"
+/* app-stdio (flavors/host/app-stdio.c, docs/logs.md): where the stage1 has
+ * it, and where prepare-app binds it in each app's root (its own /dev). */
+#define STAGE1_APP_STDIO "/app-stdio"
+#define APP_STDIO_PATH "/dev/.nspawn-pod-stdio"
+/* An empty file of the stage1 image, bound read-only where the pod must find
+ * an empty file (docs/logs.md). */
+#define STAGE1_EMPTY "etc/systemd/nspawn-pod-empty"
 
 /* An app's user and group, resolved by the caller from the image (names and
  * paths need the image's root filesystem; render itself is pure). */
@@ -52,7 +59,12 @@ typedef struct RenderOptions {
         const char *selinux_context;       /* nspawn --selinux-context=; NULL: none */
         const char *selinux_apifs_context; /* nspawn --selinux-apifs-context=; NULL: none */
         bool register_machine;     /* machined answers: --register=yes, else --register=no --keep-unit */
-        bool link_journal;         /* host has systemd-journald: --link-journal=try-guest */
+        bool link_journal;         /* the host keeps a journal on disk (/var/log/journal):
+                                    * --link-journal=try-guest, so that its journalctl -m finds
+                                    * the pod's */
+        bool hide_printk_time;     /* the host has /sys/module/printk/parameters/time: hidden
+                                    * from the pod, so that journald's console lines carry no
+                                    * kernel timestamp (docs/logs.md) */
         bool interactive;          /* the single app gets the console */
         bool debug;                /* keep nspawn's and systemd's messages */
         bool disable_capabilities; /* apps keep every capability */

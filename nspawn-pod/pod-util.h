@@ -43,6 +43,14 @@ char *format_time(const struct timespec *t, char buf[static 64]);
  * if too large. */
 int parse_duration(const char *s, uint64_t *ret_usec);
 
+/* A point in time for --since/--until, as µs since the epoch: "now",
+ * "today", "yesterday", "tomorrow" (local midnight); "@SECONDS"; a date and
+ * time "YYYY-MM-DD[ HH:MM[:SS[.FRACTION]]]" ('T' also separates them), in
+ * local time unless followed by "Z" or an offset "+hh:mm" (so what status
+ * prints is accepted); a duration before or after now, "-10m", "+1h", or
+ * "10m ago". -EINVAL if malformed, -ERANGE if out of range. */
+int parse_timestamp(const char *s, uint64_t *ret_usec);
+
 /* Prints `v` as one line of compact JSON on stdout, and releases it. */
 int json_print(json_t *v);
 

@@ -230,7 +230,9 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
         _cleanup_(render_result_freep) RenderResult *res = NULL;
         _cleanup_error_ NpError err = NP_ERROR_INIT;
         Image **images = NULL;
-        RenderOptions opts = { .debug = g->debug };
+        /* The printk timestamp is hidden as on any host that has one (run
+         * looks: docs/logs.md). */
+        RenderOptions opts = { .debug = g->debug, .hide_printk_time = true };
         const char *output = NULL;
         bool have_uuid = false;
         int c, r, ret;

@@ -31,6 +31,7 @@ typedef struct RunSpec {
         const char *hostname;
         const char *uuid_file;    /* --uuid-file-save */
         const char *stage1_path;  /* --stage1-path */
+        const char *journal_max_use; /* --journal-max-use */
         char **set_env;           /* --set-env=NAME=VALUE, for every app */
         bool interactive;
         bool disable_caps, disable_paths, disable_seccomp;
@@ -69,6 +70,8 @@ static const char run_usage_text[] =
         "  --uuid-file-save=FILE    write the pod's UUID to FILE\n"
         "  --stage1-path=FILE       the stage1 image (default: the stage1-host.aci built or\n"
         "                           installed with nspawn-pod)\n"
+        "  --journal-max-use=SIZE   the most the pod's journal takes on disk (default 128Mi;\n"
+        "                           4Mi to 1Ti: 64Mi, 1Gi, 500M); docs/logs.md\n"
         "  -h, --help               show this help\n"
         "\n"
         "App options (after an image, for that app):\n"
@@ -160,7 +163,8 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                         if ((r = take_value(argv, argc, &i, "--pod-manifest", &s->pod_manifest)) != 0 ||
                             (r = take_value(argv, argc, &i, "--hostname", &s->hostname)) != 0 ||
                             (r = take_value(argv, argc, &i, "--uuid-file-save", &s->uuid_file)) != 0 ||
-                            (r = take_value(argv, argc, &i, "--stage1-path", &s->stage1_path)) != 0) {
+                            (r = take_value(argv, argc, &i, "--stage1-path", &s->stage1_path)) != 0 ||
+                            (r = take_value(argv, argc, &i, "--journal-max-use", &s->journal_max_use)) != 0) {
                                 if (r < 0)
                                         return r;
                                 continue;
@@ -303,6 +307,7 @@ static int prepare_common(int argc, char *argv[], const GlobalOptions *g, RunSpe
                 .pod_manifest = given,
                 .set_env = spec->set_env,
                 .stage1_path = spec->stage1_path,
+                .journal_max_use = spec->journal_max_use,
                 .apps = spec->apps,
                 .n_apps = spec->n_apps,
         };

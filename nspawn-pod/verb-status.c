@@ -3,10 +3,13 @@
  * status: a pod's state, times, pid, exit code and its apps' statuses, as
  * key=value lines (rkt's `rkt status`) or JSON. docs/lifecycle.md.
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "fd-util.h"
+#include "journal.h"
 #include "log.h"
 #include "names.h"
 #include "pod-util.h"
@@ -33,7 +36,7 @@ static bool has_exited(const PodInfo *p) {
                p->state == POD_STATE_EXITED_GARBAGE;
 }
 
-static void print_text(const PodInfo *p) {
+static void print_text(const PodInfo *p, const char *journal) {
         char t[64];
 
         printf("state=%s\n", pod_status_to_string(p->status));
@@ -48,6 +51,8 @@ static void print_text(const PodInfo *p) {
                 printf("exited-at=%s\n", format_time(&p->exited, t));
         if (p->exit_code >= 0)
                 printf("exit-code=%d\n", p->exit_code);
+        if (journal)
+                printf("journal=%s\n", journal);
         for (size_t i = 0; i < p->n_apps; i++) {
                 if (p->apps[i].status >= 0)
                         printf("app-%s=%d\n", p->apps[i].name, p->apps[i].status);
@@ -57,7 +62,7 @@ static void print_text(const PodInfo *p) {
         }
 }
 
-static int print_json(const PodInfo *p) {
+static int print_json(const PodInfo *p, const char *journal) {
         json_t *o = json_object(), *apps = json_array();
         char u[37];
 
@@ -74,6 +79,7 @@ static int print_json(const PodInfo *p) {
         json_object_set_new(o, "exited", json_boolean(has_exited(p)));
         json_object_set_new(o, "exited-at", has_exited(p) ? json_time(&p->exited) : json_null());
         json_object_set_new(o, "exit-code", p->exit_code >= 0 ? json_integer(p->exit_code) : json_null());
+        json_object_set_new(o, "journal", journal ? json_string(journal) : json_null());
         for (size_t i = 0; i < p->n_apps; i++) {
                 json_t *a = json_object();
 
@@ -88,6 +94,24 @@ static int print_json(const PodInfo *p) {
         return json_print(o);
 }
 
+/* Where the pod's journal is (docs/logs.md), for `journalctl -D`: an
+ * absolute path, or NULL when it has none. */
+static int journal_path(const GlobalOptions *g, int pods_fd, const PodInfo *p, char **ret) {
+        _cleanup_free_ char *rel = NULL, *cwd = NULL;
+        _cleanup_close_ int fd = -1;
+        char u[37];
+
+        *ret = NULL;
+        if (asprintf(&rel, "%s/%s/" JOURNAL_POD_DIR, pod_state_dir(p->state), uuid_format(p->uuid, u)) < 0)
+                return -ENOMEM;
+        fd = fd_open_in_root(pods_fd, rel, O_PATH | O_DIRECTORY, 0, true);
+        if (fd < 0)
+                return 0;
+        if (g->dir[0] != '/' && !(cwd = getcwd(NULL, 0)))
+                return -ENOMEM;
+        return asprintf(ret, "%s%s%s/pods/%s", cwd ? cwd : "", cwd ? "/" : "", g->dir, rel) < 0 ? -ENOMEM : 0;
+}
+
 int verb_status(int argc, char *argv[], const GlobalOptions *g) {
         static const struct option options[] = {
                 { "format", required_argument, NULL, 'f' },
@@ -96,6 +120,7 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                 {},
         };
         _cleanup_(pod_info_freep) PodInfo *info = NULL;
+        _cleanup_free_ char *journal = NULL;
         _cleanup_close_ int pods = -1;
         OutputFormat format = OUTPUT_TEXT;
         uint64_t timeout = UINT64_MAX;
@@ -157,11 +182,14 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                 if (r < 0)
                         return pod_util_exit_code(r);
         }
+        r = journal_path(g, pods, info, &journal);
+        if (r < 0)
+                return EXIT_INTERNAL;
         if (format == OUTPUT_JSON) {
-                if (print_json(info) < 0)
+                if (print_json(info, journal) < 0)
                         return EXIT_INTERNAL;
         } else
-                print_text(info);
+                print_text(info, journal);
         if (fflush(stdout) != 0)
                 return EXIT_INTERNAL;
         return timed_out ? EXIT_TIMEOUT : EXIT_OK;

@@ -26,6 +26,7 @@
 #include "mount-entry.h"
 #include "mountinfo.h"
 #include "names.h"
+#include "render.h"
 #include "strv.h"
 
 
@@ -540,6 +541,15 @@ static const MountEntry dev_entries[] = {
                 .options = "mode=01777",
                 .attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
                 .fs_magic = TMPFS_MAGIC,
+        },
+        /* What the app's unit runs first, to give its stdout and stderr a
+         * journal stream each (docs/logs.md). Read-only: the app cannot
+         * change it for its next start. */
+        {
+                .source = STAGE1_APP_STDIO,
+                .target = APP_STDIO_PATH + sizeof("/dev/") - 1,
+                .kind = MOUNT_BIND,
+                .flags = MOUNT_FILE | MOUNT_READ_ONLY,
         },
 };
 

@@ -19,11 +19,13 @@
 #include "error.h"
 
 typedef struct Stage1HostOptions {
-        uint8_t uuid[16];     /* machine id */
-        const char *hostname; /* for /etc/hosts; checked with render_hostname_is_valid() */
+        uint8_t uuid[16];         /* machine id */
+        const char *hostname;     /* for /etc/hosts; checked with render_hostname_is_valid() */
+        uint64_t journal_max_use; /* bytes (lib/journal.h) */
 } Stage1HostOptions;
 
 /* Writes into the stage1 root open at `s1_fd`: the host's merged-/usr
  * symlinks (bin -> usr/bin, …), a mask for every generator the host has,
- * etc/machine-id and etc/hosts. */
+ * etc/machine-id, etc/hosts and journald's settings for the pod (its
+ * journal on disk, bounded, nothing dropped: docs/logs.md). */
 int stage1_host_setup(int s1_fd, const Stage1HostOptions *o, NpError *err);

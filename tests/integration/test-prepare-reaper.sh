@@ -284,12 +284,13 @@ tap_ok $? "env: /proc is procfs, the pod's (PID 1 is the pod's systemd)"
 tap_ok $? "env: /sys is sysfs, mounted read-only"
 [ "$(val dev_fs)" = tmpfs ]
 tap_ok $? "env: /dev is a tmpfs"
-want="fd full log myvol"
+# .nspawn-pod-stdio: what the app's unit runs first (docs/logs.md).
+want=".nspawn-pod-stdio fd full log myvol"
 [ -c /dev/net/tun ] && want+=" net"
 want+=" null ptmx pts random shm stderr stdin stdout tty urandom zero"
-got=$(val dev_ls | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ')
+got=$(val dev_ls | tr ' ' '\n' | sed '/^$/d' | LC_ALL=C sort | tr '\n' ' ')
 [ "$got" = "$want " ]
-tap_ok $? "env: /dev holds exactly the standard nodes and the volume" || tap_diag "want: $want" "got:  $got"
+tap_ok $? "env: /dev holds exactly the standard nodes, the volume and app-stdio" || tap_diag "want: $want" "got:  $got"
 bad=0
 for n in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0 net/tun:a:c8; do
         IFS=: read -r name ma mi <<<"$n"

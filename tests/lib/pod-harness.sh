@@ -123,6 +123,19 @@ harness_hex() {
         printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'
 }
 
+# _harness_app_stdio DEST: BUILD/libexec/app-stdio (built if missing) at DEST.
+_harness_app_stdio() {
+        local build=${BUILD:-build}
+        case $build in
+        /*) ;;
+        *) build=$HARNESS_SRC_ROOT/$build ;;
+        esac
+        if [ ! -x "$build/libexec/app-stdio" ]; then
+                make -C "$HARNESS_SRC_ROOT" --no-print-directory BUILD="$build" "$build/libexec/app-stdio" >&2 || return 1
+        fi
+        install -m 0755 "$build/libexec/app-stdio" "$1"
+}
+
 harness_make_stage1() {
         local root=$1 d l t g u
         [ -n "$root" ] || return 1
@@ -144,6 +157,12 @@ harness_make_stage1() {
         # A fixed-format id; systemd would otherwise generate one and warn.
         { od -An -N16 -tx1 /dev/urandom | tr -d ' \n' && echo; } >"$root/etc/machine-id" || return 1
         : >"$root/etc/fstab" || return 1
+        # What the stage1 image has for the pod's journal and the apps'
+        # output (flavors/host/rootfs.list, docs/logs.md): the empty file
+        # render binds over journald's flushed flag, and app-stdio, which the
+        # rendered app units run first.
+        install -m 0444 /dev/null "$root/etc/systemd/nspawn-pod-empty" || return 1
+        _harness_app_stdio "$root/app-stdio" || return 1
         # Masking every host generator: none of them has anything to find in
         # a pod, and together they cost ~90 ms per boot. Any path of the
         # generator search list masks by name; /etc wins over /usr.
@@ -191,6 +210,12 @@ esac
 # (empty) mount point directories.
 mount --rbind "$root" "$root"
 mkdir -p "$root/proc" "$root/sys" "$root/dev"
+# What the rendered app units run first (docs/logs.md), where the real
+# prepare-app binds it: in the app's /dev (here the pod's, bound below).
+if [ -e /app-stdio ] && [ ! -e /dev/.nspawn-pod-stdio ]; then
+        : >/dev/.nspawn-pod-stdio
+        mount --bind /app-stdio /dev/.nspawn-pod-stdio
+fi
 mount -t proc proc "$root/proc"
 # nspawn's /sys as it is (read-only), for the app unit's InaccessiblePaths=
 # and ReadOnlyPaths= below /sys to have something to act on.
@@ -869,7 +894,23 @@ harness_np_cleanup() {
         done < <(harness_np_uuids)
         # 5. Mounts under the data dir (private first, deepest first).
         [ -d "$HARNESS_NP_DATA" ] && _harness_unmount_all "$HARNESS_NP_DATA"
+        # 6. The host's links to the pods' journals (nspawn --link-journal),
+        #    which gc removes: those of pods a test did not gc.
+        while IFS= read -r c; do
+                rm -f -- "$c"
+        done < <(_harness_np_journal_links)
         return 0
+}
+
+# The host's /var/log/journal/<machine id> links into the data dir.
+_harness_np_journal_links() {
+        local l t
+        [ -n "$HARNESS_NP_DATA" ] || return 0
+        for l in /var/log/journal/*; do
+                [ -L "$l" ] || continue
+                t=$(readlink "$l") || continue
+                case $t in "$HARNESS_NP_DATA"/*) printf '%s\n' "$l" ;; *) ;; esac
+        done
 }
 
 harness_np_leftovers() {
@@ -902,8 +943,9 @@ harness_np_leftovers() {
 #                                     cgroups (all hierarchies, every sub-cgroup), one per line
 #   harness_np_uuid_leftovers UUID... prints what is left of these pods: their directory,
 #                                     mounts under it, their cgroups, processes in them, nspawn's
-#                                     /run/systemd/nspawn/propagate/nspawn-pod-<uuid>; returns 0
-#                                     when there is nothing
+#                                     /run/systemd/nspawn/propagate/nspawn-pod-<uuid>, the host's
+#                                     journal link /var/log/journal/<id>; returns 0 when there
+#                                     is nothing
 
 harness_np_wait_for() {
         local path=$1 secs=${2:-30} i
@@ -953,6 +995,10 @@ harness_np_uuid_leftovers() {
                                 n=$((n + 1))
                         fi
                 done
+                if [ -L "/var/log/journal/${uuid//-/}" ]; then
+                        printf 'journal link /var/log/journal/%s\n' "${uuid//-/}"
+                        n=$((n + 1))
+                fi
         done
         [ "$n" = 0 ]
 }

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * app-stdio: what an app's unit runs first (docs/logs.md, "stdout and
+ * stderr"): `app-stdio APP PROGRAM [ARG...]`. It gives the app a journal
+ * stream of its own for each of stdout and stderr, as systemd gives a unit
+ * one for both: connected to journald's stdout socket, identifier APP,
+ * priority 6 (info) for stdout and 3 (err) for stderr, copied to the
+ * console. Then it becomes PROGRAM (same process, so journald attributes
+ * every line to the app: its pid, its unit, its cgroup). If a stream cannot
+ * be made, the app keeps the one systemd gave it. If PROGRAM cannot be
+ * executed, it says so on stderr and exits 203, systemd's own status for
+ * that.
+ *
+ * It runs inside the app's root, where no C library can be assumed: a
+ * static program without one (raw system calls), bound there read-only by
+ * prepare-app. The app's seccomp filter applies to it: render uses it only
+ * when that filter allows socket, connect, dup3, write and close.
+ */
+
+#ifdef APP_STDIO_LIBC
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#else
+#include <asm/unistd.h>
+#endif
+
+#define JOURNAL_STDOUT "/run/systemd/journal/stdout"
+#define EXIT_EXEC 203
+#define EXIT_USAGE 2
+
+#define AF_UNIX_ 1
+#define SOCK_STREAM_ 1
+#define SOCK_CLOEXEC_ 02000000
+
+typedef unsigned long size_t_;
+
+struct sockaddr_un_ {
+        unsigned short sun_family;
+        char sun_path[108];
+};
+
+#ifdef APP_STDIO_LIBC
+static long sys3(long n, long a, long b, long c) {
+        long r = syscall(n, a, b, c);
+
+        return r < 0 ? -errno : r;
+}
+#elif defined(__x86_64__)
+static long sys3(long n, long a, long b, long c) {
+        long r;
+
+        __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+        return r;
+}
+#elif defined(__aarch64__)
+static long sys3(long n, long a, long b, long c) {
+        register long x8 __asm__("x8") = n;
+        register long x0 __asm__("x0") = a;
+        register long x1 __asm__("x1") = b;
+        register long x2 __asm__("x2") = c;
+
+        __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+        return x0;
+}
+#else
+#error "app-stdio: no system call glue for this architecture; build with -DAPP_STDIO_LIBC"
+#endif
+
+/* The compiler may emit calls to these even without a C library. */
+void *memset(void *s, int c, size_t_ n);
+void *memset(void *s, int c, size_t_ n) {
+        unsigned char *p = s;
+
+        while (n-- > 0)
+                *p++ = (unsigned char) c;
+        return s;
+}
+void *memcpy(void *d, const void *s, size_t_ n);
+void *memcpy(void *d, const void *s, size_t_ n) {
+        unsigned char *p = d;
+        const unsigned char *q = s;
+
+        while (n-- > 0)
+                *p++ = *q++;
+        return d;
+}
+
+static size_t_ str_len(const char *s) {
+        size_t_ n = 0;
+
+        while (s[n])
+                n++;
+        return n;
+}
+
+static void write_all(int fd, const char *s, size_t_ n) {
+        while (n > 0) {
+                long w = sys3(__NR_write, fd, (long) s, (long) n);
+
+                if (w == -4) /* EINTR */
+                        continue;
+                if (w <= 0)
+                        return;
+                s += w;
+                n -= (size_t_) w;
+        }
+}
+
+static void put(char *buf, size_t_ *len, size_t_ max, const char *s) {
+        while (*s && *len < max)
+                buf[(*len)++] = *s++;
+}
+
+/* A stream to journald: "identifier\nunit\npriority\nlevel prefix\nsyslog\n
+ * kmsg\nconsole\n", the header systemd itself sends (journald's stdout
+ * protocol), then the app's lines. -1 if it cannot be made. */
+static int journal_stream(const char *ident, const char *priority) {
+        struct sockaddr_un_ sa = { .sun_family = AF_UNIX_ };
+        char header[512];
+        size_t_ len = 0;
+        long fd;
+
+        if (str_len(ident) > 255)
+                return -1;
+        memcpy(sa.sun_path, JOURNAL_STDOUT, sizeof(JOURNAL_STDOUT));
+        fd = sys3(__NR_socket, AF_UNIX_, SOCK_STREAM_ | SOCK_CLOEXEC_, 0);
+        if (fd < 0)
+                return -1;
+        if (sys3(__NR_connect, fd, (long) &sa, (long) (2 + sizeof(JOURNAL_STDOUT))) < 0) {
+                (void) sys3(__NR_close, fd, 0, 0);
+                return -1;
+        }
+        put(header, &len, sizeof(header), ident);
+        put(header, &len, sizeof(header), "\n\n");
+        put(header, &len, sizeof(header), priority);
+        put(header, &len, sizeof(header), "\n1\n0\n0\n1\n");
+        write_all((int) fd, header, len);
+        return (int) fd;
+}
+
+static const char *errno_text(long e) {
+        switch (e) {
+        case 1: return "Operation not permitted";
+        case 2: return "No such file or directory";
+        case 7: return "Argument list too long";
+        case 8: return "Exec format error";
+        case 12: return "Cannot allocate memory";
+        case 13: return "Permission denied";
+        case 20: return "Not a directory";
+        case 21: return "Is a directory";
+        case 26: return "Text file busy";
+        case 40: return "Too many levels of symbolic links";
+        default: return "error";
+        }
+}
+
+static int app_stdio(int argc, char **argv, char **envp) {
+        int out, err;
+        long r;
+
+        if (argc < 3) {
+                write_all(2, "Usage: app-stdio APP PROGRAM [ARG...]\n", 38);
+                return EXIT_USAGE;
+        }
+        out = journal_stream(argv[1], "6");
+        err = out >= 0 ? journal_stream(argv[1], "3") : -1;
+        if (out >= 0 && err >= 0 && sys3(__NR_dup3, out, 1, 0) >= 0)
+                (void) sys3(__NR_dup3, err, 2, 0);
+        if (out >= 0)
+                (void) sys3(__NR_close, out, 0, 0);
+        if (err >= 0)
+                (void) sys3(__NR_close, err, 0, 0);
+
+        r = sys3(__NR_execve, (long) argv[2], (long) (argv + 2), (long) envp);
+        {
+                char msg[600];
+                size_t_ len = 0;
+
+                put(msg, &len, sizeof(msg) - 1, argv[1]);
+                put(msg, &len, sizeof(msg) - 1, ": cannot execute ");
+                put(msg, &len, sizeof(msg) - 1, argv[2]);
+                put(msg, &len, sizeof(msg) - 1, ": ");
+                put(msg, &len, sizeof(msg) - 1, errno_text(-r));
+                msg[len++] = '\n';
+                write_all(2, msg, len);
+        }
+        return EXIT_EXEC;
+}
+
+#ifdef APP_STDIO_LIBC
+int main(int argc, char **argv, char **envp) {
+        return app_stdio(argc, argv, envp);
+}
+#else
+_Noreturn void app_stdio_start(long *sp);
+_Noreturn void app_stdio_start(long *sp) {
+        int argc = (int) sp[0];
+        char **argv = (char **) (sp + 1);
+
+        (void) sys3(__NR_exit_group, app_stdio(argc, argv, argv + argc + 1), 0, 0);
+        for (;;)
+                ;
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".global _start\n"
+        "_start:\n"
+        "        xor %rbp, %rbp\n"
+        "        mov %rsp, %rdi\n"
+        "        and $-16, %rsp\n"
+        "        call app_stdio_start\n"
+        "        hlt\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".global _start\n"
+        "_start:\n"
+        "        mov x29, #0\n"
+        "        mov x30, #0\n"
+        "        mov x0, sp\n"
+        "        bl app_stdio_start\n");
+#endif
+#endif
