@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "parse-util.h"
 #include "pod.h"
 #include "verbs.h"
 
@@ -37,19 +38,6 @@ int pod_util_load(int pods_fd, const char *ref, PodInfoFlags flags, PodInfo **re
 /* RFC 3339 in local time with milliseconds ("2025-01-02T15:04:05.123+01:00"),
  * or "" for an unknown time (tv_sec == 0). */
 char *format_time(const struct timespec *t, char buf[static 64]);
-
-/* A duration: "0", "90" (seconds), or numbers with units, "500ms", "30s",
- * "10m", "2h", "1d", also combined ("1h30m"). -EINVAL if malformed, -ERANGE
- * if too large. */
-int parse_duration(const char *s, uint64_t *ret_usec);
-
-/* A point in time for --since/--until, as µs since the epoch: "now",
- * "today", "yesterday", "tomorrow" (local midnight); "@SECONDS"; a date and
- * time "YYYY-MM-DD[ HH:MM[:SS[.FRACTION]]]" ('T' also separates them), in
- * local time unless followed by "Z" or an offset "+hh:mm" (so what status
- * prints is accepted); a duration before or after now, "-10m", "+1h", or
- * "10m ago". -EINVAL if malformed, -ERANGE if out of range. */
-int parse_timestamp(const char *s, uint64_t *ret_usec);
 
 /* Prints `v` as one line of compact JSON on stdout, and releases it. */
 int json_print(json_t *v);

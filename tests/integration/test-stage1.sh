@@ -181,6 +181,14 @@ grep -q "rkt-$U1" "$HARNESS_DIR/one.out"
 tap_ok $? "the default hostname is the machine name rkt-<uuid>" || diag one
 [ "$(stat -c %Y "$P1/subcgroup")" -le "$(stat -c %Y "$P1/ppid")" ]
 tap_ok $? "subcgroup is written before ppid"
+# The journal (docs/logs.md): on disk in the pod, the app's lines in it as
+# the app's, the console's lines without the kernel's timestamp and nspawn's
+# noise about its runtime-mount directory.
+journalctl -D "$P1/stage1/rootfs/var/log/journal" -o cat --no-pager SYSLOG_IDENTIFIER=one _SYSTEMD_UNIT=one.service \
+        2>/dev/null | grep -qx 'hello from one' && grep -qx "one\[[0-9]*\]: hello from one.*" "$HARNESS_DIR/one.out" &&
+        ! grep -q 'Attempted to remove' "$HARNESS_DIR/one.err" "$HARNESS_DIR/one.out"
+tap_ok $? "the pod's journal is on disk in its stage1 root, with the app's lines; the console shows 'one[PID]: line', no nspawn noise" ||
+        diag one
 
 # --- run: two apps, the first failure is the pod's code ------------------------------
 
