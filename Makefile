@@ -97,7 +97,7 @@ $(BUILD)/libexec/%: flavors/host/%.c $(LIB)
 # (flavors/host/app-stdio.c).
 APP_STDIO := $(BUILD)/libexec/app-stdio
 ifneq ($(filter x86_64-% aarch64-%,$(shell $(CC) -dumpmachine)),)
-APP_STDIO_CFLAGS := -nostdlib -ffreestanding -fno-builtin
+APP_STDIO_CFLAGS := -nostdlib -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns
 else
 APP_STDIO_CFLAGS := -DAPP_STDIO_LIBC
 endif

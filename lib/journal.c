@@ -2,6 +2,8 @@
 #include <acl/libacl.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/acl.h>
@@ -9,8 +11,10 @@
 
 #include "fd-util.h"
 #include "journal.h"
+#include "names.h"
 #include "quantity.h"
 #include "strv.h"
+#include "time-util.h"
 #include "strbuf.h"
 
 int journal_max_use_parse(const char *s, uint64_t *ret, NpError *err) {
@@ -73,7 +77,7 @@ static int lookup_gid(const char *name, gid_t *ret) {
 }
 
 int journal_reader_gids(gid_t ret[static JOURNAL_READER_GROUPS_MAX], size_t *ret_n) {
-        static const char *const names[JOURNAL_READER_GROUPS_MAX] = { "systemd-journal", "adm", "wheel", "rkt" };
+        static const char *const names[JOURNAL_READER_GROUPS_MAX] = { "systemd-journal", "adm", "wheel" };
         size_t n = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
@@ -83,8 +87,10 @@ int journal_reader_gids(gid_t ret[static JOURNAL_READER_GROUPS_MAX], size_t *ret
 
                 if (r == -ENOMEM)
                         return r;
+                /* A group the host does not have is skipped; so is one that
+                 * maps to gid 0, which would be root's group, not a reader's. */
                 if (r < 0 || gid == 0)
-                        continue; /* a group the host does not have: skipped */
+                        continue;
                 for (size_t j = 0; j < n; j++)
                         dup = dup || ret[j] == gid;
                 if (!dup)
@@ -178,11 +184,12 @@ JournalReader *journal_reader_free(JournalReader *r) {
         /* sd-journal reads below the directory through this fd, and leaves
          * closing it to us. */
         safe_close(r->dir_fd);
+        strv_free(r->units);
         free(r);
         return NULL;
 }
 
-int journal_reader_open(int pod_fd, char *const *units, JournalReader **ret) {
+int journal_reader_open(int pod_fd, char *const *units, bool unattributed, JournalReader **ret) {
         _cleanup_(journal_reader_freep) JournalReader *r = calloc(1, sizeof(*r));
         int k;
 
@@ -196,21 +203,50 @@ int journal_reader_open(int pod_fd, char *const *units, JournalReader **ret) {
         k = sd_journal_open_directory_fd(&r->journal, r->dir_fd, 0);
         if (k < 0)
                 return k;
-        STRV_FOREACH(u, units) {
-                _cleanup_free_ char *m = NULL;
-
-                if (asprintf(&m, "_SYSTEMD_UNIT=%s", *u) < 0)
+        if (unattributed && units) {
+                /* "No such field" cannot be matched: filtered when read. */
+                r->unattributed = true;
+                r->units = strv_copy(units);
+                if (!r->units)
                         return -ENOMEM;
-                /* Matches of one field are alternatives. */
-                k = sd_journal_add_match(r->journal, m, 0);
-                if (k < 0)
-                        return k;
-        }
+        } else
+                STRV_FOREACH(u, units) {
+                        _cleanup_free_ char *m = NULL;
+
+                        if (asprintf(&m, "_SYSTEMD_UNIT=%s", *u) < 0)
+                                return -ENOMEM;
+                        /* Matches of one field are alternatives. */
+                        k = sd_journal_add_match(r->journal, m, 0);
+                        if (k < 0)
+                                return k;
+                }
         *ret = TAKE_PTR(r);
         return 0;
 }
 
+/* The current entry is one to return (the filter of `unattributed`). */
+static bool reader_accepts(JournalReader *r) {
+        const void *d;
+        size_t l;
+
+        if (!r->unattributed)
+                return true;
+        if (sd_journal_get_data(r->journal, "_SYSTEMD_UNIT", &d, &l) >= 0) {
+                STRV_FOREACH(u, r->units)
+                        if (l == strlen("_SYSTEMD_UNIT=") + strlen(*u) &&
+                            memcmp((const char *) d + strlen("_SYSTEMD_UNIT="), *u, strlen(*u)) == 0)
+                                return true;
+                return false;
+        }
+        if (sd_journal_get_data(r->journal, "_TRANSPORT", &d, &l) < 0)
+                return false;
+        return (l == strlen("_TRANSPORT=stdout") && memcmp(d, "_TRANSPORT=stdout", l) == 0) ||
+               (l == strlen("_TRANSPORT=syslog") && memcmp(d, "_TRANSPORT=syslog", l) == 0) ||
+               (l == strlen("_TRANSPORT=journal") && memcmp(d, "_TRANSPORT=journal", l) == 0);
+}
+
 int journal_reader_seek(JournalReader *r, uint64_t since, uint64_t until, uint64_t lines) {
+        uint64_t t, n = 0;
         int k;
 
         r->since = since;
@@ -218,19 +254,32 @@ int journal_reader_seek(JournalReader *r, uint64_t since, uint64_t until, uint64
         r->positioned = r->done = false;
         if (lines == UINT64_MAX)
                 return since > 0 ? sd_journal_seek_realtime_usec(r->journal, since) : sd_journal_seek_head(r->journal);
-        /* The last `lines` entries up to `until`: from there, back. */
+        /* The last `lines` entries up to `until`: back from there (whatever
+         * entry the seek lands next to) to the last one to return, then
+         * back over `lines` - 1 more of them. */
         k = until != UINT64_MAX ? sd_journal_seek_realtime_usec(r->journal, until + 1) : sd_journal_seek_tail(r->journal);
         if (k < 0)
                 return k;
-        if (lines == 0) {
-                /* Only what comes: on the last entry, so the next one is new. */
+        for (bool moved = false;; moved = true) {
                 k = sd_journal_previous(r->journal);
-                return k < 0 ? k : 0;
+                if (k < 0)
+                        return k;
+                if (k == 0) {
+                        /* At the head: the entry we are on (if any) is the
+                         * first to consider. */
+                        r->positioned = moved && lines > 0;
+                        return 0;
+                }
+                k = sd_journal_get_realtime_usec(r->journal, &t);
+                if (k < 0)
+                        return k;
+                if (t < since)
+                        return 0; /* the next one is the first of the range */
+                if (t <= until && reader_accepts(r) && ++n >= lines)
+                        break;
         }
-        k = sd_journal_previous_skip(r->journal, lines);
-        if (k < 0)
-                return k;
-        r->positioned = k > 0;
+        /* lines == 0: on the last one, only what comes after it. */
+        r->positioned = lines > 0;
         return 0;
 }
 
@@ -241,6 +290,8 @@ int journal_reader_next(JournalReader *r) {
 
                 if (r->done)
                         return 0;
+                /* Positioned: the current entry is considered first, with
+                 * the same filters. */
                 if (r->positioned) {
                         r->positioned = false;
                         k = 1;
@@ -257,6 +308,8 @@ int journal_reader_next(JournalReader *r) {
                         r->done = true;
                         return 0;
                 }
+                if (!reader_accepts(r))
+                        continue;
                 return 1;
         }
 }
@@ -265,4 +318,196 @@ int journal_reader_wait(JournalReader *r, uint64_t timeout_usec) {
         int k = sd_journal_wait(r->journal, timeout_usec);
 
         return k == -EINTR ? 0 : k;
+}
+
+/* A field's value ("FIELD=value" → "value") of the current entry, or NULL. */
+static const char *entry_field(sd_journal *j, const char *name, size_t *ret_len) {
+        const void *d;
+        size_t l, n = strlen(name);
+
+        if (sd_journal_get_data(j, name, &d, &l) < 0 || l <= n)
+                return NULL;
+        *ret_len = l - n - 1;
+        return (const char *) d + n + 1;
+}
+
+/* Text a terminal shows as it is: valid UTF-8 without C0 controls (but tab
+ * and newline, when `lines`), DEL or C1 controls (U+0080…U+009F, which
+ * terminals honouring 8-bit controls take as escapes). */
+static bool printable(const char *s, size_t n, bool lines) {
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char) s[i];
+
+                if (c < 0x20 && !(lines && (c == '\t' || c == '\n')))
+                        return false;
+                if (c == 0x7f || (c == 0xc2 && i + 1 < n && (unsigned char) s[i + 1] >= 0x80 &&
+                                  (unsigned char) s[i + 1] <= 0x9f))
+                        return false;
+        }
+        return utf8_is_valid(s, n);
+}
+
+static int format_short(sd_journal *j, StrBuf *out) {
+        const char *msg, *ident = NULL, *unit, *pid;
+        size_t msg_len = 0, ident_len = 0, unit_len = 0, pid_len = 0, start = out->len;
+        struct timespec ts = {};
+        uint64_t t;
+        char when[64];
+
+        if (sd_journal_get_realtime_usec(j, &t) >= 0) {
+                ts.tv_sec = (time_t) (t / 1000000ULL);
+                ts.tv_nsec = (long) (t % 1000000ULL) * 1000L;
+        }
+        /* An app's line is named by its unit, which journald sets from the
+         * writer's cgroup: an app cannot write as another. */
+        unit = entry_field(j, "_SYSTEMD_UNIT", &unit_len);
+        if (unit && unit_len > strlen(".service") &&
+            memcmp(unit + unit_len - strlen(".service"), ".service", strlen(".service")) == 0) {
+                ident = unit;
+                ident_len = unit_len - strlen(".service");
+        }
+        if (!ident || !printable(ident, ident_len, false))
+                ident = entry_field(j, "SYSLOG_IDENTIFIER", &ident_len);
+        if (!ident || !printable(ident, ident_len, false))
+                ident = entry_field(j, "_COMM", &ident_len);
+        if (ident && !printable(ident, ident_len, false))
+                ident = NULL;
+        pid = entry_field(j, "_PID", &pid_len);
+        if (pid && !printable(pid, pid_len, false))
+                pid = NULL;
+        strbuf_printf(out, "%s ", time_format(&ts, when));
+        strbuf_append_n(out, ident ? ident : "unknown", ident ? ident_len : strlen("unknown"));
+        if (pid) {
+                strbuf_putc(out, '[');
+                strbuf_append_n(out, pid, pid_len);
+                strbuf_putc(out, ']');
+        }
+        strbuf_append(out, ": ");
+        msg = entry_field(j, "MESSAGE", &msg_len);
+        if (msg && !printable(msg, msg_len, true))
+                strbuf_printf(out, "[%zu bytes of unprintable data]", msg_len);
+        else if (msg) {
+                size_t indent = out->len - start;
+
+                /* Continuation lines under the first one's text. */
+                for (size_t i = 0; i < msg_len; i++) {
+                        strbuf_putc(out, msg[i]);
+                        if (msg[i] == '\n' && i + 1 < msg_len)
+                                for (size_t k = 0; k < indent; k++)
+                                        strbuf_putc(out, ' ');
+                }
+        }
+        strbuf_putc(out, '\n');
+        return strbuf_error(out);
+}
+
+/* A field value as journalctl -o json writes it: a string if it is text,
+ * else an array of its bytes. */
+static json_t *json_value(const char *v, size_t n) {
+        json_t *a;
+
+        if (!memchr(v, 0, n) && utf8_is_valid(v, n))
+                return json_stringn(v, n);
+        a = json_array();
+        for (size_t i = 0; a && i < n; i++)
+                if (json_array_append_new(a, json_integer((unsigned char) v[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+/* Adds `v` to the values of `name` in `o`, which maps each field to the
+ * array of its values. */
+static int json_add_value(json_t *o, const char *name, json_t *v) {
+        json_t *a = json_object_get(o, name);
+
+        if (!v)
+                return -ENOMEM;
+        if (!a) {
+                a = json_array();
+                if (!a || json_object_set_new(o, name, a) < 0) {
+                        json_decref(v);
+                        return -ENOMEM;
+                }
+        }
+        return json_array_append_new(a, v) < 0 ? -ENOMEM : 0;
+}
+
+static int format_json(sd_journal *j, StrBuf *out) {
+        _cleanup_free_ char *cursor = NULL, *s = NULL;
+        json_t *o = json_object();
+        const void *d;
+        size_t l;
+        uint64_t t;
+        sd_id128_t boot;
+        char num[32];
+        int r = 0;
+
+        if (!o)
+                return -ENOMEM;
+        if (sd_journal_get_cursor(j, &cursor) >= 0)
+                r = json_add_value(o, "__CURSOR", json_string(cursor));
+        if (r >= 0 && sd_journal_get_realtime_usec(j, &t) >= 0) {
+                (void) snprintf(num, sizeof(num), "%" PRIu64, t);
+                r = json_add_value(o, "__REALTIME_TIMESTAMP", json_string(num));
+        }
+        if (r >= 0 && sd_journal_get_monotonic_usec(j, &t, &boot) >= 0) {
+                (void) snprintf(num, sizeof(num), "%" PRIu64, t);
+                r = json_add_value(o, "__MONOTONIC_TIMESTAMP", json_string(num));
+        }
+        SD_JOURNAL_FOREACH_DATA(j, d, l) {
+                const char *eq = memchr(d, '=', l);
+                _cleanup_free_ char *name = NULL;
+
+                if (r < 0)
+                        break;
+                if (!eq)
+                        continue;
+                name = strndup(d, (size_t) (eq - (const char *) d));
+                if (!name) {
+                        r = -ENOMEM;
+                        break;
+                }
+                r = json_add_value(o, name, json_value(eq + 1, l - (size_t) (eq + 1 - (const char *) d)));
+        }
+        if (r >= 0) {
+                const char *k;
+                json_t *a;
+                void *tmp;
+
+                /* A field given once is its value, one given more than once
+                 * the array of its values (as journalctl -o json). */
+                json_object_foreach_safe(o, tmp, k, a)
+                        if (json_array_size(a) == 1 && json_object_set(o, k, json_array_get(a, 0)) < 0)
+                                r = -ENOMEM;
+        }
+        if (r >= 0 && !(s = json_dumps(o, JSON_COMPACT)))
+                r = -ENOMEM;
+        json_decref(o);
+        if (r < 0)
+                return r;
+        strbuf_append(out, s);
+        strbuf_putc(out, '\n');
+        return strbuf_error(out);
+}
+
+int journal_format_entry(sd_journal *j, JournalFormat f, StrBuf *out) {
+        size_t n = 0;
+        const char *msg;
+
+        switch (f) {
+        case JOURNAL_FORMAT_SHORT:
+                return format_short(j, out);
+        case JOURNAL_FORMAT_CAT:
+                msg = entry_field(j, "MESSAGE", &n);
+                if (msg)
+                        strbuf_append_n(out, msg, n);
+                strbuf_putc(out, '\n');
+                return strbuf_error(out);
+        case JOURNAL_FORMAT_JSON:
+                return format_json(j, out);
+        default:
+                return -EINVAL;
+        }
 }

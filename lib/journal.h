@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "manifest.h"
+#include "strbuf.h"
 
 /* Below a pod directory. */
 #define JOURNAL_POD_DIR "stage1/rootfs/var/log/journal"
@@ -39,9 +40,9 @@ int journal_max_use_parse(const char *s, uint64_t *ret, NpError *err);
 int journal_max_use_of_pod(const Pod *pod, uint64_t *ret, NpError *err);
 
 /* The host groups that may read journals, as systemd's own policy for
- * /var/log/journal has it, plus rkt's: "systemd-journal", "adm", "wheel",
- * "rkt", those that exist (looked up on the host). */
-#define JOURNAL_READER_GROUPS_MAX 4
+ * /var/log/journal has it: "systemd-journal", "adm", "wheel", those that
+ * exist (looked up on the host). */
+#define JOURNAL_READER_GROUPS_MAX 3
 int journal_reader_gids(gid_t ret[static JOURNAL_READER_GROUPS_MAX], size_t *ret_n);
 
 /* The journal directory `fd` (O_RDONLY): readable by the owner and `gids`
@@ -63,14 +64,19 @@ typedef struct JournalReader {
         uint64_t until;   /* entries after it end the reading (UINT64_MAX: none) */
         bool positioned;  /* the current entry is the next one to return */
         bool done;        /* past `until` */
+        char **units;     /* with `unattributed`: the units whose entries are returned */
+        bool unattributed;
 } JournalReader;
 
 /* Opens the journal of the pod directory `pod_fd` (JOURNAL_POD_DIR, opened
- * without following symlinks), only the entries of the systemd units
- * `units` (by _SYSTEMD_UNIT=, which journald sets from the writer's cgroup:
- * an app cannot write as another), or every entry when `units` is NULL.
- * -ENOENT: the pod has no journal. */
-int journal_reader_open(int pod_fd, char *const *units, JournalReader **ret);
+ * without following symlinks), for the entries of the systemd units `units`
+ * (by _SYSTEMD_UNIT=, which journald sets from the writer's cgroup: an app
+ * cannot write as another), or every entry when `units` is NULL. With
+ * `unattributed`, also the entries journald could not attribute to a unit
+ * (a process that had exited when journald read its message: it then has
+ * no cgroup to look at) that came from a process' stdout, syslog or
+ * journal calls. -ENOENT: the pod has no journal. */
+int journal_reader_open(int pod_fd, char *const *units, bool unattributed, JournalReader **ret);
 JournalReader *journal_reader_free(JournalReader *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(JournalReader *, journal_reader_free);
 
@@ -86,3 +92,18 @@ int journal_reader_next(JournalReader *r);
 /* Waits up to `timeout_usec` for the journal to change (sd_journal_wait();
  * also returns on a signal). */
 int journal_reader_wait(JournalReader *r, uint64_t timeout_usec);
+
+typedef enum JournalFormat {
+        JOURNAL_FORMAT_SHORT, /* TIME APP[PID]: LINE */
+        JOURNAL_FORMAT_CAT,   /* LINE */
+        JOURNAL_FORMAT_JSON,  /* one object, every field */
+} JournalFormat;
+
+/* Appends the current entry of `j` to `out` as one line (docs/logs.md,
+ * `logs -o`). SHORT names the writer by its unit when it is an app's
+ * (_SYSTEMD_UNIT=<app>.service: journald's, from the writer's cgroup),
+ * else by SYSLOG_IDENTIFIER or _COMM, and shows a message that is not
+ * printable text (control characters but tab and newline, C1 controls,
+ * invalid UTF-8) as "[N bytes of unprintable data]". JSON needs the data
+ * threshold off (sd_journal_set_data_threshold(j, 0)) to hold whole values. */
+int journal_format_entry(sd_journal *j, JournalFormat f, StrBuf *out);

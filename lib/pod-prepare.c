@@ -258,7 +258,9 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
         opt = fd_open_in_root(stage1, "rootfs/opt/stage2", O_PATH | O_DIRECTORY, 0, true);
         if (opt < 0)
                 return error_set(err, opt, "stage1/rootfs/opt/stage2", "cannot open: %s", strerror(-opt));
-        info = fd_mkdir_open(pod_fd, "appsinfo", 0755, O_PATH);
+        /* 0700, as everything in the pod directory that the journal's
+         * readers have no business reading (docs/logs.md). */
+        info = fd_mkdir_open(pod_fd, "appsinfo", 0700, O_PATH);
         if (info < 0)
                 return error_set(err, info, "appsinfo", "cannot create: %s", strerror(-info));
 

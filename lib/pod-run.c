@@ -196,7 +196,9 @@ static int make_empty_volumes(int lock_fd, const Pod *pod, NpError *err) {
 
                 if (vol->kind != VOLUME_EMPTY)
                         continue;
-                if (sv < 0 && (sv = fd_mkdir_open(lock_fd, "sharedVolumes", 0755, O_PATH)) < 0)
+                /* 0700: the volumes' data is the apps' (docs/logs.md, who may
+                 * pass through the pod directory). */
+                if (sv < 0 && (sv = fd_mkdir_open(lock_fd, "sharedVolumes", 0700, O_PATH)) < 0)
                         return error_set(err, sv, "sharedVolumes", "cannot create: %s", strerror(-sv));
                 if ((v = fd_mkdir_open(sv, vol->name, vol->mode, O_RDONLY)) < 0 || fchown(v, vol->uid, vol->gid) < 0 ||
                     fchmod(v, vol->mode) < 0)
@@ -210,7 +212,10 @@ static int make_empty_volumes(int lock_fd, const Pod *pod, NpError *err) {
  * and the pods directory passable (not readable) for them. Warnings only:
  * without ACLs the journal is root's, which is safe. */
 static void journal_access(int lock_fd, int s1, void (*warn)(const char *)) {
-        static const char *const ups[] = { ".", "..", "../.." };
+        /* The pod directory, its state directory, the pods directory, and
+         * exited-garbage/, where a stage0's gc keeps exited pods for a grace
+         * period (rkt's) before it removes them. */
+        static const char *const ups[] = { ".", "..", "../..", "../../exited-garbage" };
         _cleanup_close_ int jfd = -1;
         gid_t gids[JOURNAL_READER_GROUPS_MAX];
         size_t n = 0;
@@ -218,12 +223,14 @@ static void journal_access(int lock_fd, int s1, void (*warn)(const char *)) {
 
         r = journal_reader_gids(gids, &n);
         if (r >= 0) {
-                jfd = openat(s1, JOURNAL_STAGE1_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                r = jfd < 0 ? negative_errno() : journal_acl_set_dir(jfd, gids, n);
+                jfd = fd_open_in_root(s1, JOURNAL_STAGE1_DIR, O_RDONLY | O_DIRECTORY, 0, true);
+                r = jfd < 0 ? jfd : journal_acl_set_dir(jfd, gids, n);
         }
         for (size_t i = 0; r >= 0 && n > 0 && i < ELEMENTSOF(ups); i++) {
                 _cleanup_close_ int fd = openat(lock_fd, ups[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+                if (fd < 0 && errno == ENOENT && i == ELEMENTSOF(ups) - 1)
+                        break; /* no exited-garbage/ (yet): it gets it with its first pod */
                 r = fd < 0 ? negative_errno() : journal_acl_add_traverse(fd, gids, n);
         }
         if (r < 0 && warn) {
@@ -251,7 +258,9 @@ static bool propagate_dir_on_tmpfs(const char *machine) {
                 return false;
         if (asprintf(&p, "/run/systemd/nspawn/propagate/%s", machine) < 0)
                 return false;
-        if (fd_mkdir_p(AT_FDCWD, p, 0700, NULL) < 0)
+        /* The modes nspawn gives them. */
+        if (fd_mkdir_p(AT_FDCWD, "/run/systemd/nspawn/propagate", 0755, NULL) < 0 ||
+            (mkdir(p, 0700) < 0 && errno != EEXIST))
                 return false;
         if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=1m") < 0) {
                 (void) rmdir(p);

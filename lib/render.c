@@ -654,9 +654,9 @@ static bool syscall_listed(char *const *list, const char *name) {
 /* Whether the app's output goes through app-stdio, so that its stdout and
  * stderr are two journal streams (docs/logs.md). Not for an interactive pod
  * (the console is the app's), nor when a volume is the app's /dev (where
- * prepare-app binds it), nor when the seccomp filter may refuse what it
- * does: then both streams are one, as systemd makes them, and render says
- * so. */
+ * prepare-app binds it), nor under an app's own SELinux context or AppArmor
+ * profile, nor when the seccomp filter may kill it for what it does: then
+ * both streams are one, as systemd makes them, and render says so. */
 static int use_app_stdio(RenderContext *c, const RuntimeApp *ra, const IsolatorSettings *iso,
                          const GeneratedMount *mounts, size_t n_mounts, bool *ret) {
         bool ok = true;
@@ -664,6 +664,17 @@ static int use_app_stdio(RenderContext *c, const RuntimeApp *ra, const IsolatorS
         *ret = false;
         if (c->opts->interactive)
                 return 0;
+        /* An SELinux domain or AppArmor profile of the app's would have to
+         * allow app-stdio too (its socket, its exec of the app): not
+         * assumed. */
+        if (iso->selinux_context || iso->apparmor_profile) {
+                if (strv_extendf(&c->warnings,
+                                 "app \"%s\": with an SELinux context or AppArmor profile its stdout and stderr go "
+                                 "to one journal stream, its stderr lines logged as its stdout's",
+                                 ra->name) < 0)
+                        return -ENOMEM;
+                return 0;
+        }
         for (size_t i = 0; i < n_mounts; i++)
                 if (strcmp(mounts[i].target, "/dev") == 0)
                         return 0;

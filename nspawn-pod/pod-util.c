@@ -121,21 +121,6 @@ int pod_util_load(int pods_fd, const char *ref, PodInfoFlags flags, PodInfo **re
         return r;
 }
 
-char *format_time(const struct timespec *t, char buf[static 64]) {
-        struct tm tm;
-        char date[32], zone[8];
-        time_t s = t->tv_sec;
-
-        buf[0] = 0;
-        if (t->tv_sec == 0 || !localtime_r(&s, &tm))
-                return buf;
-        if (strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0 || strftime(zone, sizeof(zone), "%z", &tm) != 5)
-                return buf;
-        /* RFC 3339 wants the offset as +hh:mm. */
-        (void) snprintf(buf, 64, "%s.%03ld%.3s:%.2s", date, t->tv_nsec / 1000000, zone, zone + 3);
-        return buf;
-}
-
 int json_print(json_t *v) {
         char *s;
 
@@ -153,7 +138,7 @@ int json_print(json_t *v) {
 json_t *json_time(const struct timespec *t) {
         char buf[64];
 
-        return t->tv_sec == 0 ? json_null() : json_string(format_time(t, buf));
+        return t->tv_sec == 0 ? json_null() : json_string(time_format(t, buf));
 }
 
 static void on_alarm(int sig) {

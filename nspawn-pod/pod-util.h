@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "parse-util.h"
+#include "time-util.h"
 #include "pod.h"
 #include "verbs.h"
 
@@ -35,14 +36,10 @@ int pod_util_open(int pods_fd, const char *ref, PodEntry *ret_entry, PodState *r
 /* pod_util_open(), then reads it. */
 int pod_util_load(int pods_fd, const char *ref, PodInfoFlags flags, PodInfo **ret);
 
-/* RFC 3339 in local time with milliseconds ("2025-01-02T15:04:05.123+01:00"),
- * or "" for an unknown time (tv_sec == 0). */
-char *format_time(const struct timespec *t, char buf[static 64]);
-
 /* Prints `v` as one line of compact JSON on stdout, and releases it. */
 int json_print(json_t *v);
 
-/* A JSON string of a time as format_time() writes it, or null if unknown. */
+/* A JSON string of a time as time_format() writes it, or null if unknown. */
 json_t *json_time(const struct timespec *t);
 
 /* Blocks until nobody holds the pod directory's lock (a blocking shared

@@ -74,8 +74,8 @@ static int print_table(PodInfo **pods, size_t n, bool legend) {
                 row[0] = strdup(uuid_format(pods[i]->uuid, u));
                 row[1] = apps_joined(pods[i]);
                 row[2] = strdup(pod_status_to_string(pods[i]->status));
-                row[3] = strdup(pods[i]->created.tv_sec ? format_time(&pods[i]->created, c) : "-");
-                row[4] = strdup(pods[i]->started.tv_sec ? format_time(&pods[i]->started, s) : "-");
+                row[3] = strdup(pods[i]->created.tv_sec ? time_format(&pods[i]->created, c) : "-");
+                row[4] = strdup(pods[i]->started.tv_sec ? time_format(&pods[i]->started, s) : "-");
                 for (size_t k = 0; k < 5; k++) {
                         if (!row[k]) {
                                 r = -ENOMEM;

@@ -21,12 +21,6 @@
  * is quiet. */
 #define FOLLOW_POLL_USEC (250ULL * 1000ULL)
 
-typedef enum LogsOutput {
-        LOGS_SHORT,
-        LOGS_CAT,
-        LOGS_JSON,
-} LogsOutput;
-
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig) {
@@ -57,182 +51,12 @@ static void logs_usage(FILE *f) {
               f);
 }
 
-/* A field's value ("FIELD=value" → "value") of the current entry, or NULL. */
-static const char *field(sd_journal *j, const char *name, size_t *ret_len) {
-        const void *d;
-        size_t l, n = strlen(name);
-
-        if (sd_journal_get_data(j, name, &d, &l) < 0 || l <= n)
-                return NULL;
-        *ret_len = l - n - 1;
-        return (const char *) d + n + 1;
-}
-
-/* Text a terminal shows as it is: valid UTF-8 without control characters
- * but tab and newline (an app's escape sequences are not passed to the
- * reader's terminal). */
-static bool printable(const char *s, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) s[i];
-
-                if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
-                        return false;
-        }
-        return utf8_is_valid(s, n);
-}
-
-static int print_short(sd_journal *j) {
-        const char *msg, *ident, *pid;
-        size_t msg_len = 0, ident_len = 0, pid_len = 0;
-        struct timespec ts;
-        uint64_t t;
-        char when[64];
-        int prefix;
-
-        if (sd_journal_get_realtime_usec(j, &t) < 0)
-                t = 0;
-        ts.tv_sec = (time_t) (t / 1000000ULL);
-        ts.tv_nsec = (long) (t % 1000000ULL) * 1000L;
-        msg = field(j, "MESSAGE", &msg_len);
-        ident = field(j, "SYSLOG_IDENTIFIER", &ident_len);
-        if (!ident)
-                ident = field(j, "_COMM", &ident_len);
-        pid = field(j, "_PID", &pid_len);
-        if (!pid)
-                pid = field(j, "SYSLOG_PID", &pid_len);
-        if (ident && !printable(ident, ident_len))
-                ident = NULL;
-        if (pid && !printable(pid, pid_len))
-                pid = NULL;
-        prefix = printf("%s %.*s%s%.*s%s: ", format_time(&ts, when), ident ? (int) ident_len : 7,
-                        ident ? ident : "unknown", pid ? "[" : "", pid ? (int) pid_len : 0, pid ? pid : "",
-                        pid ? "]" : "");
-        if (!msg)
-                return puts("") < 0 ? -EIO : 0;
-        if (!printable(msg, msg_len))
-                return printf("[%zu bytes of unprintable data]\n", msg_len) < 0 ? -EIO : 0;
-        /* Continuation lines under the first one's text. */
-        for (size_t i = 0; i < msg_len; i++) {
-                if (putchar(msg[i]) == EOF)
-                        return -EIO;
-                if (msg[i] == '\n' && i + 1 < msg_len && printf("%*s", prefix > 0 ? prefix : 0, "") < 0)
-                        return -EIO;
-        }
-        return putchar('\n') == EOF ? -EIO : 0;
-}
-
-static int print_cat(sd_journal *j) {
-        size_t n = 0;
-        const char *msg = field(j, "MESSAGE", &n);
-
-        if (msg && fwrite(msg, 1, n, stdout) != n)
-                return -EIO;
-        return putchar('\n') == EOF ? -EIO : 0;
-}
-
-/* A field value as journalctl -o json writes it: a string if it is text,
- * else an array of its bytes. */
-static json_t *json_value(const char *v, size_t n) {
-        json_t *a;
-
-        if (memchr(v, 0, n) == NULL && utf8_is_valid(v, n))
-                return json_stringn(v, n);
-        a = json_array();
-        for (size_t i = 0; a && i < n; i++)
-                if (json_array_append_new(a, json_integer((unsigned char) v[i])) < 0) {
-                        json_decref(a);
-                        return NULL;
-                }
-        return a;
-}
-
-/* Adds `v` to the values of `name` in `o`, which maps each field to the
- * array of its values. */
-static int json_add_field(json_t *o, const char *name, json_t *v) {
-        json_t *a = json_object_get(o, name);
-
-        if (!v)
-                return -ENOMEM;
-        if (!a) {
-                a = json_array();
-                if (!a || json_object_set_new(o, name, a) < 0) {
-                        json_decref(v);
-                        return -ENOMEM;
-                }
-        }
-        return json_array_append_new(a, v) < 0 ? -ENOMEM : 0;
-}
-
-static int print_json(sd_journal *j) {
-        _cleanup_free_ char *cursor = NULL, *s = NULL;
-        json_t *o = json_object();
-        const void *d;
-        size_t l;
-        uint64_t t;
-        sd_id128_t boot;
-        char num[32];
-        int r = 0;
-
-        if (!o)
-                return -ENOMEM;
-        if (sd_journal_get_cursor(j, &cursor) >= 0)
-                r = json_add_field(o, "__CURSOR", json_string(cursor));
-        if (r >= 0 && sd_journal_get_realtime_usec(j, &t) >= 0) {
-                (void) snprintf(num, sizeof(num), "%" PRIu64, t);
-                r = json_add_field(o, "__REALTIME_TIMESTAMP", json_string(num));
-        }
-        if (r >= 0 && sd_journal_get_monotonic_usec(j, &t, &boot) >= 0) {
-                (void) snprintf(num, sizeof(num), "%" PRIu64, t);
-                r = json_add_field(o, "__MONOTONIC_TIMESTAMP", json_string(num));
-        }
-        SD_JOURNAL_FOREACH_DATA(j, d, l) {
-                const char *eq = memchr(d, '=', l);
-                _cleanup_free_ char *name = NULL;
-
-                if (r < 0)
-                        break;
-                if (!eq)
-                        continue;
-                name = strndup(d, (size_t) (eq - (const char *) d));
-                if (!name) {
-                        r = -ENOMEM;
-                        break;
-                }
-                r = json_add_field(o, name, json_value(eq + 1, l - (size_t) (eq + 1 - (const char *) d)));
-        }
-        if (r >= 0) {
-                const char *k;
-                json_t *a;
-                void *tmp;
-
-                /* A field given once is its value; one given more than once
-                 * the array of its values (as journalctl -o json). */
-                json_object_foreach_safe(o, tmp, k, a)
-                        if (json_array_size(a) == 1 && json_object_set(o, k, json_array_get(a, 0)) < 0)
-                                r = -ENOMEM;
-        }
-        if (r >= 0) {
-                s = json_dumps(o, JSON_COMPACT);
-                if (!s)
-                        r = -ENOMEM;
-        }
-        json_decref(o);
-        if (r < 0)
-                return r;
-        return puts(s) < 0 ? -EIO : 0;
-}
-
-static int print_entry(sd_journal *j, LogsOutput mode) {
-        switch (mode) {
-        case LOGS_SHORT:
-                return print_short(j);
-        case LOGS_CAT:
-                return print_cat(j);
-        case LOGS_JSON:
-                return print_json(j);
-        default:
-                return -EINVAL;
-        }
+/* Writes `b` to stdout: -errno (-EPIPE: the reader went away). */
+static int write_out(StrBuf *b) {
+        if (b->len > 0 && fwrite(b->data, 1, b->len, stdout) != b->len)
+                return errno > 0 ? -errno : -EIO;
+        strbuf_truncate(b, 0);
+        return 0;
 }
 
 /* The units of the apps to show: every app's, or those of --app. */
@@ -283,7 +107,8 @@ int verb_logs(int argc, char *argv[], const GlobalOptions *g) {
         _cleanup_strv_free_ char **apps = NULL, **units = NULL;
         _cleanup_close_ int pods = -1, fd = -1;
         uint64_t lines = UINT64_MAX, since = 0, until = UINT64_MAX;
-        LogsOutput mode = LOGS_SHORT;
+        _cleanup_strbuf_ StrBuf line = STRBUF_INIT;
+        JournalFormat mode = JOURNAL_FORMAT_SHORT;
         bool follow = false, all = false, last_pass = false;
         PodState state;
         PodEntry e;
@@ -312,7 +137,8 @@ int verb_logs(int argc, char *argv[], const GlobalOptions *g) {
 
                         errno = 0;
                         v = strtoull(optarg, &end, 10);
-                        if (errno != 0 || end == optarg || *end || optarg[0] == '-') {
+                        /* Digits only: strtoull() takes " -1" too. */
+                        if (errno != 0 || end == optarg || *end || optarg[0] < '0' || optarg[0] > '9') {
                                 log_error("--lines=%s: not a number of lines", optarg);
                                 return EXIT_USAGE;
                         }
@@ -329,11 +155,11 @@ int verb_logs(int argc, char *argv[], const GlobalOptions *g) {
                         break;
                 case 'o':
                         if (strcmp(optarg, "short") == 0)
-                                mode = LOGS_SHORT;
+                                mode = JOURNAL_FORMAT_SHORT;
                         else if (strcmp(optarg, "cat") == 0)
-                                mode = LOGS_CAT;
+                                mode = JOURNAL_FORMAT_CAT;
                         else if (strcmp(optarg, "json") == 0)
-                                mode = LOGS_JSON;
+                                mode = JOURNAL_FORMAT_JSON;
                         else {
                                 log_error("--output must be short, cat or json, not \"%s\"", optarg);
                                 return EXIT_USAGE;
@@ -375,7 +201,10 @@ int verb_logs(int argc, char *argv[], const GlobalOptions *g) {
                 return r == -ENOENT ? EXIT_INVALID : EXIT_INTERNAL;
         /* A prepared pod has its stage1's empty journal directory, and
          * nothing in it yet. */
-        r = IN_SET(state, POD_STATE_PREPARE, POD_STATE_PREPARED) ? -ENOENT : journal_reader_open(fd, units, &reader);
+        /* Without --app, also what journald could not attribute to a unit
+         * (docs/logs.md): it came from a process of the pod all the same. */
+        r = IN_SET(state, POD_STATE_PREPARE, POD_STATE_PREPARED) ? -ENOENT
+                                                                : journal_reader_open(fd, units, !apps, &reader);
         if (r == -ENOENT) {
                 log_error("pod %s has no journal: %s", u,
                           IN_SET(state, POD_STATE_PREPARE, POD_STATE_PREPARED) ? "it has not run yet"
@@ -388,29 +217,38 @@ int verb_logs(int argc, char *argv[], const GlobalOptions *g) {
                 log_errno(r, "cannot read the journal of pod %s", u);
                 return EXIT_INTERNAL;
         }
-        if (mode == LOGS_JSON)
+        if (mode == JOURNAL_FORMAT_JSON)
                 (void) sd_journal_set_data_threshold(reader->journal, 0);
 
+        /* A closed pipe is an end, not a signal to die of. */
+        (void) signal(SIGPIPE, SIG_IGN);
         if (follow) {
-                struct sigaction sa = { .sa_handler = on_signal };
+                /* SA_RESTART: writes go on; the journal's wait (poll) returns
+                 * all the same, and the loop ends cleanly. */
+                struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 
-                /* No SA_RESTART: the wait returns, and we end cleanly. */
                 (void) sigaction(SIGINT, &sa, NULL);
                 (void) sigaction(SIGTERM, &sa, NULL);
                 (void) sigaction(SIGHUP, &sa, NULL);
         }
         for (;;) {
+                if (interrupted)
+                        break;
                 r = journal_reader_next(reader);
                 if (r > 0) {
-                        r = print_entry(reader->journal, mode);
+                        r = journal_format_entry(reader->journal, mode, &line);
+                        if (r >= 0 && line.len >= 64 * 1024)
+                                r = write_out(&line);
                         if (r < 0)
                                 break;
                         continue;
                 }
-                if (r < 0 || !follow || reader->done || interrupted)
+                if (r >= 0)
+                        r = write_out(&line);
+                if (r < 0 || !follow || reader->done)
                         break;
                 if (fflush(stdout) == EOF) {
-                        r = -EIO;
+                        r = errno > 0 ? -errno : -EIO;
                         break;
                 }
                 if (last_pass)
@@ -423,10 +261,14 @@ int verb_logs(int argc, char *argv[], const GlobalOptions *g) {
                 if (r < 0)
                         break;
         }
+        if (r >= 0)
+                r = write_out(&line);
         if (fflush(stdout) == EOF && r >= 0)
-                r = -errno;
-        if (r == -EPIPE)
-                return EXIT_OK; /* the reader went away: not our failure */
+                r = errno > 0 ? -errno : -EIO;
+        /* The reader went away, or --follow was interrupted while writing:
+         * not our failure. */
+        if (r == -EPIPE || (r < 0 && interrupted))
+                return EXIT_OK;
         if (r < 0) {
                 log_errno(r, "cannot show the journal of pod %s", u);
                 return EXIT_INTERNAL;

@@ -41,14 +41,14 @@ static void print_text(const PodInfo *p, const char *journal) {
 
         printf("state=%s\n", pod_status_to_string(p->status));
         if (p->created.tv_sec)
-                printf("created=%s\n", format_time(&p->created, t));
+                printf("created=%s\n", time_format(&p->created, t));
         if (p->started.tv_sec)
-                printf("started=%s\n", format_time(&p->started, t));
+                printf("started=%s\n", time_format(&p->started, t));
         if (p->pid > 0)
                 printf("pid=%d\n", (int) p->pid);
         printf("exited=%s\n", has_exited(p) ? "true" : "false");
         if (p->exited.tv_sec && has_exited(p))
-                printf("exited-at=%s\n", format_time(&p->exited, t));
+                printf("exited-at=%s\n", time_format(&p->exited, t));
         if (p->exit_code >= 0)
                 printf("exit-code=%d\n", p->exit_code);
         if (journal)
@@ -95,13 +95,16 @@ static int print_json(const PodInfo *p, const char *journal) {
 }
 
 /* Where the pod's journal is (docs/logs.md), for `journalctl -D`: an
- * absolute path, or NULL when it has none. */
+ * absolute path, or NULL when it has none (or has not run yet). */
 static int journal_path(const GlobalOptions *g, int pods_fd, const PodInfo *p, char **ret) {
         _cleanup_free_ char *rel = NULL, *cwd = NULL;
         _cleanup_close_ int fd = -1;
         char u[37];
 
         *ret = NULL;
+        /* A prepared pod has the stage1's empty directory, not a journal yet. */
+        if (IN_SET(p->state, POD_STATE_PREPARE, POD_STATE_PREPARED))
+                return 0;
         if (asprintf(&rel, "%s/%s/" JOURNAL_POD_DIR, pod_state_dir(p->state), uuid_format(p->uuid, u)) < 0)
                 return -ENOMEM;
         fd = fd_open_in_root(pods_fd, rel, O_PATH | O_DIRECTORY, 0, true);

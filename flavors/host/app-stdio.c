@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * app-stdio: what an app's unit runs first (docs/logs.md, "stdout and
- * stderr"): `app-stdio APP PROGRAM [ARG...]`. It gives the app a journal
- * stream of its own for each of stdout and stderr, as systemd gives a unit
- * one for both: connected to journald's stdout socket, identifier APP,
- * priority 6 (info) for stdout and 3 (err) for stderr, copied to the
- * console. Then it becomes PROGRAM (same process, so journald attributes
- * every line to the app: its pid, its unit, its cgroup). If a stream cannot
- * be made, the app keeps the one systemd gave it. If PROGRAM cannot be
- * executed, it says so on stderr and exits 203, systemd's own status for
+ * stderr"): `app-stdio APP PROGRAM [ARG...]`. systemd gives a unit one
+ * journal stream for stdout and stderr together; app-stdio gives stderr one
+ * of its own: connected to journald's stdout socket, identifier APP, unit
+ * APP.service, priority 3 (err), copied to the console. stdout keeps
+ * systemd's stream (priority 6, info), which systemd made as root: journald
+ * then names the unit of every line on it even when the writer has exited
+ * before journald read the line. Then it becomes PROGRAM (same process, so
+ * journald attributes every line to the app: its pid, its cgroup). If the
+ * stream cannot be made, stderr stays on systemd's stream. If PROGRAM cannot
+ * be executed, it says so on stderr and exits 203, systemd's own status for
  * that.
  *
  * It runs inside the app's root, where no C library can be assumed: a
@@ -20,6 +22,7 @@
 #ifdef APP_STDIO_LIBC
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -69,7 +72,9 @@ static long sys3(long n, long a, long b, long c) {
 #error "app-stdio: no system call glue for this architecture; build with -DAPP_STDIO_LIBC"
 #endif
 
-/* The compiler may emit calls to these even without a C library. */
+#ifndef APP_STDIO_LIBC
+/* The compiler may emit calls to these even without a C library (and, from
+ * loops like these, to themselves: -fno-tree-loop-distribute-patterns). */
 void *memset(void *s, int c, size_t_ n);
 void *memset(void *s, int c, size_t_ n) {
         unsigned char *p = s;
@@ -87,6 +92,7 @@ void *memcpy(void *d, const void *s, size_t_ n) {
                 *p++ = *q++;
         return d;
 }
+#endif
 
 static size_t_ str_len(const char *s) {
         size_t_ n = 0;
@@ -116,14 +122,15 @@ static void put(char *buf, size_t_ *len, size_t_ max, const char *s) {
 
 /* A stream to journald: "identifier\nunit\npriority\nlevel prefix\nsyslog\n
  * kmsg\nconsole\n", the header systemd itself sends (journald's stdout
- * protocol), then the app's lines. -1 if it cannot be made. */
+ * protocol; journald takes the unit from a root peer only), then the app's
+ * lines. -1 if it cannot be made. */
 static int journal_stream(const char *ident, const char *priority) {
         struct sockaddr_un_ sa = { .sun_family = AF_UNIX_ };
         char header[512];
         size_t_ len = 0;
         long fd;
 
-        if (str_len(ident) > 255)
+        if (str_len(ident) > 200)
                 return -1;
         memcpy(sa.sun_path, JOURNAL_STDOUT, sizeof(JOURNAL_STDOUT));
         fd = sys3(__NR_socket, AF_UNIX_, SOCK_STREAM_ | SOCK_CLOEXEC_, 0);
@@ -134,7 +141,9 @@ static int journal_stream(const char *ident, const char *priority) {
                 return -1;
         }
         put(header, &len, sizeof(header), ident);
-        put(header, &len, sizeof(header), "\n\n");
+        put(header, &len, sizeof(header), "\n");
+        put(header, &len, sizeof(header), ident);
+        put(header, &len, sizeof(header), ".service\n");
         put(header, &len, sizeof(header), priority);
         put(header, &len, sizeof(header), "\n1\n0\n0\n1\n");
         write_all((int) fd, header, len);
@@ -158,21 +167,18 @@ static const char *errno_text(long e) {
 }
 
 static int app_stdio(int argc, char **argv, char **envp) {
-        int out, err;
+        int err;
         long r;
 
         if (argc < 3) {
                 write_all(2, "Usage: app-stdio APP PROGRAM [ARG...]\n", 38);
                 return EXIT_USAGE;
         }
-        out = journal_stream(argv[1], "6");
-        err = out >= 0 ? journal_stream(argv[1], "3") : -1;
-        if (out >= 0 && err >= 0 && sys3(__NR_dup3, out, 1, 0) >= 0)
+        err = journal_stream(argv[1], "3");
+        if (err >= 0) {
                 (void) sys3(__NR_dup3, err, 2, 0);
-        if (out >= 0)
-                (void) sys3(__NR_close, out, 0, 0);
-        if (err >= 0)
                 (void) sys3(__NR_close, err, 0, 0);
+        }
 
         r = sys3(__NR_execve, (long) argv[2], (long) (argv + 2), (long) envp);
         {

@@ -75,9 +75,12 @@ static int write_journald_conf(int s1_fd, uint64_t max_use, NpError *err) {
                      "ForwardToWall=no\n",
                      max_use) < 0)
                 return -ENOMEM;
-        r = fd_write_file_atomic(dir, "nspawn-pod.conf", conf, strlen(conf), 0644);
+        /* Drop-ins of every directory are read in the order of their names:
+         * ours last, over any of the host's /usr/lib/systemd/journald.conf.d. */
+        r = fd_write_file_atomic(dir, "zz-nspawn-pod.conf", conf, strlen(conf), 0644);
         if (r < 0)
-                return error_set(err, r, "etc/systemd/journald.conf.d/nspawn-pod.conf", "cannot write: %s", strerror(-r));
+                return error_set(err, r, "etc/systemd/journald.conf.d/zz-nspawn-pod.conf", "cannot write: %s",
+                                 strerror(-r));
         return 0;
 }
 

@@ -139,6 +139,17 @@ else
         tap_skip "the host's journal links to the pod's" "the host has no /var/log/journal"
 fi
 
+# An app running as another user than root, and a short-lived writer: what
+# journald could not attribute to the app's unit (its writer gone when the
+# line was read) still shows without --app.
+run_pod nonroot "$bb" --name=nobody --user=1000 --group=1000 --exec=/bin/sh -- \
+        -c 'echo "nonroot out"; echo "nonroot err" >&2; /bin/echo "nonroot child"'
+np logs-nonroot logs -o cat "$UUID"
+[ "$RC" = 0 ] && grep -qx "nonroot out" "$HARNESS_DIR/logs-nonroot.out" && grep -qx "nonroot err" "$HARNESS_DIR/logs-nonroot.out" &&
+        grep -qx "nonroot child" "$HARNESS_DIR/logs-nonroot.out"
+tap_ok $? "an app running as uid 1000: logs shows its stdout, its stderr and a child's line" || diag logs-nonroot
+UN=$UUID
+
 # --- bad input -------------------------------------------------------------------
 
 ok=0
@@ -186,10 +197,22 @@ if [ -n "$reader_group" ] && command -v useradd >/dev/null && command -v runuser
                 ! grep -q alpha "$HARNESS_DIR/out.out"
         tap_ok $? "journalctl -D as a member of $reader_group reads the pod's lines; as $u_out it cannot (exit $rc_out)" ||
                 tap_diag "in: $rc_in $(cat "$HARNESS_DIR/in.err")" "out: $rc_out $(cat "$HARNESS_DIR/out.err" "$HARNESS_DIR/out.out")"
-        ! runuser -u "$u_in" -- ls "$P2/stage1/rootfs/opt/stage2" >/dev/null 2>&1 &&
-                ! runuser -u "$u_in" -- ls "$P2/stage1/rendered" >/dev/null 2>&1 &&
+        # What the way through the pod directory gives: nothing writable;
+        # readable, nothing of the apps' roots, data, units, environment or
+        # manifest.
+        # (Every path as root, then each tried as the user: a way through a
+        # directory is not a listing of it.)
+        find "$P2" >"$HARNESS_DIR/paths"
+        runuser -u "$u_in" -- sh -c 'while IFS= read -r p; do
+                [ -L "$p" ] && continue # (a mask: a link to /dev/null, which anyone may write)
+                if [ -w "$p" ]; then echo "$p" >&3; elif [ -f "$p" ] && [ -r "$p" ]; then echo "$p"; fi
+        done' <"$HARNESS_DIR/paths" >"$HARNESS_DIR/r.out" 3>"$HARNESS_DIR/w.out" 2>/dev/null
+        [ ! -s "$HARNESS_DIR/w.out" ] &&
+                ! grep -E "/(opt/stage2|rendered|overlay|appsinfo|sharedVolumes)/|^$P2/pod\$|/rkt/env/" "$HARNESS_DIR/r.out" &&
+                grep -q '/var/log/journal/.*\.journal$' "$HARNESS_DIR/r.out" &&
                 ! runuser -u "$u_in" -- ls "$HARNESS_NP_DATA/pods/run" >/dev/null 2>&1
-        tap_ok $? "passing through to the journal, $u_in still reads neither the apps' roots, nor the rendered units, nor the list of pods"
+        tap_ok $? "passing through to the journal, $u_in can write nothing, read no app root, data, unit, environment or manifest, nor list the pods" ||
+                tap_diag "writable:" "$(cat "$HARNESS_DIR/w.out")" "readable:" "$(grep -vE '/var/log/journal/' "$HARNESS_DIR/r.out")"
         chmod 0700 "$HARNESS_DIR"
         userdel "$u_in" && userdel "$u_out" && [ "$(getent group "$reader_group")" = "$group_before" ] &&
                 ! id "$u_in" >/dev/null 2>&1
@@ -283,7 +306,7 @@ tap_ok $? "--journal-max-use=4Mi and far more written: the journal files take $t
 # --- gc --------------------------------------------------------------------------------
 
 np gc gc --grace-period=0
-[ "$RC" = 0 ] && harness_np_uuid_leftovers "$U2" "$UF" "$UI" "$UF1" "$UB" >"$HARNESS_DIR/left.out" &&
+[ "$RC" = 0 ] && harness_np_uuid_leftovers "$U2" "$UN" "$UF" "$UI" "$UF1" "$UB" >"$HARNESS_DIR/left.out" &&
         [ ! -e "$J" ]
 tap_ok $? "gc: nothing of the pods left (journal, host link, mounts, cgroups, processes)" ||
         { diag gc; tap_diag "$(cat "$HARNESS_DIR/left.out")"; }

@@ -53,4 +53,26 @@ else
         tap_skip "--version and the stage1 label" "not built in $build"
 fi
 
+# app-stdio's two builds (Makefile, flavors/host/app-stdio.c): the one
+# without a C library (this architecture's) and the static C-library one
+# other architectures get. Both pass an exit status on and say 203 when the
+# program cannot be executed. (The C-library one once recursed in its own
+# memset.)
+if [ -x "$build/libexec/app-stdio" ] && ${CC:-cc} -std=gnu17 -O2 -static -DAPP_STDIO_LIBC -o "$scratch/app-stdio-libc" \
+        flavors/host/app-stdio.c 2>"$scratch/cc.err"; then
+        ok=0
+        for b in "$build/libexec/app-stdio" "$scratch/app-stdio-libc"; do
+                rc=0
+                "$b" t /bin/sh -c 'exit 7' 2>/dev/null || rc=$?
+                [ "$rc" = 7 ] || { ok=1; tap_diag "$b: exit $rc, want 7"; }
+                rc=0
+                msg=$("$b" t /nonexistent 2>&1) || rc=$?
+                [ "$rc" = 203 ] && [ "$msg" = "t: cannot execute /nonexistent: No such file or directory" ] ||
+                        { ok=1; tap_diag "$b: exit $rc ($msg), want 203"; }
+        done
+        tap_ok "$ok" "app-stdio (without and with a C library): the program's exit status, 203 when it cannot be executed"
+else
+        tap_skip "app-stdio builds" "not built, or no static C library ($(cat "$scratch/cc.err" 2>/dev/null))"
+fi
+
 tap_done
