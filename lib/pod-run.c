@@ -10,7 +10,10 @@
 #include <sys/statfs.h>
 #include <sys/wait.h>
 
+#include "bind-mount.h"
 #include "cgroup.h"
+#include "chase.h"
+#include "copy.h"
 #include "exit-status.h"
 #include "fd-util.h"
 #include "image-store.h"
@@ -186,23 +189,108 @@ static int load_apps(int s1, const Pod *pod, Image **images, RenderIds *ids, NpE
         return 0;
 }
 
-/* Empty volumes' backing directories, POD/sharedVolumes/<name>. */
-static int make_empty_volumes(int lock_fd, const Pod *pod, NpError *err) {
-        _cleanup_close_ int sv = -1;
+/* An empty volume's backing directory POD/sharedVolumes/<name>, 0700 below
+ * (docs/logs.md: who may pass through the pod directory), created with the
+ * volume's mode and owner; for a Docker image's implicit volume filled from
+ * the image's content at the target first, with that directory's mode and
+ * owner (rkt's copy-up). The same explicit volume mounted by several apps
+ * is created (and filled) once, by the first. */
+static int open_empty_volume(int lock_fd, int app_root, const RenderMount *m, int *ret_fd, NpError *err) {
+        _cleanup_close_ int sv = -1, v = -1, from = -1;
+        mode_t mode = m->mode;
+        uid_t uid = m->uid;
+        gid_t gid = m->gid;
+        struct stat st;
+        bool created;
+        int r;
 
-        for (size_t i = 0; i < pod->n_volumes; i++) {
-                const Volume *vol = &pod->volumes[i];
-                _cleanup_close_ int v = -1;
+        sv = fd_mkdir_open(lock_fd, "sharedVolumes", 0700, O_PATH);
+        if (sv < 0)
+                return error_set(err, sv, "sharedVolumes", "cannot create: %s", strerror(-sv));
+        created = mkdirat(sv, m->volume, 0700) >= 0;
+        if (!created && errno != EEXIST)
+                return error_set(err, negative_errno(), m->volume, "cannot create the volume: %m");
+        v = fd_open_dir_nofollow(sv, m->volume, O_RDONLY);
+        if (v < 0)
+                return error_set(err, v, m->volume, "cannot open the volume: %s", strerror(-v));
+        if (created && m->copy_up) {
+                r = chase_in_root(app_root, m->target, 0, &from, NULL);
+                if (r >= 0 && fstat(from, &st) >= 0 && S_ISDIR(st.st_mode)) {
+                        _cleanup_close_ int dir = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-                if (vol->kind != VOLUME_EMPTY)
-                        continue;
-                /* 0700: the volumes' data is the apps' (docs/logs.md, who may
-                 * pass through the pod directory). */
-                if (sv < 0 && (sv = fd_mkdir_open(lock_fd, "sharedVolumes", 0700, O_PATH)) < 0)
-                        return error_set(err, sv, "sharedVolumes", "cannot create: %s", strerror(-sv));
-                if ((v = fd_mkdir_open(sv, vol->name, vol->mode, O_RDONLY)) < 0 || fchown(v, vol->uid, vol->gid) < 0 ||
-                    fchmod(v, vol->mode) < 0)
-                        return error_set(err, v < 0 ? v : negative_errno(), vol->name, "cannot create the volume: %m");
+                        mode = st.st_mode & 07777;
+                        uid = st.st_uid;
+                        gid = st.st_gid;
+                        r = dir < 0 ? negative_errno() : copy_tree_at(dir, v);
+                        if (r < 0)
+                                return error_set(err, r, m->volume, "cannot fill the volume from app \"%s\"'s %s: %s",
+                                                 m->app, m->target, strerror(-r));
+                }
+        }
+        if (created && (fchown(v, uid, gid) < 0 || fchmod(v, mode) < 0))
+                return error_set(err, negative_errno(), m->volume, "cannot set the volume's owner and mode: %m");
+        *ret_fd = TAKE_FD(v);
+        return 0;
+}
+
+/* The device volume's link for the app's DeviceAllow= (lib/render.h). */
+static int link_device(int s1, const RenderMount *m, const char *resolved, NpError *err) {
+        _cleanup_free_ char *dir = NULL, *target = NULL;
+        _cleanup_close_ int d = -1;
+        int r;
+
+        if (asprintf(&dir, STAGE1_DEVICE_LINKS "/%s", m->app) < 0 ||
+            asprintf(&target, "/opt/stage2/%s/rootfs%s", m->app, resolved) < 0)
+                return -ENOMEM;
+        r = fd_mkdir_p(s1, dir, 0700, &d);
+        if (r < 0)
+                return error_set(err, r, dir, "cannot create: %s", strerror(-r));
+        if (unlinkat(d, m->volume, 0) < 0 && errno != ENOENT)
+                return error_set(err, negative_errno(), m->volume, "cannot replace the device link: %m");
+        if (symlinkat(target, d, m->volume) < 0)
+                return error_set(err, negative_errno(), m->volume, "cannot link the device: %m");
+        return 0;
+}
+
+/* Every app's volumes (docs/volumes.md), in render's order, in our mount
+ * namespace below the app roots: nspawn takes them along into the pod. */
+static int mount_volumes(int lock_fd, int s1, const RenderResult *res, NpError *err) {
+        for (size_t i = 0; i < res->n_mounts; i++) {
+                const RenderMount *m = &res->mounts[i];
+                _cleanup_free_ char *root_path = NULL, *resolved = NULL;
+                _cleanup_close_ int root = -1, tree = -1, v = -1;
+                BindMountFlags flags = BIND_MOUNT_MKDIR;
+                int r;
+
+                if (m->recursive)
+                        flags |= BIND_MOUNT_RECURSIVE;
+                if (m->read_only)
+                        flags |= BIND_MOUNT_READ_ONLY;
+                if (asprintf(&root_path, "opt/stage2/%s/rootfs", m->app) < 0)
+                        return -ENOMEM;
+                root = fd_open_in_root(s1, root_path, O_PATH | O_DIRECTORY, 0, true);
+                if (root < 0)
+                        return error_set(err, root, m->app, "cannot open its root: %s", strerror(-root));
+                if (m->empty) {
+                        r = open_empty_volume(lock_fd, root, m, &v, err);
+                        if (r < 0)
+                                return r;
+                        r = bind_mount_clone(v, "", flags, &tree);
+                } else
+                        r = bind_mount_clone(AT_FDCWD, m->source, flags, &tree);
+                if (r < 0)
+                        return error_set(err, r, NULL, "volume \"%s\": cannot open its source %s: %s", m->volume,
+                                         m->empty ? "directory" : m->source, strerror(-r));
+                r = bind_mount_attach(tree, root, m->target, flags, &resolved);
+                if (r < 0)
+                        return error_set(err, r, NULL, "app \"%s\", volume \"%s\": cannot mount it at %s: %s", m->app,
+                                         m->volume, m->target,
+                                         r == -EBUSY     ? "that is the app's root"
+                                         : r == -ENOTDIR ? "the source is a directory, the target is not"
+                                         : r == -EISDIR  ? "the source is not a directory, the target is one"
+                                                         : strerror(-r));
+                if (m->device && (r = link_device(s1, m, resolved, err)) < 0)
+                        return r;
         }
         return 0;
 }
@@ -483,6 +571,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         _cleanup_(pod_freep) Pod *pod = NULL;
         _cleanup_(render_result_freep) RenderResult *res = NULL;
         _cleanup_free_ RenderIds *ids = NULL;
+        _cleanup_strv_free_ char **device_volumes = NULL;
         _cleanup_free_ char *rendered = NULL, *manifest = NULL, *machine = NULL, *scope = NULL;
         _cleanup_close_ int stage1 = -1, s1 = -1;
         Image **images = NULL;
@@ -561,6 +650,9 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
 
         /* machined where it answers (docs/stage1.md): detected, never assumed. */
         register_machine = machined_available() > 0;
+        r = bind_mount_device_volumes(pod, &device_volumes);
+        if (r < 0)
+                goto finish;
         if (register_machine && (r = machined_scope_path(machine, &scope)) < 0)
                 goto finish;
         RenderOptions opts = {
@@ -580,6 +672,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 .selinux_context = o->selinux_context,
                 .selinux_apifs_context = o->selinux_apifs_context,
                 .ids = ids,
+                .device_volumes = device_volumes,
                 .rendered_dir = rendered,
         };
         memcpy(opts.uuid, uuid, 16);
@@ -597,7 +690,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 r = error_set(err, r, "stage1/rendered", "cannot write the units: %s", strerror(-r));
                 goto finish;
         }
-        r = make_empty_volumes(lock_fd, pod, err);
+        r = mount_volumes(lock_fd, s1, res, err);
         if (r < 0)
                 goto finish;
 

@@ -37,21 +37,14 @@ static const char *const nspawn_default_caps[] = {
         "CAP_SYS_RESOURCE",  "CAP_SYS_TTY_CONFIG",
 };
 
-typedef struct GeneratedMount {
-        char *volume;   /* volume name (implicit ones: "<app>-<mountpoint>") */
-        char *target;   /* cleaned absolute path inside the app root */
-        char *source;   /* host path */
-        bool read_only;
-        bool recursive;
-        const char *json_path; /* static description of where it came from */
-} GeneratedMount;
-
 typedef struct RenderContext {
         const Pod *pod;
         const RenderOptions *opts;
         NpError *err;
         FileSet *files;
-        char **argv_binds; /* --bind=… per app, in app order */
+        char **argv_binds; /* --bind=… per app, in app order (RenderOptions.nspawn_binds) */
+        RenderMount *mounts; /* every app's volume mounts, in app order */
+        size_t n_mounts;
         char **extra_caps; /* capabilities beyond nspawn's default set */
         char **warnings;
         char *default_syscalls; /* the shared default allow list, joined once per pod */
@@ -63,8 +56,9 @@ typedef struct RenderContext {
         char uuid[37];
 } RenderContext;
 
-static void generated_mounts_free(GeneratedMount *m, size_t n) {
+static void render_mounts_free(RenderMount *m, size_t n) {
         for (size_t i = 0; i < n; i++) {
+                free(m[i].app);
                 free(m[i].volume);
                 free(m[i].target);
                 free(m[i].source);
@@ -76,6 +70,7 @@ RenderResult *render_result_free(RenderResult *r) {
         if (!r)
                 return NULL;
         fileset_free(r->files);
+        render_mounts_free(r->mounts, r->n_mounts);
         strv_free(r->nspawn_argv);
         strv_free(r->nspawn_env);
         strv_free(r->warnings);
@@ -265,49 +260,82 @@ static bool image_has_annotation(const Image *img, const char *name, const char 
         return nv && (!value || strcmp(nv->value, value) == 0);
 }
 
-static int collect_mounts(RenderContext *c, size_t idx, const App *app, GeneratedMount **ret,
-                          size_t *ret_n) {
-        const RuntimeApp *ra = &c->pod->apps[idx];
-        GeneratedMount *m = NULL;
-        size_t n = 0;
-        int r = 0;
+static bool volume_is_device(const RenderContext *c, const char *name) {
+        return strv_contains(c->opts->device_volumes, name);
+}
 
-        m = calloc(ra->n_mounts + app->n_mount_points + 1, sizeof(GeneratedMount));
-        if (!m)
+/* One mount of `v` (NULL: an implicit empty volume named `implicit`) at
+ * `path`, appended to c->mounts. */
+static int add_mount(RenderContext *c, const RuntimeApp *ra, const Volume *v, const char *implicit, const char *path,
+                     bool read_only, bool copy_up) {
+        RenderMount *m, *n;
+
+        n = reallocarray(c->mounts, c->n_mounts + 1, sizeof(RenderMount));
+        if (!n)
                 return -ENOMEM;
+        c->mounts = n;
+        m = &c->mounts[c->n_mounts];
+        *m = (RenderMount) {
+                .app = strdup(ra->name),
+                .volume = strdup(v ? v->name : implicit),
+                .target = path_clean_in_root(path),
+                .read_only = read_only,
+                .recursive = !v || v->recursive != 0,
+                .empty = !v || v->kind == VOLUME_EMPTY,
+                .mode = v ? v->mode : 0755,
+                .uid = v ? v->uid : 0,
+                .gid = v ? v->gid : 0,
+                .copy_up = copy_up,
+        };
+        c->n_mounts++;
+        if (!m->app || !m->volume || !m->target)
+                return -ENOMEM;
+        if (strcmp(m->target, "/") == 0)
+                return error_set(c->err, -EINVAL, NULL,
+                                 "app \"%s\", volume \"%s\": target \"%s\" is the app's root; a volume cannot "
+                                 "replace the root",
+                                 ra->name, m->volume, path);
+        if (!m->empty) {
+                m->source = strdup(v->source);
+                if (!m->source)
+                        return -ENOMEM;
+                m->device = volume_is_device(c, v->name);
+        }
+        return 0;
+}
 
+/* The app's mounts (docs/volumes.md): its explicit mounts in order, then each
+ * mount point no explicit mount covers, from the pod volume of its name or an
+ * implicit empty volume. Appended to c->mounts; *ret_first is where they
+ * start. */
+static int collect_mounts(RenderContext *c, size_t idx, const App *app, const Image *img, size_t *ret_first) {
+        const RuntimeApp *ra = &c->pod->apps[idx];
+        /* rkt's test for an image converted from Docker (docker2aci sets it). */
+        bool docker = image_has_annotation(img, "appc.io/docker/repository", NULL);
+        int r;
+
+        *ret_first = c->n_mounts;
         for (size_t i = 0; i < ra->n_mounts; i++) {
                 const Mount *mnt = &ra->mounts[i];
                 const Volume *v = mnt->app_volume ? mnt->app_volume : pod_find_volume(c->pod, mnt->volume);
                 const MountPoint *mp = NULL;
 
-                if (!v) {
-                        r = error_set(c->err, -EINVAL, NULL,
-                                      "$.apps[%zu].mounts[%zu].volume: no volume named \"%s\" in $.volumes",
-                                      idx, i, mnt->volume);
-                        goto fail;
-                }
+                if (!v)
+                        return error_set(c->err, -EINVAL, NULL,
+                                         "$.apps[%zu].mounts[%zu].volume: no volume named \"%s\" in $.volumes", idx, i,
+                                         mnt->volume);
                 for (size_t j = 0; j < app->n_mount_points; j++)
                         if (strcmp(app->mount_points[j].name, mnt->volume) == 0)
                                 mp = &app->mount_points[j];
-                m[n].volume = strdup(v->name);
-                m[n].target = path_clean_in_root(mnt->path);
-                m[n].read_only = v->read_only >= 0 ? v->read_only : (mp && mp->read_only);
-                m[n].recursive = v->recursive != 0;
-                if (v->kind == VOLUME_HOST)
-                        m[n].source = strdup(v->source);
-                else if (asprintf(&m[n].source, "%s/sharedVolumes/%s", c->pod_dir, v->name) < 0)
-                        m[n].source = NULL;
-                if (!m[n].volume || !m[n].target || !m[n].source) {
-                        n++;
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                n++;
+                r = add_mount(c, ra, v, NULL, mnt->path, v->read_only >= 0 ? v->read_only : (mp && mp->read_only),
+                              false);
+                if (r < 0)
+                        return r;
         }
 
         for (size_t j = 0; j < app->n_mount_points; j++) {
                 const MountPoint *mp = &app->mount_points[j];
+                _cleanup_free_ char *implicit = NULL;
                 const Volume *v;
                 bool covered = false;
 
@@ -319,48 +347,38 @@ static int collect_mounts(RenderContext *c, size_t idx, const App *app, Generate
                         continue;
 
                 v = pod_find_volume(c->pod, mp->name);
-                m[n].target = path_clean_in_root(mp->path);
                 if (v) {
-                        m[n].volume = strdup(v->name);
-                        m[n].read_only = v->read_only >= 0 ? v->read_only : mp->read_only;
-                        m[n].recursive = v->recursive != 0;
-                        if (v->kind == VOLUME_HOST)
-                                m[n].source = strdup(v->source);
-                        else if (asprintf(&m[n].source, "%s/sharedVolumes/%s", c->pod_dir, v->name) < 0)
-                                m[n].source = NULL;
-                } else {
-                        /* No volume for this mount point: an implicit, private empty
-                         * volume, as rkt did; say so, since data written there dies
-                         * with the pod. */
-                        if (asprintf(&m[n].volume, "%s-%s", ra->name, mp->name) < 0)
-                                m[n].volume = NULL;
-                        m[n].read_only = mp->read_only;
-                        m[n].recursive = true;
-                        if (m[n].volume &&
-                            asprintf(&m[n].source, "%s/sharedVolumes/%s", c->pod_dir, m[n].volume) < 0)
-                                m[n].source = NULL;
-                        if (strv_extendf(&c->warnings,
-                                         "app \"%s\": mount point \"%s\" (%s) has no volume; using an "
-                                         "empty volume \"%s-%s\" that lives as long as the pod",
-                                         ra->name, mp->name, mp->path, ra->name, mp->name) < 0) {
-                                n++;
-                                r = -ENOMEM;
-                                goto fail;
-                        }
+                        r = add_mount(c, ra, v, NULL, mp->path, v->read_only >= 0 ? v->read_only : mp->read_only,
+                                      false);
+                        if (r < 0)
+                                return r;
+                        continue;
                 }
-                n++;
-                if (!m[n - 1].volume || !m[n - 1].target || !m[n - 1].source) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
+                /* No volume for this mount point: an implicit, private empty
+                 * volume, as rkt did; say so, since data written there dies
+                 * with the pod. */
+                if (asprintf(&implicit, "%s-%s", ra->name, mp->name) < 0)
+                        return -ENOMEM;
+                r = add_mount(c, ra, NULL, implicit, mp->path, mp->read_only, docker);
+                if (r < 0)
+                        return r;
+                if (strv_extendf(&c->warnings,
+                                 "app \"%s\": mount point \"%s\" (%s) has no volume; using an empty volume \"%s\" "
+                                 "that lives as long as the pod%s",
+                                 ra->name, mp->name, mp->path, implicit,
+                                 docker ? ", filled from the image's content there" : "") < 0)
+                        return -ENOMEM;
         }
-
-        *ret = m;
-        *ret_n = n;
+        /* The same target twice in one app: the second mount would hide the
+         * first, which is never what was meant. */
+        for (size_t i = *ret_first; i < c->n_mounts; i++)
+                for (size_t k = *ret_first; k < i; k++)
+                        if (strcmp(c->mounts[i].target, c->mounts[k].target) == 0)
+                                return error_set(c->err, -EINVAL, NULL,
+                                                 "app \"%s\": volumes \"%s\" and \"%s\" are both mounted at %s",
+                                                 ra->name, c->mounts[k].volume, c->mounts[i].volume,
+                                                 c->mounts[i].target);
         return 0;
-fail:
-        generated_mounts_free(m, n);
-        return r;
 }
 
 static int render_env_file(RenderContext *c, size_t idx, const App *app, uint32_t uid) {
@@ -658,7 +676,7 @@ static bool syscall_listed(char *const *list, const char *name) {
  * profile, nor when the seccomp filter may kill it for what it does: then
  * both streams are one, as systemd makes them, and render says so. */
 static int use_app_stdio(RenderContext *c, const RuntimeApp *ra, const IsolatorSettings *iso,
-                         const GeneratedMount *mounts, size_t n_mounts, bool *ret) {
+                         const RenderMount *mounts, size_t n_mounts, bool *ret) {
         bool ok = true;
 
         *ret = false;
@@ -735,7 +753,7 @@ static int add_app_exec(RenderContext *c, Unit *u, const RuntimeApp *ra, char *c
 
 static int render_app_service(RenderContext *c, size_t idx, const App *app, const Image *img,
                               uint32_t uid, uint32_t gid, const IsolatorSettings *iso,
-                              const GeneratedMount *mounts, size_t n_mounts) {
+                              const RenderMount *mounts, size_t n_mounts) {
         const RuntimeApp *ra = &c->pod->apps[idx];
         _cleanup_(unit_freep) Unit *u = NULL;
         _cleanup_free_ char *name = NULL, *desc = NULL, *root = NULL, *prepare = NULL, *reaper = NULL,
@@ -900,6 +918,12 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
                     (r = unit_add(u, "Service", "MountAPIVFS", "no")) < 0 ||
                     (r = unit_add(u, "Service", "DevicePolicy", "closed")) < 0)
                         return r;
+                /* The app's device volumes, read-only as the volume is. */
+                for (size_t i = 0; i < n_mounts; i++)
+                        if (mounts[i].device &&
+                            (r = unit_addf(u, "Service", "DeviceAllow", POD_DEVICE_LINKS "/%s/%s %s", ra->name,
+                                           mounts[i].volume, mounts[i].read_only ? "r" : "rw")) < 0)
+                                return r;
         }
 
         if (iso->has_memory_max && (r = unit_addf(u, "Service", "MemoryMax", "%" PRIu64, iso->memory_max)) < 0)
@@ -921,7 +945,8 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
         return add_unit(c, u, who);
 }
 
-static int add_bind_args(RenderContext *c, const RuntimeApp *ra, const GeneratedMount *m, size_t n) {
+/* nspawn --bind= arguments for the mounts (RenderOptions.nspawn_binds). */
+static int add_bind_args(RenderContext *c, const RuntimeApp *ra, const RenderMount *m, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
                 _cleanup_free_ char *target = NULL;
@@ -931,7 +956,14 @@ static int add_bind_args(RenderContext *c, const RuntimeApp *ra, const Generated
                 if (asprintf(&target, APP_ROOT_FMT "%s", ra->name, strcmp(m[i].target, "/") == 0 ? "" : m[i].target) < 0)
                         return -ENOMEM;
                 strbuf_append(&b, m[i].read_only ? "--bind-ro=" : "--bind=");
-                r = escape_nspawn_bind_path(&b, m[i].source, &reason);
+                if (m[i].empty) {
+                        _cleanup_free_ char *src = NULL;
+
+                        if (asprintf(&src, "%s/sharedVolumes/%s", c->pod_dir, m[i].volume) < 0)
+                                return -ENOMEM;
+                        r = escape_nspawn_bind_path(&b, src, &reason);
+                } else
+                        r = escape_nspawn_bind_path(&b, m[i].source, &reason);
                 if (r >= 0) {
                         strbuf_putc(&b, ':');
                         r = escape_nspawn_bind_path(&b, target, &reason);
@@ -987,8 +1019,7 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
         const App *app = effective_app(ra, img);
         _cleanup_(isolator_settings_done) IsolatorSettings iso = {};
         _cleanup_free_ char *iso_path = NULL, *wants = NULL, *wants_target = NULL;
-        GeneratedMount *mounts = NULL;
-        size_t n_mounts = 0;
+        size_t first_mount;
         uint32_t uid, gid;
         int r;
 
@@ -1041,13 +1072,12 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
                         if (!is_nspawn_default_cap(*cap) && (r = strv_extend(&c->extra_caps, *cap)) < 0)
                                 return r;
 
-        r = collect_mounts(c, idx, app, &mounts, &n_mounts);
+        r = collect_mounts(c, idx, app, img, &first_mount);
         if (r < 0)
                 return r;
-        r = render_app_service(c, idx, app, img, uid, gid, &iso, mounts, n_mounts);
-        if (r >= 0)
-                r = add_bind_args(c, ra, mounts, n_mounts);
-        generated_mounts_free(mounts, n_mounts);
+        r = render_app_service(c, idx, app, img, uid, gid, &iso, c->mounts + first_mount, c->n_mounts - first_mount);
+        if (r >= 0 && c->opts->nspawn_binds)
+                r = add_bind_args(c, ra, c->mounts + first_mount, c->n_mounts - first_mount);
         if (r < 0)
                 return r;
 
@@ -1193,6 +1223,14 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
         }
         if (r < 0)
                 return r;
+        /* The pod's systemd enforces each app's DevicePolicy=/DeviceAllow=
+         * with a BPF device program on the app's cgroup; nspawn's own seccomp
+         * filter refuses bpf(), and systemd then silently enforces nothing
+         * (seen with systemd 252: an app opened any device it mknod'ed).
+         * Apps do not get bpf() through this: their own filter and bounding
+         * set stay (docs/volumes.md, "Devices"). */
+        if (!c->opts->disable_paths && (r = strv_extend(&argv, "--system-call-filter=bpf")) < 0)
+                return r;
         STRV_FOREACH(b, c->argv_binds)
                 if ((r = strv_extend(&argv, *b)) < 0)
                         return r;
@@ -1282,11 +1320,15 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
 
         fileset_sort(c.files);
         res->files = TAKE_PTR(c.files);
+        res->mounts = TAKE_PTR(c.mounts);
+        res->n_mounts = c.n_mounts;
+        c.n_mounts = 0;
         res->warnings = TAKE_PTR(c.warnings);
         *ret = TAKE_PTR(res);
         r = 0;
 finish:
         fileset_free(c.files);
+        render_mounts_free(c.mounts, c.n_mounts);
         strv_free(c.argv_binds);
         strv_free(c.extra_caps);
         strv_free(c.warnings);

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "fileset.h"
@@ -71,20 +72,57 @@ typedef struct RenderOptions {
         bool disable_paths;        /* no /proc, /sys protections, no device policy */
         bool disable_seccomp;      /* no syscall filters */
         const RenderIds *ids;      /* per app, in pod order; NULL: only numeric ids and "root" */
+        bool nspawn_binds;         /* volumes as nspawn --bind= arguments, for booting the
+                                    * output with plain systemd-nspawn; otherwise they are
+                                    * only listed in RenderResult.mounts, and the caller
+                                    * mounts them (lib/bind-mount.h, docs/volumes.md) */
+        char *const *device_volumes; /* names of host volumes whose source is a device node
+                                      * (the caller stat()s them: render does no I/O); NULL:
+                                      * none */
         const char *rendered_dir;  /* absolute directory where the rendered files are written
                                     * instead of the stage1 root: they are then bound read-only
                                     * into the pod (--bind-ro=…) so the pod cannot alter them;
                                     * NULL: they are written into the stage1 root itself */
 } RenderOptions;
 
+/* One volume mount of one app, in the order they are to be made (explicit
+ * mounts first, then mount points; docs/volumes.md). */
+typedef struct RenderMount {
+        char *app;
+        char *volume;    /* volume name (implicit ones: "<app>-<mount point>") */
+        char *target;    /* absolute and cleaned, inside the app root, not yet resolved
+                          * through the image's symlinks (that needs the root) */
+        char *source;    /* host volumes: the host path; empty ones: NULL, the backing
+                          * directory is POD/sharedVolumes/<volume> */
+        bool read_only;
+        bool recursive;
+        bool empty;      /* kind "empty": created with mode, uid and gid */
+        mode_t mode;
+        uid_t uid;
+        gid_t gid;
+        bool copy_up;    /* implicit volume of an image converted from Docker: filled
+                          * from the image's content at the target first (rkt's) */
+        bool device;     /* the source is a device node (RenderOptions.device_volumes) */
+} RenderMount;
+
 typedef struct RenderResult {
         FileSet *files;      /* relative to the stage1 root, sorted by path */
+        RenderMount *mounts; /* every app's volume mounts, in app order */
+        size_t n_mounts;
         char **nspawn_argv;  /* argv[0] is the nspawn path; run from the pod directory */
         char **nspawn_env;   /* NAME=VALUE to add to nspawn's environment, sorted */
         char **warnings;     /* things worth telling a person; never fatal */
 } RenderResult;
 
 RenderResult *render_result_free(RenderResult *r);
+
+/* Device volumes (docs/volumes.md, "Devices"): the run writes a symlink
+ * STAGE1_DEVICE_LINKS/<app>/<volume> in the stage1 to the node it mounted in
+ * the app root, prepare-app copies it to POD_DEVICE_LINKS/<app>/<volume> in
+ * the pod's /dev, and the app's unit names that in DeviceAllow= (systemd
+ * wants a path below /dev, and resolves it when the app starts). */
+#define STAGE1_DEVICE_LINKS "rkt/devices"
+#define POD_DEVICE_LINKS "/dev/.nspawn-pod-devices"
 DEFINE_TRIVIAL_CLEANUP_FUNC(RenderResult *, render_result_free);
 
 /* `images[i]` belongs to `pod->apps[i]` and may be NULL when that runtime app

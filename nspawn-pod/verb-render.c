@@ -5,6 +5,7 @@
 #include <string.h>
 #include <systemd/sd-id128.h>
 
+#include "bind-mount.h"
 #include "log.h"
 #include "error.h"
 #include "fileset.h"
@@ -42,6 +43,9 @@ static void render_usage(FILE *f) {
               "  --disable-capabilities     apps keep every capability\n"
               "  --disable-paths            no /proc, /sys protection, no device policy\n"
               "  --disable-seccomp          no system call filters\n"
+              "  --nspawn-binds             volumes as systemd-nspawn --bind= arguments, for\n"
+              "                             booting the output with plain systemd-nspawn\n"
+              "                             (run mounts them itself: docs/volumes.md)\n"
               "  -h, --help                 show this help\n"
               "\n"
               "MANIFEST may be '-' for standard input. Exit status: 0 rendered, 1 invalid\n"
@@ -94,6 +98,19 @@ static void print_word(const char *s) {
         putchar('\n');
 }
 
+/* A word of a line of fields: spaces and bytes that would break the line
+ * are shown C-style. */
+static void print_field(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p == '\\')
+                        fputs("\\\\", stdout);
+                else if (*p <= ' ' || *p == 0x7f)
+                        printf("\\x%02x", *p);
+                else
+                        putchar(*p);
+        }
+}
+
 static void print_result(const RenderResult *res) {
         for (size_t i = 0; i < res->files->n_entries; i++) {
                 const FileSetEntry *e = &res->files->entries[i];
@@ -115,6 +132,31 @@ static void print_result(const RenderResult *res) {
                 default:
                         abort();
                 }
+        }
+        if (res->n_mounts > 0) {
+                /* What run mounts before nspawn starts (docs/volumes.md), one
+                 * mount per line: app, target, source, options. */
+                printf("==> volume mounts <==\n");
+                for (size_t i = 0; i < res->n_mounts; i++) {
+                        const RenderMount *m = &res->mounts[i];
+
+                        printf("app=");
+                        print_field(m->app);
+                        printf(" target=");
+                        print_field(m->target);
+                        printf(" volume=");
+                        print_field(m->volume);
+                        if (m->empty)
+                                printf(" kind=empty mode=%04o uid=%u gid=%u", (unsigned) m->mode, (unsigned) m->uid,
+                                       (unsigned) m->gid);
+                        else {
+                                printf(" kind=host source=");
+                                print_field(m->source);
+                        }
+                        printf(" %s %s%s%s\n", m->read_only ? "ro" : "rw", m->recursive ? "rbind" : "norbind",
+                               m->copy_up ? " copy-up" : "", m->device ? " device" : "");
+                }
+                putchar('\n');
         }
         printf("==> nspawn environment <==\n");
         STRV_FOREACH(s, res->nspawn_env)
@@ -206,6 +248,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 ARG_NET,
                 ARG_IPC,
                 ARG_MACHINE_PREFIX,
+                ARG_NSPAWN_BINDS,
         };
         static const struct option options[] = {
                 { "image-manifest", required_argument, NULL, ARG_IMAGE },
@@ -222,10 +265,11 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 { "net", required_argument, NULL, ARG_NET },
                 { "ipc", required_argument, NULL, ARG_IPC },
                 { "machine-prefix", required_argument, NULL, ARG_MACHINE_PREFIX },
+                { "nspawn-binds", no_argument, NULL, ARG_NSPAWN_BINDS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        _cleanup_strv_free_ char **image_args = NULL;
+        _cleanup_strv_free_ char **image_args = NULL, **device_volumes = NULL;
         _cleanup_(pod_freep) Pod *pod = NULL;
         _cleanup_(render_result_freep) RenderResult *res = NULL;
         _cleanup_error_ NpError err = NP_ERROR_INIT;
@@ -311,6 +355,9 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                         }
                         opts.machine_prefix = optarg;
                         break;
+                case ARG_NSPAWN_BINDS:
+                        opts.nspawn_binds = true;
+                        break;
                 case 'h':
                         render_usage(stdout);
                         return EXIT_OK;
@@ -370,6 +417,14 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                         goto finish;
         }
 
+        /* Device volumes are told apart as the run tells them (its host's
+         * view of the sources). */
+        r = bind_mount_device_volumes(pod, &device_volumes);
+        if (r < 0) {
+                ret = EXIT_INTERNAL;
+                goto finish;
+        }
+        opts.device_volumes = device_volumes;
         r = render_pod(pod, images, &opts, &res, &err);
         if (r < 0) {
                 log_error("cannot render pod '%s': %s", argv[optind], error_format(&err, r));

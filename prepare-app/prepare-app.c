@@ -11,7 +11,9 @@
  * ever opened below an fd, component by component, without following
  * symlinks (docs/security.md, "Paths inside untrusted trees").
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <linux/magic.h>
 #include <stdint.h>
@@ -891,6 +893,56 @@ static int step_etc(Context *c) {
         return 0;
 }
 
+/* --- device volumes ------------------------------------------------------------------------ */
+
+/* The run linked each of this app's device volumes in the stage1 (lib/render.h,
+ * STAGE1_DEVICE_LINKS/<app>/<volume>); the same links go into the pod's
+ * /dev, where the app unit's DeviceAllow= names them: systemd resolves them
+ * when it starts the app, after us, and allows exactly those nodes. */
+static int step_device_links(Context *c) {
+        _cleanup_free_ char *from_path = NULL;
+        _cleanup_close_ int from = -1, devs = -1, to = -1;
+        DIR *d;
+        int r = 0;
+
+        if (asprintf(&from_path, "/" STAGE1_DEVICE_LINKS "/%s", c->app) < 0)
+                return log_errno(-ENOMEM, "Failed to link the device volumes");
+        from = open(from_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (from < 0 && errno == ENOENT)
+                return 0;
+        if (from < 0)
+                return log_errno(negative_errno(), "Failed to open '%s'", from_path);
+        devs = fd_mkdir_open(AT_FDCWD, POD_DEVICE_LINKS, 0700, O_PATH);
+        to = devs < 0 ? devs : fd_mkdir_open(devs, c->app, 0700, O_PATH);
+        if (to < 0)
+                return log_errno(to, "Failed to create '%s/%s'", POD_DEVICE_LINKS, c->app);
+        d = fdopendir(from);
+        if (!d)
+                return log_errno(negative_errno(), "Failed to read '%s'", from_path);
+        TAKE_FD(from);
+        for (struct dirent *de; (de = readdir(d));) {
+                char target[PATH_MAX];
+                ssize_t n;
+
+                if (de->d_type != DT_LNK)
+                        continue;
+                n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+                if (n < 0) {
+                        r = log_errno(negative_errno(), "Failed to read '%s/%s'", from_path, de->d_name);
+                        break;
+                }
+                target[n] = 0;
+                (void) unlinkat(to, de->d_name, 0);
+                if (symlinkat(target, to, de->d_name) < 0) {
+                        r = log_errno(negative_errno(), "Failed to link '%s/%s/%s'", POD_DEVICE_LINKS, c->app,
+                                      de->d_name);
+                        break;
+                }
+        }
+        closedir(d);
+        return r;
+}
+
 /* --- main -------------------------------------------------------------------------------- */
 
 static int prepare(Context *c) {
@@ -910,7 +962,7 @@ static int prepare(Context *c) {
                 return r;
         if ((r = step_proc(c)) < 0 || (r = step_sys(c)) < 0 || (r = step_paths(c)) < 0 ||
             (r = step_dev(c)) < 0 || (r = step_run(c)) < 0 ||
-            (r = step_etc(c)) < 0 || (r = step_mark_prepared(c)) < 0) {
+            (r = step_etc(c)) < 0 || (r = step_device_links(c)) < 0 || (r = step_mark_prepared(c)) < 0) {
                 undo_bind_root(c);
                 return r;
         }
