@@ -210,6 +210,8 @@ static int pod_set_annotation(Pod *p, const char *name, const char *value) {
  * image names and IDs, apps); the rest of it is borrowed or empty. */
 static void pod_apps_done(Pod *p) {
         for (size_t i = 0; i < p->n_apps; i++) {
+                p->apps[i].mounts = NULL; /* borrowed from the PodPrepareApp */
+                p->apps[i].n_mounts = 0;
                 free(p->apps[i].name);
                 free(p->apps[i].image.name);
                 free(p->apps[i].image.id);
@@ -217,6 +219,193 @@ static void pod_apps_done(Pod *p) {
         }
         p->apps = mfree(p->apps);
         p->n_apps = 0;
+}
+
+void pod_prepare_volume_clear(Volume *v) {
+        free(v->name);
+        free(v->source);
+        *v = (Volume) {};
+}
+
+void pod_prepare_mount_clear(Mount *m) {
+        free(m->volume);
+        free(m->path);
+        *m = (Mount) {};
+}
+
+static int parse_bool_word(const char *v, int *ret) {
+        if (strcmp(v, "true") == 0)
+                *ret = 1;
+        else if (strcmp(v, "false") == 0)
+                *ret = 0;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static int parse_u32_word(const char *v, unsigned base, uint32_t *ret) {
+        char *end;
+        unsigned long n;
+
+        if (!*v || *v == '-' || *v == '+')
+                return -EINVAL;
+        errno = 0;
+        n = strtoul(v, &end, base);
+        if (errno != 0 || *end != 0 || n >= UINT32_MAX)
+                return -EINVAL;
+        *ret = (uint32_t) n;
+        return 0;
+}
+
+/* Splits "first,key=value,…" into its words, in place. */
+static int split_words(char *s, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        for (char *w = s, *next; w; w = next) {
+                next = strchr(w, ',');
+                if (next)
+                        *next++ = 0;
+                if ((r = strv_extend(&l, w)) < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int pod_prepare_parse_volume(const char *arg, Volume *ret, NpError *err) {
+        _cleanup_free_ char *copy = strdup(arg);
+        _cleanup_strv_free_ char **w = NULL;
+        Volume v = { .read_only = -1, .recursive = -1, .mode = 0755 };
+        bool have_kind = false;
+        int r;
+
+        if (!copy || split_words(copy, &w) < 0)
+                return -ENOMEM;
+        if (!w || !acname_is_valid(w[0])) {
+                r = error_set(err, -EINVAL, NULL, "--volume=%s: \"%s\" is not a volume name (lower-case letters, digits and '-')",
+                              arg, w && w[0] ? w[0] : "");
+                goto fail;
+        }
+        v.name = strdup(w[0]);
+        if (!v.name)
+                return -ENOMEM;
+        for (char **p = w + 1; *p; p++) {
+                char *eq = strchr(*p, '=');
+                const char *val;
+                uint32_t n;
+
+                if (!eq) {
+                        r = error_set(err, -EINVAL, NULL, "--volume=%s: \"%s\" is not KEY=VALUE", arg, *p);
+                        goto fail;
+                }
+                *eq = 0;
+                val = eq + 1;
+                if (strcmp(*p, "kind") == 0) {
+                        if (strcmp(val, "host") == 0)
+                                v.kind = VOLUME_HOST;
+                        else if (strcmp(val, "empty") == 0)
+                                v.kind = VOLUME_EMPTY;
+                        else {
+                                r = error_set(err, -EINVAL, NULL, "--volume=%s: kind must be host or empty, not \"%s\"",
+                                              arg, val);
+                                goto fail;
+                        }
+                        have_kind = true;
+                } else if (strcmp(*p, "source") == 0) {
+                        if (!path_is_absolute(val)) {
+                                r = error_set(err, -EINVAL, NULL, "--volume=%s: source must be an absolute path", arg);
+                                goto fail;
+                        }
+                        free(v.source);
+                        v.source = strdup(val);
+                        if (!v.source)
+                                return -ENOMEM;
+                } else if (strcmp(*p, "readOnly") == 0 || strcmp(*p, "recursive") == 0) {
+                        if (parse_bool_word(val, strcmp(*p, "readOnly") == 0 ? &v.read_only : &v.recursive) < 0) {
+                                r = error_set(err, -EINVAL, NULL, "--volume=%s: %s must be true or false, not \"%s\"",
+                                              arg, *p, val);
+                                goto fail;
+                        }
+                } else if (strcmp(*p, "mode") == 0 || strcmp(*p, "uid") == 0 || strcmp(*p, "gid") == 0) {
+                        bool mode = strcmp(*p, "mode") == 0;
+
+                        if (parse_u32_word(val, mode ? 8 : 10, &n) < 0 || (mode && n > 07777)) {
+                                r = error_set(err, -EINVAL, NULL, "--volume=%s: %s must be %s, not \"%s\"", arg, *p,
+                                              mode ? "octal, at most 7777" : "a number", val);
+                                goto fail;
+                        }
+                        if (mode)
+                                v.mode = n;
+                        else if (strcmp(*p, "uid") == 0)
+                                v.uid = n;
+                        else
+                                v.gid = n;
+                } else {
+                        r = error_set(err, -EINVAL, NULL,
+                                      "--volume=%s: unknown key \"%s\" (kind, source, readOnly, recursive, mode, uid, gid)",
+                                      arg, *p);
+                        goto fail;
+                }
+        }
+        if (!have_kind)
+                r = error_set(err, -EINVAL, NULL, "--volume=%s: kind=host or kind=empty is required", arg);
+        else if (v.kind == VOLUME_HOST && !v.source)
+                r = error_set(err, -EINVAL, NULL, "--volume=%s: a host volume needs source=PATH", arg);
+        else if (v.kind == VOLUME_EMPTY && v.source)
+                r = error_set(err, -EINVAL, NULL, "--volume=%s: an empty volume has no source", arg);
+        else if (v.kind == VOLUME_HOST && (v.mode != 0755 || v.uid || v.gid))
+                r = error_set(err, -EINVAL, NULL, "--volume=%s: mode, uid and gid are for empty volumes", arg);
+        else {
+                *ret = v;
+                return 0;
+        }
+fail:
+        pod_prepare_volume_clear(&v);
+        return r;
+}
+
+int pod_prepare_parse_mount(const char *arg, Mount *ret, NpError *err) {
+        _cleanup_free_ char *copy = strdup(arg);
+        _cleanup_strv_free_ char **w = NULL;
+        Mount m = {};
+        int r;
+
+        if (!copy || split_words(copy, &w) < 0)
+                return -ENOMEM;
+        STRV_FOREACH(p, w) {
+                char *eq = strchr(*p, '=');
+                char **field;
+
+                if (!eq) {
+                        r = error_set(err, -EINVAL, NULL, "--mount=%s: \"%s\" is not KEY=VALUE", arg, *p);
+                        goto fail;
+                }
+                *eq = 0;
+                if (strcmp(*p, "volume") == 0)
+                        field = &m.volume;
+                else if (strcmp(*p, "target") == 0)
+                        field = &m.path;
+                else {
+                        r = error_set(err, -EINVAL, NULL, "--mount=%s: unknown key \"%s\" (volume, target)", arg, *p);
+                        goto fail;
+                }
+                free(*field);
+                *field = strdup(eq + 1);
+                if (!*field)
+                        return -ENOMEM;
+        }
+        if (!m.volume || !acname_is_valid(m.volume))
+                r = error_set(err, -EINVAL, NULL, "--mount=%s: volume=NAME (a volume name) is required", arg);
+        else if (!m.path || !*m.path)
+                r = error_set(err, -EINVAL, NULL, "--mount=%s: target=PATH is required", arg);
+        else {
+                *ret = m;
+                return 0;
+        }
+fail:
+        pod_prepare_mount_clear(&m);
+        return r;
 }
 
 static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int data_fd, int pod_fd, NpError *err) {
@@ -228,6 +417,26 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
         size_t json_size;
         int r;
 
+        if (given && s->n_volumes > 0)
+                return error_set(err, -EINVAL, NULL, "--volume is refused with --pod-manifest: the manifest has the volumes");
+        for (size_t i = 0; i < s->n_volumes; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(s->volumes[i].name, s->volumes[j].name) == 0)
+                                return error_set(err, -EINVAL, NULL, "two volumes are named \"%s\"", s->volumes[i].name);
+        for (size_t i = 0; i < s->n_apps; i++)
+                for (size_t j = 0; j < s->apps[i].n_mounts; j++) {
+                        bool found = false;
+
+                        if (given)
+                                return error_set(err, -EINVAL, NULL,
+                                                 "--mount is refused with --pod-manifest: the manifest has the mounts");
+                        for (size_t k = 0; k < s->n_volumes; k++)
+                                found = found || strcmp(s->volumes[k].name, s->apps[i].mounts[j].volume) == 0;
+                        if (!found)
+                                return error_set(err, -EINVAL, NULL,
+                                                 "--mount=volume=%s,…: no such volume; give it with --volume=%s,kind=…",
+                                                 s->apps[i].mounts[j].volume, s->apps[i].mounts[j].volume);
+                }
         if (given) {
                 if (given->n_apps != s->n_apps)
                         return error_set(err, -EINVAL, NULL,
@@ -355,6 +564,9 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
                         r = build_app(s, as, img, &ra->app, err);
                         if (r < 0)
                                 return r;
+                        /* Borrowed: the JSON is written below, while they live. */
+                        ra->mounts = (Mount *) as->mounts;
+                        ra->n_mounts = as->n_mounts;
                 }
         }
 
@@ -383,9 +595,13 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
                         pod.annotations = &journal;
                         pod.n_annotations = 1;
                 }
+                pod.volumes = (Volume *) s->volumes;
+                pod.n_volumes = s->n_volumes;
                 r = manifest_pod_to_json(&pod, &json, &json_size);
                 pod.annotations = NULL;
                 pod.n_annotations = 0;
+                pod.volumes = NULL;
+                pod.n_volumes = 0;
         }
         if (r < 0)
                 return error_set(err, r, NULL, "cannot write the pod manifest: %s", strerror(-r));

@@ -26,6 +26,8 @@ typedef struct PodPrepareApp {
         char **environment;    /* NAME=VALUE, in order, over the image's */
         char **args;           /* replace the image's arguments, when has_args */
         bool has_args;
+        const Mount *mounts;   /* --mount=, in order (pod_prepare_parse_mount()) */
+        size_t n_mounts;
 } PodPrepareApp;
 
 typedef struct PodPrepareOptions {
@@ -39,7 +41,21 @@ typedef struct PodPrepareOptions {
                                       * pod's annotation; NULL: the manifest's, else the default */
         const PodPrepareApp *apps;
         size_t n_apps;
+        const Volume *volumes;   /* --volume=, in order (pod_prepare_parse_volume()) */
+        size_t n_volumes;
 } PodPrepareOptions;
+
+/* rkt's `--volume=NAME,kind=host|empty[,source=PATH][,readOnly=BOOL]
+ * [,recursive=BOOL][,mode=OCTAL][,uid=N][,gid=N]` (docs/volumes.md) into
+ * `ret` (its strings the caller's: pod_prepare_volume_clear()); a message in `err`
+ * when it is not one. */
+int pod_prepare_parse_volume(const char *arg, Volume *ret, NpError *err);
+
+/* rkt's `--mount=volume=NAME,target=PATH` into `ret` (pod_prepare_mount_clear()). */
+int pod_prepare_parse_mount(const char *arg, Mount *ret, NpError *err);
+
+void pod_prepare_volume_clear(Volume *v);
+void pod_prepare_mount_clear(Mount *m);
 
 /* Creates pods/prepare/<new uuid> below `pods_fd`, locked, and prepares it:
  * every ACI imported into the image store of `data_dir` once (an image

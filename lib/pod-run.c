@@ -195,7 +195,7 @@ static int load_apps(int s1, const Pod *pod, Image **images, RenderIds *ids, NpE
  * the image's content at the target first, with that directory's mode and
  * owner (rkt's copy-up). The same explicit volume mounted by several apps
  * is created (and filled) once, by the first. */
-static int open_empty_volume(int lock_fd, int app_root, const RenderMount *m, int *ret_fd, NpError *err) {
+static int open_empty_volume(int pod_fd, int app_root, const RenderMount *m, int *ret_fd, NpError *err) {
         _cleanup_close_ int sv = -1, v = -1, from = -1;
         mode_t mode = m->mode;
         uid_t uid = m->uid;
@@ -204,7 +204,7 @@ static int open_empty_volume(int lock_fd, int app_root, const RenderMount *m, in
         bool created;
         int r;
 
-        sv = fd_mkdir_open(lock_fd, "sharedVolumes", 0700, O_PATH);
+        sv = fd_mkdir_open(pod_fd, "sharedVolumes", 0700, O_PATH);
         if (sv < 0)
                 return error_set(err, sv, "sharedVolumes", "cannot create: %s", strerror(-sv));
         created = mkdirat(sv, m->volume, 0700) >= 0;
@@ -254,7 +254,21 @@ static int link_device(int s1, const RenderMount *m, const char *resolved, NpErr
 
 /* Every app's volumes (docs/volumes.md), in render's order, in our mount
  * namespace below the app roots: nspawn takes them along into the pod. */
-static int mount_volumes(int lock_fd, int s1, const RenderResult *res, NpError *err) {
+static int mount_volumes(const char *pod_dir, int lock_fd, int s1, const RenderResult *res, NpError *err) {
+        _cleanup_close_ int here = -1;
+
+        /* Empty volumes are cloned from the pod directory, which must be
+         * opened in our mount namespace for that (open_tree() clones only
+         * mounts of the caller's); checked to be the one we locked. */
+        for (size_t i = 0; i < res->n_mounts && here < 0; i++)
+                if (res->mounts[i].empty) {
+                        struct stat a, b;
+
+                        here = open(pod_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (here < 0 || fstat(here, &a) < 0 || fstat(lock_fd, &b) < 0 || a.st_dev != b.st_dev ||
+                            a.st_ino != b.st_ino)
+                                return error_set(err, -ESTALE, pod_dir, "is not the pod directory we locked");
+                }
         for (size_t i = 0; i < res->n_mounts; i++) {
                 const RenderMount *m = &res->mounts[i];
                 _cleanup_free_ char *root_path = NULL, *resolved = NULL;
@@ -272,7 +286,7 @@ static int mount_volumes(int lock_fd, int s1, const RenderResult *res, NpError *
                 if (root < 0)
                         return error_set(err, root, m->app, "cannot open its root: %s", strerror(-root));
                 if (m->empty) {
-                        r = open_empty_volume(lock_fd, root, m, &v, err);
+                        r = open_empty_volume(here, root, m, &v, err);
                         if (r < 0)
                                 return r;
                         r = bind_mount_clone(v, "", flags, &tree);
@@ -690,7 +704,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 r = error_set(err, r, "stage1/rendered", "cannot write the units: %s", strerror(-r));
                 goto finish;
         }
-        r = mount_volumes(lock_fd, s1, res, err);
+        r = mount_volumes(pod_dir, lock_fd, s1, res, err);
         if (r < 0)
                 goto finish;
 

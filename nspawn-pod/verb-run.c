@@ -37,14 +37,22 @@ typedef struct RunSpec {
         bool disable_caps, disable_paths, disable_seccomp;
         PodPrepareApp *apps;
         size_t n_apps;
+        Volume *volumes;          /* --volume= */
+        size_t n_volumes;
 } RunSpec;
 
 static void run_spec_done(RunSpec *s) {
         for (size_t i = 0; i < s->n_apps; i++) {
                 strv_free(s->apps[i].environment);
                 strv_free(s->apps[i].args);
+                for (size_t j = 0; j < s->apps[i].n_mounts; j++)
+                        pod_prepare_mount_clear((Mount *) &s->apps[i].mounts[j]);
+                free((Mount *) s->apps[i].mounts);
         }
         free(s->apps);
+        for (size_t i = 0; i < s->n_volumes; i++)
+                pod_prepare_volume_clear(&s->volumes[i]);
+        free(s->volumes);
         strv_free(s->set_env);
 }
 
@@ -70,6 +78,11 @@ static const char run_usage_text[] =
         "  --uuid-file-save=FILE    write the pod's UUID to FILE\n"
         "  --stage1-path=FILE       the stage1 image (default: the stage1-host.aci built or\n"
         "                           installed with nspawn-pod)\n"
+        "  --volume=NAME,kind=host|empty[,source=PATH][,readOnly=BOOL][,recursive=BOOL]\n"
+        "           [,mode=0755][,uid=N][,gid=N]\n"
+        "                           a volume the apps may mount (rkt's syntax): a host\n"
+        "                           directory, file or device node, or a new empty\n"
+        "                           directory; repeatable (docs/volumes.md)\n"
         "  --journal-max-use=SIZE   the most the pod's journal takes on disk (default 128Mi;\n"
         "                           4Mi to 1Ti: 64Mi, 1Gi, 500M); docs/logs.md\n"
         "  -h, --help               show this help\n"
@@ -80,6 +93,8 @@ static const char run_usage_text[] =
         "  --user=USER --group=GROUP  name, number, or /path (its owner) in the image\n"
         "  --working-dir=DIR        working directory\n"
         "  --environment=NAME=VALUE environment variable; repeatable\n"
+        "  --mount=volume=NAME,target=PATH  mount the volume at PATH in the app (PATH is\n"
+        "                           resolved inside the app; created if missing); repeatable\n"
         "  -- ARGS...               arguments, replacing the image's (until ---)\n"
         "  ---                      the next image\n"
         "\n"
@@ -174,6 +189,24 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                                         return r;
                                 continue;
                         }
+                        if ((r = take_value(argv, argc, &i, "--volume", &v)) != 0) {
+                                _cleanup_error_ NpError err = NP_ERROR_INIT;
+                                Volume *n;
+
+                                if (r < 0)
+                                        return r;
+                                n = reallocarray(s->volumes, s->n_volumes + 1, sizeof(Volume));
+                                if (!n)
+                                        return -ENOMEM;
+                                s->volumes = n;
+                                r = pod_prepare_parse_volume(v, &s->volumes[s->n_volumes], &err);
+                                if (r < 0) {
+                                        log_error("%s", error_format(&err, r));
+                                        return r;
+                                }
+                                s->n_volumes++;
+                                continue;
+                        }
                         if ((r = take_value(argv, argc, &i, "--insecure-options", &v)) != 0) {
                                 if (r < 0 || (r = parse_insecure(s, v)) < 0)
                                         return r;
@@ -209,6 +242,24 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                 if ((r = take_value(argv, argc, &i, "--environment", &v)) != 0) {
                         if (r < 0 || (r = strv_extend(&cur->environment, v)) < 0)
                                 return r;
+                        continue;
+                }
+                if ((r = take_value(argv, argc, &i, "--mount", &v)) != 0) {
+                        _cleanup_error_ NpError err = NP_ERROR_INIT;
+                        Mount *n;
+
+                        if (r < 0)
+                                return r;
+                        n = reallocarray((Mount *) cur->mounts, cur->n_mounts + 1, sizeof(Mount));
+                        if (!n)
+                                return -ENOMEM;
+                        cur->mounts = n;
+                        r = pod_prepare_parse_mount(v, &n[cur->n_mounts], &err);
+                        if (r < 0) {
+                                log_error("%s", error_format(&err, r));
+                                return r;
+                        }
+                        cur->n_mounts++;
                         continue;
                 }
                 log_error("unexpected \"%s\" after image \"%s\" (use \"---\" before the "
@@ -310,6 +361,8 @@ static int prepare_common(int argc, char *argv[], const GlobalOptions *g, RunSpe
                 .journal_max_use = spec->journal_max_use,
                 .apps = spec->apps,
                 .n_apps = spec->n_apps,
+                .volumes = spec->volumes,
+                .n_volumes = spec->n_volumes,
         };
         r = pod_prepare(g->dir, pods, &o, uuid, &lock, &err);
         if (r < 0) {
