@@ -76,7 +76,7 @@ int bind_mount_attach(int tree, int rootfd, const char *target, BindMountFlags f
         return 0;
 }
 
-int bind_mount_detach(int rootfd, const char *target, char **ret_path) {
+int bind_mount_detach(int rootfd, const char *target, int proc_fd_dir, char **ret_path) {
         _cleanup_free_ char *resolved = NULL;
         _cleanup_close_ int fd = -1;
         struct statx sx;
@@ -94,7 +94,12 @@ int bind_mount_detach(int rootfd, const char *target, char **ret_path) {
                 return -EINVAL;
         /* By the fd we resolved, not by a path: the mount on exactly that
          * inode goes, with whatever is mounted below it. */
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        if (proc_fd_dir >= 0) {
+                if (fchdir(proc_fd_dir) < 0)
+                        return negative_errno();
+                snprintf(proc, sizeof(proc), "%d", fd);
+        } else
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
         if (umount2(proc, MNT_DETACH) < 0)
                 return negative_errno();
         if (ret_path)

@@ -41,9 +41,12 @@ int bind_mount_clone(int dirfd, const char *path, BindMountFlags flags, int *ret
 int bind_mount_attach(int tree, int rootfd, const char *target, BindMountFlags flags, char **ret_path);
 
 /* Unmounts what is mounted at `target` resolved below `rootfd` (the whole
- * tree of a recursive bind). -EINVAL if nothing is mounted there. The
- * resolved path goes to *ret_path when that is not NULL. */
-int bind_mount_detach(int rootfd, const char *target, char **ret_path);
+ * tree of a recursive bind), through the fd of what was resolved (umount2()
+ * takes only a path: /proc/self/fd/N, or "N" relative to `proc_fd_dir`, an
+ * fd of our /proc/self/fd opened before joining a mount namespace whose
+ * /proc does not show us; -1: /proc/self/fd). -EINVAL if nothing is
+ * mounted there. The resolved path goes to *ret_path when not NULL. */
+int bind_mount_detach(int rootfd, const char *target, int proc_fd_dir, char **ret_path);
 
 
 /* The names of the host volumes of `pod` (pod volumes and the apps' own)

@@ -28,6 +28,8 @@ static const Verb verbs[] = {
         { "list", verb_list, "list pods" },
         { "cat-manifest", verb_cat_manifest, "print a pod's manifest" },
         { "enter", verb_enter, "run a command inside a running app, exactly as the app runs" },
+        { "bind", verb_bind, "bind a host directory, file or device into a running app" },
+        { "unbind", verb_unbind, "remove a bind from a running app" },
         { "logs", verb_logs, "show what a pod's apps wrote, from its journal; follow it" },
         { "stop", verb_stop, "stop running pods" },
         { "gc", verb_gc, "remove exited pods and everything they hold" },

@@ -15,7 +15,11 @@
 #include "mount-util.h"
 #include "names.h"
 #include "log.h"
+#include "manifest.h"
+#include "pod-enter.h"
 #include "pod-gc.h"
+#include "pod-stop.h"
+#include "strv.h"
 #include "pod-util.h"
 #include "stage1.h"
 #include "proc-state.h"
@@ -291,4 +295,141 @@ int pod_util_move_locked(int pods_fd, const uint8_t uuid[16], PodState from, Pod
                 log_error("cannot move pod %s to %s/: %s", u, pod_state_dir(to),
                           strerror(-r));
         return r;
+}
+
+/* The pod a reference names, opened; its state and whether it is locked. */
+static int open_pod(const GlobalOptions *g, const char *ref, uint8_t ret_uuid[16], PodState *ret_state,
+                    int *ret_fd) {
+        _cleanup_close_ int data = -1, pods = -1;
+        _cleanup_free_ PodEntry *found = NULL;
+        char hex[33], u[37];
+        size_t n = 0;
+        int r;
+
+        if (pod_ref_parse(ref, hex) < 0) {
+                log_error(
+                          "\"%s\" is not a pod UUID or a prefix of one (at least %d hex digits)",
+                          ref, POD_REF_PREFIX_MIN);
+                return -EINVAL;
+        }
+        /* Opened, never created: enter must not leave a data directory behind. */
+        data = open(g->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        pods = data >= 0 ? fd_open_dir_nofollow(data, "pods", O_PATH) : -ENOENT;
+        r = pods >= 0 ? pod_find(pods, hex, &found, &n) : pods;
+        if (r == -ENOENT || (r >= 0 && n == 0)) {
+                log_error("no pod %s in %s", ref, g->dir);
+                return -ENOENT;
+        }
+        if (r < 0) {
+                log_error("cannot read the pods in %s: %s", g->dir, strerror(-r));
+                return r;
+        }
+        if (n > 1) {
+                _cleanup_strv_free_ char **l = NULL;
+                _cleanup_free_ char *list = NULL;
+
+                for (size_t i = 0; i < n; i++)
+                        if (strv_extend(&l, uuid_format(found[i].uuid, u)) < 0)
+                                return -ENOMEM;
+                list = strv_join(l, ", ");
+                if (!list)
+                        return -ENOMEM;
+                log_error("\"%s\" is ambiguous; it matches %s", ref, list);
+                return -EINVAL;
+        }
+        r = pod_open_any(pods, found[0].uuid, ret_state, ret_fd);
+        if (r < 0) {
+                log_error("cannot open pod %s: %s", uuid_format(found[0].uuid, u),
+                          strerror(-r));
+                return r;
+        }
+        memcpy(ret_uuid, found[0].uuid, 16);
+        return 0;
+}
+
+/* The app to enter: --app, or the only one. Logs why not. */
+static int pick_app(const Pod *pod, const char *want, const char *ustr, const char **ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *list = NULL;
+
+        for (size_t i = 0; i < pod->n_apps; i++) {
+                if (want && strcmp(pod->apps[i].name, want) == 0) {
+                        *ret = pod->apps[i].name;
+                        return 0;
+                }
+                if (strv_extend(&names, pod->apps[i].name) < 0)
+                        return -ENOMEM;
+        }
+        if (!want && pod->n_apps == 1) {
+                *ret = pod->apps[0].name;
+                return 0;
+        }
+        list = strv_join(names, ", ");
+        if (!list)
+                return -ENOMEM;
+        if (want)
+                log_error("pod %s has no app \"%s\"; its apps: %s", ustr, want, list);
+        else
+                log_error("pod %s has %zu apps (%s): choose one with --app=NAME", ustr,
+                          pod->n_apps, list);
+        return -EINVAL;
+}
+
+void pod_util_running_app_done(PodUtilRunningApp *ra) {
+        ra->pod_fd = safe_close(ra->pod_fd);
+        ra->pidfd = safe_close(ra->pidfd);
+        ra->app = mfree(ra->app);
+        ra->pod = pod_free(ra->pod);
+}
+
+int pod_util_find_app(const GlobalOptions *g, const char *ref, const char *want_app, PodUtilRunningApp *ret) {
+        _cleanup_error_ NpError err = NP_ERROR_INIT;
+        _cleanup_free_ char *manifest = NULL;
+        _cleanup_close_ int nspawn_fd = -1;
+        const char *app = NULL;
+        pid_t nspawn_pid, init_pid;
+        PodState state;
+        size_t size;
+        int r, locked;
+
+        if (open_pod(g, ref, ret->uuid, &state, &ret->pod_fd) < 0)
+                return -EINVAL;
+        uuid_format(ret->uuid, ret->ustr);
+        locked = pod_is_locked(ret->pod_fd);
+        if (state != POD_STATE_RUN || locked <= 0) {
+                log_error("pod %s is not running (%s)", ret->ustr,
+                          locked < 0 ? "state unknown" : pod_status_to_string(pod_status_of(state, locked > 0)));
+                return -ESRCH;
+        }
+        r = fd_read_file_in_root(ret->pod_fd, "pod", MANIFEST_SIZE_MAX, &manifest, &size);
+        if (r >= 0)
+                r = manifest_parse_pod(manifest, size, &ret->pod, &err);
+        if (r < 0) {
+                log_error("pod %s: cannot read its manifest: %s", ret->ustr, error_format(&err, r));
+                return r;
+        }
+        if ((r = pick_app(ret->pod, want_app, ret->ustr, &app)) < 0)
+                return r;
+        ret->app = strdup(app);
+        if (!ret->app)
+                return -ENOMEM;
+        /* The app's main process, found from the pod's init, the only child
+         * of the nspawn the ppid file names. */
+        r = pod_pin_nspawn(ret->pod_fd, ret->uuid, &nspawn_fd, &nspawn_pid);
+        if (r == -EPERM) {
+                log_error("pod %s: the pid in its ppid file is not in the pod's cgroups; not entering it", ret->ustr);
+                return r;
+        }
+        if (r >= 0)
+                r = pod_init_pid(nspawn_pid, &init_pid);
+        if (r >= 0)
+                r = pod_app_main_process(init_pid, app, &ret->pidfd, &ret->pid);
+        if (r < 0) {
+                if (IN_SET(r, -ESRCH, -EAGAIN))
+                        log_error("app %s of pod %s is not running (no main process found)", app, ret->ustr);
+                else
+                        log_errno(r, "cannot find the process of app %s of pod %s", app, ret->ustr);
+                return r;
+        }
+        return 0;
 }

@@ -69,3 +69,21 @@ int parse_output_format(const char *s, OutputFormat *ret);
  * detached; `*dir_fd` is replaced) and the move retried. Says what failed
  *; -EWOULDBLOCK if someone else locked the directory meanwhile. */
 int pod_util_move_locked(int pods_fd, const uint8_t uuid[16], PodState from, PodState to, int *dir_fd);
+
+/* A running app, found from the command line: its pod (a UUID or a prefix,
+ * in pods/run/ and locked), the app (--app, or the only one) and its main
+ * process (lib/pod-enter.h). enter and bind use it. */
+typedef struct PodUtilRunningApp {
+        uint8_t uuid[16];
+        char ustr[37];
+        int pod_fd;
+        struct Pod *pod;
+        char *app;
+        int pidfd;
+        pid_t pid;
+} PodUtilRunningApp;
+#define POD_UTIL_RUNNING_APP_INIT { .pod_fd = -1, .pidfd = -1 }
+
+/* Says why not (logged) and returns -errno. */
+int pod_util_find_app(const GlobalOptions *g, const char *ref, const char *want_app, PodUtilRunningApp *ret);
+void pod_util_running_app_done(PodUtilRunningApp *ra);

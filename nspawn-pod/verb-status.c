@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "log.h"
 #include "names.h"
+#include "pod-bind.h"
 #include "pod-util.h"
 
 static void status_usage(FILE *f) {
@@ -36,7 +37,33 @@ static bool has_exited(const PodInfo *p) {
                p->state == POD_STATE_EXITED_GARBAGE;
 }
 
-static void print_text(const PodInfo *p, const char *journal) {
+/* The runtime binds of a running pod (lib/pod-bind.h); none otherwise:
+ * they went with the apps' mount namespaces. */
+typedef struct Binds {
+        PodBind *b;
+        size_t n;
+} Binds;
+
+static void binds_done(Binds *b) {
+        pod_binds_free(b->b, b->n);
+}
+
+static int read_binds(int pods_fd, const PodInfo *p, Binds *ret) {
+        _cleanup_free_ char *rel = NULL;
+        _cleanup_close_ int fd = -1;
+        char u[37];
+
+        if (p->state != POD_STATE_RUN || p->status != POD_STATUS_RUNNING)
+                return 0;
+        if (asprintf(&rel, "%s/%s", pod_state_dir(p->state), uuid_format(p->uuid, u)) < 0)
+                return -ENOMEM;
+        fd = fd_open_in_root(pods_fd, rel, O_PATH | O_DIRECTORY, 0, true);
+        if (fd < 0)
+                return 0;
+        return pod_binds_read(fd, &ret->b, &ret->n);
+}
+
+static void print_text(const PodInfo *p, const char *journal, const Binds *binds) {
         char t[64];
 
         printf("state=%s\n", pod_status_to_string(p->status));
@@ -60,9 +87,12 @@ static void print_text(const PodInfo *p, const char *journal) {
                 if (p->apps[i].end)
                         printf("app-%s.end=%s\n", p->apps[i].name, p->apps[i].end);
         }
+        for (size_t i = 0; i < binds->n; i++)
+                printf("bind-%s=%s from %s%s\n", binds->b[i].app, binds->b[i].dest, binds->b[i].source,
+                       binds->b[i].read_only ? " (read-only)" : "");
 }
 
-static int print_json(const PodInfo *p, const char *journal) {
+static int print_json(const PodInfo *p, const char *journal, const Binds *binds) {
         json_t *o = json_object(), *apps = json_array();
         char u[37];
 
@@ -91,6 +121,22 @@ static int print_json(const PodInfo *p, const char *journal) {
                 json_array_append_new(apps, a);
         }
         json_object_set_new(o, "apps", apps);
+        {
+                json_t *bl = json_array();
+
+                for (size_t i = 0; bl && i < binds->n; i++) {
+                        json_t *b = json_object();
+
+                        if (!b)
+                                break;
+                        json_object_set_new(b, "app", json_string(binds->b[i].app));
+                        json_object_set_new(b, "destination", json_string(binds->b[i].dest));
+                        json_object_set_new(b, "source", json_string(binds->b[i].source));
+                        json_object_set_new(b, "readOnly", json_boolean(binds->b[i].read_only));
+                        json_array_append_new(bl, b);
+                }
+                json_object_set_new(o, "binds", bl ? bl : json_null());
+        }
         return json_print(o);
 }
 
@@ -124,6 +170,7 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
         };
         _cleanup_(pod_info_freep) PodInfo *info = NULL;
         _cleanup_free_ char *journal = NULL;
+        _cleanup_(binds_done) Binds binds = {};
         _cleanup_close_ int pods = -1;
         OutputFormat format = OUTPUT_TEXT;
         uint64_t timeout = UINT64_MAX;
@@ -186,13 +233,15 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                         return pod_util_exit_code(r);
         }
         r = journal_path(g, pods, info, &journal);
+        if (r >= 0)
+                r = read_binds(pods, info, &binds);
         if (r < 0)
                 return EXIT_INTERNAL;
         if (format == OUTPUT_JSON) {
-                if (print_json(info, journal) < 0)
+                if (print_json(info, journal, &binds) < 0)
                         return EXIT_INTERNAL;
         } else
-                print_text(info, journal);
+                print_text(info, journal, &binds);
         if (fflush(stdout) != 0)
                 return EXIT_INTERNAL;
         return timed_out ? EXIT_TIMEOUT : EXIT_OK;

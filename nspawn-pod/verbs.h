@@ -23,6 +23,8 @@ int verb_stop(int argc, char *argv[], const GlobalOptions *g);
 int verb_gc(int argc, char *argv[], const GlobalOptions *g);
 int verb_rm(int argc, char *argv[], const GlobalOptions *g);
 int verb_enter(int argc, char *argv[], const GlobalOptions *g);
+int verb_bind(int argc, char *argv[], const GlobalOptions *g);
+int verb_unbind(int argc, char *argv[], const GlobalOptions *g);
 int verb_logs(int argc, char *argv[], const GlobalOptions *g);
 
 /* Where the stage1 helpers are: $NSPAWN_POD_LIBEXEC, libexec/ beside the
