@@ -319,11 +319,29 @@ tap_ok $? "in that app, a node it makes itself (mknod /tmp/fuse c 10 229) does n
 said dev LC-DENIED && ! said dev LC-OPENED
 tap_ok $? "in that app, mknod /tmp/lc c 10 237 (loop-control) does not open either" ||
         { diag dev; tap_diag "on the host: $host_ctl"; }
-run_pod dev-ro --volume=nul,kind=host,source="$H/mynull",readOnly=true "$bb" --name=dev \
-        --mount=volume=nul,target=/dev/mynull --exec=/bin/sh -- \
-        -c '{ echo x 2>/dev/null >/dev/mynull && echo DEVW-WROTE || echo DEVW-FAILED; }; cat /dev/mynull && echo DEVR-OK'
-[ "$RC" = 0 ] && said dev-ro DEVW-FAILED && said dev-ro DEVR-OK
-tap_ok $? "the device volume readOnly=true: writing to /dev/mynull fails, reading works" || diag dev-ro
+# /dev/null (1:3) is allowed to every app anyway: what a device volume adds
+# shows with a node nothing else allows, loop-control (10:237), opened
+# without doing anything with it. A read-only device volume allows it for
+# reading only (the device cgroup says so: a read-only mount does not stop
+# writes to a device node).
+mknod "$H/lc" c 10 237 && chmod 0666 "$H/lc"
+tap_ok $? "a device node lc (c 10 237, loop-control) in the host work directory" || diag rec
+LC_SCRIPT='if (: </dev/lc) 2>/dev/null; then echo LCR-OK; else echo LCR-DENIED; fi
+if (: >/dev/lc) 2>/dev/null; then echo LCW-OK; else echo LCW-DENIED; fi'
+run_pod dev-rw --volume=lc,kind=host,source="$H/lc" "$bb" --name=dev --mount=volume=lc,target=/dev/lc \
+        --exec=/bin/sh -- -c "$LC_SCRIPT"
+[ "$RC" = 0 ] && said dev-rw LCR-OK && said dev-rw LCW-OK
+tap_ok $? "a device volume of loop-control: the app opens it for reading and for writing" ||
+        { diag dev-rw; tap_diag "on the host: $host_ctl"; }
+run_pod dev-ro --volume=lc,kind=host,source="$H/lc",readOnly=true "$bb" --name=dev \
+        --mount=volume=lc,target=/dev/lc --exec=/bin/sh -- -c "$LC_SCRIPT"
+[ "$RC" = 0 ] && said dev-ro LCR-OK && said dev-ro LCW-DENIED
+tap_ok $? "the device volume readOnly=true: opened for reading, refused for writing" || diag dev-ro
+run_pod dev-paths --insecure-options=paths "$bb" --name=dev --exec=/bin/sh -- \
+        -c 'mknod /tmp/lc c 10 237 && if (: </tmp/lc) 2>/dev/null; then echo LC-OPENED; else echo LC-DENIED; fi'
+[ "$RC" = 0 ] && said dev-paths LC-OPENED
+tap_ok $? "with --insecure-options=paths the device policy is off: a node the app makes opens (the refusals above are the policy's)" ||
+        diag dev-paths
 
 # --- 6. targets through the image's symlinks ------------------------------------------------
 
