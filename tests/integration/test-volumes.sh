@@ -216,6 +216,37 @@ run_pod mp-vol --volume=data,kind=host,source="$H/vol/mp" "$images/mp" --name=mp
 tap_ok $? "--volume=data,kind=host,… fills the image's mount point \"data\" (no --mount): read and written through" ||
         diag mp-vol
 
+# An image converted from Docker (annotation appc.io/docker/repository) whose
+# mount point has content: its implicit volume starts with that content,
+# owners, modes and symlinks kept, and the directory's own mode and owner
+# (rkt's copy-up); the same image without the annotation gets an empty one.
+cp -a "$images/busybox" "$images/docker" &&
+        jq '.name = "example.com/busybox-docker" | .app.mountPoints = [{"name": "data", "path": "/data"}]
+            | .annotations = ((.annotations // []) + [{"name": "appc.io/docker/repository", "value": "example.com/bb"}])' \
+                "$images/busybox/manifest" >"$images/docker/manifest" &&
+        mkdir -p "$images/docker/rootfs/data/sub" && echo seed-content >"$images/docker/rootfs/data/seed" &&
+        chown 123:456 "$images/docker/rootfs/data/seed" && chmod 0640 "$images/docker/rootfs/data/seed" &&
+        ln -s seed "$images/docker/rootfs/data/link" && chown 7:8 "$images/docker/rootfs/data" &&
+        chmod 0750 "$images/docker/rootfs/data" && echo deep >"$images/docker/rootfs/data/sub/deep"
+tap_ok $? "an image from Docker with a mount point /data holding seed (123:456 0640), link -> seed, sub/deep" ||
+        bail "cannot make the Docker image"
+run_pod docker "$images/docker" --name=dk --exec=/bin/sh -- \
+        -c 'cat /data/seed /data/link /data/sub/deep && stat -c "%a %u %g" /data /data/seed && echo more >/data/new'
+[ "$RC" = 0 ] && said docker seed-content && said docker deep && said docker "750 7 8" && said docker "640 123 456" &&
+        grep -q 'filled from the image' "$H/docker.err"
+tap_ok $? "Docker copy-up: the implicit volume has the image's content, owners and modes (and run says so)" ||
+        diag docker
+dkvol=$POD/sharedVolumes/dk-data
+[ "$(stat -c '%a %u %g' "$dkvol" 2>/dev/null)" = "750 7 8" ] && [ "$(readlink "$dkvol/link")" = seed ] &&
+        [ "$(cat "$dkvol/new" 2>/dev/null)" = more ] && [ "$(stat -c '%a %u %g' "$dkvol/seed")" = "640 123 456" ]
+tap_ok $? "Docker copy-up: the backing directory sharedVolumes/dk-data holds the copy (symlink kept) and what the app wrote" ||
+        tap_diag "$(ls -laR "$dkvol" 2>&1 | head -20)"
+jq 'del(.annotations[] | select(.name == "appc.io/docker/repository"))' "$images/docker/manifest" >"$H/nodocker.json" &&
+        cp -a "$images/docker" "$images/nodocker" && cp "$H/nodocker.json" "$images/nodocker/manifest"
+run_pod nodocker "$images/nodocker" --name=nd --exec=/bin/sh -- -c 'ls -A /data | wc -l'
+[ "$RC" = 0 ] && said nodocker 0
+tap_ok $? "without the Docker annotation the implicit volume starts empty (appc)" || diag nodocker
+
 # --- 1. host volumes, read-write and read-only ---------------------------------------
 
 mkvol rw rw-marker
