@@ -190,6 +190,27 @@ journalctl -D "$P1/stage1/rootfs/var/log/journal" -o cat --no-pager SYSLOG_IDENT
 tap_ok $? "the pod's journal is on disk in its stage1 root, with the app's lines; the console shows 'one[PID]: line', no nspawn noise" ||
         diag one
 
+# --- run: volumes as rkt's stage0 writes them (rkt run --volume/--mount) --------------
+
+mkdir -p "$HARNESS_DIR/vol-rw" "$HARNESS_DIR/vol-ro" && echo stage0-marker >"$HARNESS_DIR/vol-ro/marker"
+UV=$(prepare_pod 'vol:["/bin/sh", "-c", "cat /ro/marker && { touch /ro/x 2>/dev/null && echo RO-WROTE || echo RO-OK; } && echo written >/rw/new && stat -c \"%a %u %g\" /e && echo VOL-DONE"]') ||
+        bail "cannot prepare a pod"
+PV=$D/pods/run/$UV
+jq --arg rw "$HARNESS_DIR/vol-rw" --arg ro "$HARNESS_DIR/vol-ro" '
+        .volumes = [{"name": "rw", "kind": "host", "source": $rw},
+                    {"name": "ro", "kind": "host", "source": $ro, "readOnly": true},
+                    {"name": "e", "kind": "empty", "mode": "0710", "uid": 5, "gid": 6}]
+        | .apps[0].mounts = [{"volume": "rw", "path": "/rw"}, {"volume": "ro", "path": "/ro"}, {"volume": "e", "path": "/e"}]' \
+        "$PV/pod" >"$PV/pod.new" && mv "$PV/pod.new" "$PV/pod"
+run_fg vol "$UV" "${FLAGS[@]}"
+[ "$RC" = 0 ] && grep -q 'stage0-marker' "$HARNESS_DIR/vol.out" && grep -q 'RO-OK' "$HARNESS_DIR/vol.out" &&
+        grep -q '710 5 6' "$HARNESS_DIR/vol.out" && [ "$(cat "$HARNESS_DIR/vol-rw/new" 2>/dev/null)" = written ] &&
+        [ ! -e "$HARNESS_DIR/vol-ro/x" ] && [ -d "$PV/sharedVolumes/e" ]
+tap_ok $? "run entrypoint with a pod manifest's volumes: host rw and read-only, empty with mode and owner (docs/volumes.md)" ||
+        diag vol
+! grep -qF "$PV/" /proc/self/mountinfo && ! grep -qF "$HARNESS_DIR/vol-" /proc/self/mountinfo
+tap_ok $? "after the pod: no volume mount in the host's namespace" || tap_diag "$(grep -F "$HARNESS_DIR" /proc/self/mountinfo)"
+
 # --- run: two apps, the first failure is the pod's code ------------------------------
 
 U2=$(prepare_pod 'ok:["/bin/sh", "-c", "exit 0"]' 'bad:["/bin/sh", "-c", "sleep 1; exit 5"]') ||
