@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "enter.h"
+#include "fd-util.h"
 #include "pod-enter.h"
 #include "macro.h"
 #include "strv.h"

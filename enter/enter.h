@@ -93,7 +93,6 @@ _Noreturn void exec_command(const Target *t, const ChildIo *io, char **argv);
 int proxy_run(int master_fd, int *in_w, int *out_r, int *err_r, int sig_fd, int child_pidfd);
 
 /* util.c */
-int fd_close_all_except(const int *keep, size_t n_keep);
 int fd_send(int sock, int fd);
 int fd_receive(int sock, int *ret_fd);
 /* Exits as a child ended (waitid's si_code/si_status): its exit status, or

@@ -41,6 +41,7 @@
 #include "capability.h"
 #include "cgroup-attach.h"
 #include "enter.h"
+#include "fd-util.h"
 #include "macro.h"
 
 #define CAP_BIT(c) (UINT64_C(1) << (c))

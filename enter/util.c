@@ -17,32 +17,6 @@
 const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
 const size_t n_forwarded_signals = ELEMENTSOF(forwarded_signals);
 
-static int int_cmp(const void *a, const void *b) {
-        int x = *(const int *) a, y = *(const int *) b;
-
-        return (x > y) - (x < y);
-}
-
-int fd_close_all_except(const int *keep, size_t n_keep) {
-        int sorted[16];
-        unsigned from = 0;
-
-        if (n_keep > ELEMENTSOF(sorted))
-                return -E2BIG;
-        memcpy(sorted, keep, n_keep * sizeof(int));
-        qsort(sorted, n_keep, sizeof(int), int_cmp);
-        for (size_t i = 0; i < n_keep; i++) {
-                if (sorted[i] < 0 || (unsigned) sorted[i] < from)
-                        continue;
-                if ((unsigned) sorted[i] > from && syscall(SYS_close_range, from, (unsigned) sorted[i] - 1, 0) < 0)
-                        return negative_errno();
-                from = (unsigned) sorted[i] + 1;
-        }
-        if (syscall(SYS_close_range, from, ~0U, 0) < 0)
-                return negative_errno();
-        return 0;
-}
-
 int fd_send(int sock, int fd) {
         char data = 'F';
         union {

@@ -18,6 +18,7 @@
 int bind_mount_clone(int dirfd, const char *path, BindMountFlags flags, int *ret_tree) {
         unsigned oflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
         _cleanup_close_ int tree = -1;
+        bool ro = flags & BIND_MOUNT_READ_ONLY;
 
         if (flags & BIND_MOUNT_RECURSIVE)
                 oflags |= AT_RECURSIVE;
@@ -27,18 +28,15 @@ int bind_mount_clone(int dirfd, const char *path, BindMountFlags flags, int *ret
         if (tree < 0)
                 return negative_errno();
 
-        /* Before the tree is attached anywhere: read-only from its first
-         * instant, and nothing the pod mounts below it goes back to the
-         * host (slave: the host's new mounts below a recursive source still
-         * come in). */
+        /* Before the tree is attached anywhere (see the header). */
         struct mount_attr attr = {
-                .attr_set = (flags & BIND_MOUNT_READ_ONLY) ? MOUNT_ATTR_RDONLY : 0,
-                .propagation = MS_SLAVE,
+                .attr_set = ro ? MOUNT_ATTR_RDONLY : 0,
+                .propagation = ro ? MS_PRIVATE : MS_SLAVE,
         };
 
         if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
                 /* A tree cloned from a private mount cannot be a slave;
-                 * private is as good here, but read-only must hold. */
+                 * private is as good then, but read-only must hold. */
                 attr.propagation = MS_PRIVATE;
                 if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
                         return negative_errno();
@@ -47,7 +45,7 @@ int bind_mount_clone(int dirfd, const char *path, BindMountFlags flags, int *ret
         return 0;
 }
 
-int bind_mount_attach(int tree, int rootfd, const char *target, BindMountFlags flags, char **ret_path) {
+int bind_mount_resolve(int tree, int rootfd, const char *target, BindMountFlags flags, int *ret_fd, char **ret_path) {
         _cleanup_free_ char *resolved = NULL;
         _cleanup_close_ int fd = -1;
         struct stat src, dst;
@@ -69,30 +67,54 @@ int bind_mount_attach(int tree, int rootfd, const char *target, BindMountFlags f
                 return -ENOTDIR;
         if (!S_ISDIR(src.st_mode) && S_ISDIR(dst.st_mode))
                 return -EISDIR;
-        if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-                return negative_errno();
+        *ret_fd = TAKE_FD(fd);
         if (ret_path)
                 *ret_path = TAKE_PTR(resolved);
         return 0;
 }
 
-int bind_mount_detach(int rootfd, const char *target, int proc_fd_dir, char **ret_path) {
+int bind_mount_id(int fd, uint64_t *ret_id, bool *ret_is_root) {
+        struct statx sx;
+
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0)
+                return negative_errno();
+        if (!(sx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        if (ret_id)
+                *ret_id = sx.stx_mnt_id;
+        if (ret_is_root)
+                *ret_is_root = (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+                               (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+        return 0;
+}
+
+int bind_mount_attach(int tree, int target_fd, uint64_t *ret_id) {
+        if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return negative_errno();
+        /* The tree's fd now names the attached mount. */
+        return ret_id ? bind_mount_id(tree, ret_id, NULL) : 0;
+}
+
+int bind_mount_at(int tree, int rootfd, const char *target, BindMountFlags flags, char **ret_path) {
         _cleanup_free_ char *resolved = NULL;
         _cleanup_close_ int fd = -1;
-        struct statx sx;
-        char proc[64];
         int r;
 
-        r = chase_in_root(rootfd, target, 0, &fd, &resolved);
+        r = bind_mount_resolve(tree, rootfd, target, flags, &fd, &resolved);
         if (r < 0)
                 return r;
-        if (strcmp(resolved, "/") == 0)
-                return -EBUSY;
-        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) < 0)
-                return negative_errno();
-        if (!(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
-                return -EINVAL;
-        /* By the fd we resolved, not by a path: the mount on exactly that
+        r = bind_mount_attach(tree, fd, NULL);
+        if (r < 0)
+                return r;
+        if (ret_path)
+                *ret_path = TAKE_PTR(resolved);
+        return 0;
+}
+
+int bind_mount_detach(int fd, int proc_fd_dir) {
+        char proc[64];
+
+        /* By the fd resolved, not by a path: the mount on exactly that
          * inode goes, with whatever is mounted below it. */
         if (proc_fd_dir >= 0) {
                 if (fchdir(proc_fd_dir) < 0)
@@ -102,8 +124,6 @@ int bind_mount_detach(int rootfd, const char *target, int proc_fd_dir, char **re
                 snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
         if (umount2(proc, MNT_DETACH) < 0)
                 return negative_errno();
-        if (ret_path)
-                *ret_path = TAKE_PTR(resolved);
         return 0;
 }
 
@@ -112,12 +132,12 @@ static int note_device(const Volume *v, char ***l) {
 
         if (v->kind != VOLUME_HOST || stat(v->source, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
                 return 0;
-        if (strv_contains(*l, v->name))
+        if (strv_contains(*l, v->source))
                 return 0;
-        return strv_extend(l, v->name);
+        return strv_extend(l, v->source);
 }
 
-int bind_mount_device_volumes(const Pod *pod, char ***ret) {
+int bind_mount_device_sources(const Pod *pod, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         int r;
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "chase.h"
+#include "fd-util.h"
 #include "macro.h"
 #include "strbuf.h"
 
@@ -80,37 +81,27 @@ static bool only_slashes(const char *p) {
  * walker, or the tree's owner, may have made it: it is then opened and
  * checked like anything found). */
 static int create_component(int dirfd, const char *name, bool last, ChaseFlags flags) {
+        _cleanup_close_ int fd = -1;
+
+        /* The modes are set with fchmod(), whatever the caller's umask: a
+         * 0700 mount point would keep the app's users out. */
         if (!last || (flags & CHASE_CREATE_DIR)) {
-                if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+                if (mkdirat(dirfd, name, 0700) < 0)
+                        return errno == EEXIST ? 0 : negative_errno();
+                fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || fchmod(fd, 0755) < 0)
                         return negative_errno();
                 return 0;
         }
         if (flags & CHASE_CREATE_FILE) {
-                int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-
-                if (fd < 0 && errno != EEXIST)
+                fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0)
+                        return errno == EEXIST ? 0 : negative_errno();
+                if (fchmod(fd, 0644) < 0)
                         return negative_errno();
-                safe_close(fd);
                 return 0;
         }
         return -ENOENT;
-}
-
-/* The symlink open at `fd`, read through that fd. */
-static int read_link_fd(int fd, char **ret) {
-        _cleanup_free_ char *buf = malloc(PATH_MAX);
-        ssize_t n;
-
-        if (!buf)
-                return -ENOMEM;
-        n = readlinkat(fd, "", buf, PATH_MAX);
-        if (n < 0)
-                return negative_errno();
-        if (n >= PATH_MAX)
-                return -ENAMETOOLONG;
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        return 0;
 }
 
 int chase_in_root(int rootfd, const char *path, ChaseFlags flags, int *ret_fd, char **ret_path) {
@@ -167,7 +158,7 @@ int chase_in_root(int rootfd, const char *path, ChaseFlags flags, int *ret_fd, c
 
                         if (++links > CHASE_SYMLINKS_MAX)
                                 return -ELOOP;
-                        r = read_link_fd(fd, &target);
+                        r = fd_readlink(fd, "", &target);
                         if (r < 0)
                                 return r;
                         if (asprintf(&rest, "%s/%s", target, p) < 0)
@@ -188,6 +179,7 @@ int chase_in_root(int rootfd, const char *path, ChaseFlags flags, int *ret_fd, c
                 TAKE_FD(fd);
         }
 
+        _cleanup_free_ char *resolved = NULL;
         if (ret_path) {
                 _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
 
@@ -199,21 +191,20 @@ int chase_in_root(int rootfd, const char *path, ChaseFlags flags, int *ret_fd, c
                         strbuf_putc(&b, '/');
                 if (strbuf_error(&b) < 0)
                         return -ENOMEM;
-                *ret_path = strbuf_steal(&b, NULL);
+                resolved = strbuf_steal(&b, NULL);
         }
         if (w.depth == 0) {
                 /* The root itself: a new fd of it. */
                 int fd = openat(rootfd, ".", O_PATH | O_CLOEXEC);
 
-                if (fd < 0) {
-                        if (ret_path)
-                                *ret_path = mfree(*ret_path);
+                if (fd < 0)
                         return negative_errno();
-                }
                 *ret_fd = fd;
         } else {
                 *ret_fd = w.fds[w.depth];
                 w.fds[w.depth] = -1;
         }
+        if (ret_path)
+                *ret_path = TAKE_PTR(resolved);
         return 0;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "fd-util.h"
 #include "macro.h"
 
 static int copy_data(int in, int out) {
@@ -69,14 +70,18 @@ static int copy_attrs(int dstfd, const char *name, int fd, const struct stat *st
         return 0;
 }
 
-static int copy_dir(int srcfd, int dstfd, unsigned depth);
+static int copy_dir(int srcfd, int dstfd, dev_t dev, unsigned depth);
 
-static int copy_entry(int srcdir, int dstdir, const char *name, unsigned depth) {
+static int copy_entry(int srcdir, int dstdir, const char *name, dev_t dev, unsigned depth) {
         struct stat st;
         int r;
 
         if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return negative_errno();
+        /* What is mounted below the tree (another volume, say) is not the
+         * image's content: neither copied nor entered. */
+        if (st.st_dev != dev)
+                return 0;
         if (S_ISDIR(st.st_mode)) {
                 _cleanup_close_ int s = -1, d = -1;
 
@@ -88,7 +93,7 @@ static int copy_entry(int srcdir, int dstdir, const char *name, unsigned depth) 
                 d = openat(dstdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (d < 0)
                         return negative_errno();
-                r = copy_dir(s, d, depth + 1);
+                r = copy_dir(s, d, dev, depth + 1);
                 if (r < 0)
                         return r;
                 return copy_attrs(dstdir, name, d, &st);
@@ -108,14 +113,11 @@ static int copy_entry(int srcdir, int dstdir, const char *name, unsigned depth) 
                 return copy_attrs(dstdir, name, d, &st);
         }
         if (S_ISLNK(st.st_mode)) {
-                char target[PATH_MAX];
-                ssize_t n = readlinkat(srcdir, name, target, sizeof(target));
+                _cleanup_free_ char *target = NULL;
 
-                if (n < 0)
-                        return negative_errno();
-                if ((size_t) n >= sizeof(target))
-                        return -ENAMETOOLONG;
-                target[n] = 0;
+                r = fd_readlink(srcdir, name, &target);
+                if (r < 0)
+                        return r;
                 if (symlinkat(target, dstdir, name) < 0)
                         return negative_errno();
                 return copy_attrs(dstdir, name, -1, &st);
@@ -128,7 +130,7 @@ static int copy_entry(int srcdir, int dstdir, const char *name, unsigned depth) 
         return 0; /* a socket: meaningless without its listener */
 }
 
-static int copy_dir(int srcfd, int dstfd, unsigned depth) {
+static int copy_dir(int srcfd, int dstfd, dev_t dev, unsigned depth) {
         _cleanup_close_ int dup_fd = -1;
         DIR *d;
         int r = 0;
@@ -154,7 +156,7 @@ static int copy_dir(int srcfd, int dstfd, unsigned depth) {
                 }
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                r = copy_entry(dirfd(d), dstfd, de->d_name, depth);
+                r = copy_entry(dirfd(d), dstfd, de->d_name, dev, depth);
                 if (r < 0)
                         break;
         }
@@ -163,5 +165,9 @@ static int copy_dir(int srcfd, int dstfd, unsigned depth) {
 }
 
 int copy_tree_at(int srcfd, int dstfd) {
-        return copy_dir(srcfd, dstfd, 0);
+        struct stat st;
+
+        if (fstat(srcfd, &st) < 0)
+                return negative_errno();
+        return copy_dir(srcfd, dstfd, st.st_dev, 0);
 }

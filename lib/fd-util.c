@@ -245,3 +245,49 @@ int fd_mkdir_p(int dirfd, const char *path, mode_t mode, int *ret_fd) {
                 *ret_fd = TAKE_FD(cur);
         return 0;
 }
+
+static int int_cmp(const void *a, const void *b) {
+        int x = *(const int *) a, y = *(const int *) b;
+
+        return (x > y) - (x < y);
+}
+
+int fd_close_all_except(const int *keep, size_t n_keep) {
+        int sorted[16];
+        unsigned from = 0;
+
+        if (n_keep > ELEMENTSOF(sorted))
+                return -E2BIG;
+        memcpy(sorted, keep, n_keep * sizeof(int));
+        qsort(sorted, n_keep, sizeof(int), int_cmp);
+        for (size_t i = 0; i < n_keep; i++) {
+                if (sorted[i] < 0 || (unsigned) sorted[i] < from)
+                        continue;
+                if ((unsigned) sorted[i] > from && syscall(SYS_close_range, from, (unsigned) sorted[i] - 1, 0) < 0)
+                        return negative_errno();
+                from = (unsigned) sorted[i] + 1;
+        }
+        if (syscall(SYS_close_range, from, ~0U, 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int fd_readlink(int dirfd, const char *name, char **ret) {
+        for (size_t size = 256;; size *= 2) {
+                _cleanup_free_ char *buf = malloc(size);
+                ssize_t n;
+
+                if (!buf)
+                        return -ENOMEM;
+                n = readlinkat(dirfd, name, buf, size);
+                if (n < 0)
+                        return negative_errno();
+                if ((size_t) n < size) {
+                        buf[n] = 0;
+                        *ret = TAKE_PTR(buf);
+                        return 0;
+                }
+                if (size >= PATH_MAX)
+                        return -ENAMETOOLONG;
+        }
+}

@@ -75,3 +75,12 @@ bool fd_statx_is_other_mount(const struct statx *child, const struct statx *top)
 /* Opens the directory `name` that fd_statx_nofollow() found as `sx` and
  * checks it is still that directory (nothing swapped in between). */
 int fd_open_dir_checked(int dirfd, const char *name, const struct statx *sx);
+
+/* Closes every fd but those in `keep` (at most 16; negative ones ignored),
+ * with close_range(): before a process joins another's namespaces, nothing
+ * of ours may go along. */
+int fd_close_all_except(const int *keep, size_t n_keep);
+
+/* The target of the symlink `name` below `dirfd` ("" with an O_PATH fd of
+ * the link itself), of any length up to PATH_MAX. */
+int fd_readlink(int dirfd, const char *name, char **ret);

@@ -8,16 +8,25 @@
  *
  *  - the source is cloned into a detached tree in our own mount namespace
  *    (lib/bind-mount.h: read-only before it is attached, when asked);
- *  - a child process joins the app's own mount namespace through the app's
- *    pidfd (setns(): no pid can be reused under us), resolves the
- *    destination from the app's root, opened through the same pidfd's
- *    /proc entry before the join, and attaches the tree there;
- *  - the bind is recorded in the pod directory (`binds`), which `status`
- *    shows; it goes with the app's mount namespace, i.e. when the app or
- *    the pod stops. Nothing is ever mounted in the host's namespace.
+ *  - the app's mount namespace is opened through /proc/<pid>/ns/mnt and
+ *    checked: its process was still the app's main process after the open
+ *    (its pidfd is alive), and the namespace belongs to the pod's user
+ *    namespace (not one the app made with unshare -Urm, where it would be
+ *    root and could remount our read-only bind writable);
+ *  - a child process, non-dumpable and with no fd of ours but those it
+ *    needs, joins that namespace, resolves the destination from the app's
+ *    root (opened through the same process's /proc entry), and attaches
+ *    the tree there;
+ *  - the bind is recorded in the pod directory (`binds`) with the id of
+ *    the mount it made and the app's namespace: `unbind` unmounts only a
+ *    mount that is one of those records (never nspawn's or prepare-app's
+ *    protective mounts, whatever DEST the app's symlinks lead to), and a
+ *    record of a namespace that is gone (the app restarted) is not shown.
+ *    Nothing is ever mounted in the host's namespace.
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -32,18 +41,33 @@ typedef struct PodBind {
         char *dest;   /* resolved inside the app */
         char *source;
         bool read_only;
+        uint64_t mount_id;  /* the mount made */
+        uint64_t ns_inode;  /* the app's mount namespace it was made in */
 } PodBind;
 
 void pod_binds_free(PodBind *b, size_t n);
 
-/* Binds `source` (a host path: directory, file or device node) at `dest` in
- * the app `app` of the pod `pod_fd`, whose main process is `pidfd`/`pid`
- * (lib/pod-enter.h). The resolved destination in *ret_dest. */
-int pod_bind(int pod_fd, int pidfd, pid_t pid, const char *app, const char *source, const char *dest,
-             PodBindFlags flags, char **ret_dest, NpError *err);
+/* The app `app` of the running pod `pod_fd`, whose init is `init_pid` and
+ * whose main process is `pidfd`/`pid` (lib/pod-enter.h). */
+typedef struct PodBindTarget {
+        int pod_fd;
+        pid_t init_pid;
+        int pidfd;
+        pid_t pid;
+        const char *app;
+} PodBindTarget;
 
-/* Unmounts what is mounted at `dest` in the app and forgets its record. */
-int pod_unbind(int pod_fd, int pidfd, pid_t pid, const char *app, const char *dest, char **ret_dest, NpError *err);
+/* Binds `source` (a host directory or file; device nodes are refused:
+ * -EOPNOTSUPP) at `dest` in the app. The resolved destination in
+ * *ret_dest. -EEXIST: a bind of ours is there already. */
+int pod_bind(const PodBindTarget *t, const char *source, const char *dest, PodBindFlags flags, char **ret_dest,
+             NpError *err);
 
-/* The pod's recorded binds, in the order they were made. */
-int pod_binds_read(int pod_fd, PodBind **ret, size_t *ret_n);
+/* Unmounts our bind at `dest` in the app and forgets its record; -EINVAL
+ * when what is there is not one of ours. */
+int pod_unbind(const PodBindTarget *t, const char *dest, char **ret_dest, NpError *err);
+
+/* The recorded binds of the running pod `pod_fd` (UUID `uuid`) that are
+ * still in place: of apps whose main process is in the namespace they were
+ * made in. None for a pod that is not running. */
+int pod_binds_read(int pod_fd, const uint8_t uuid[16], PodBind **ret, size_t *ret_n);

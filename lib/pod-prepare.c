@@ -276,17 +276,15 @@ static int split_words(char *s, char ***ret) {
 int pod_prepare_parse_volume(const char *arg, Volume *ret, NpError *err) {
         _cleanup_free_ char *copy = strdup(arg);
         _cleanup_strv_free_ char **w = NULL;
-        Volume v = { .read_only = -1, .recursive = -1, .mode = 0755 };
+        _cleanup_(pod_prepare_volume_clear) Volume v = { .read_only = -1, .recursive = -1, .mode = 0755 };
         bool have_kind = false;
-        int r;
 
         if (!copy || split_words(copy, &w) < 0)
                 return -ENOMEM;
-        if (!w || !acname_is_valid(w[0])) {
-                r = error_set(err, -EINVAL, NULL, "--volume=%s: \"%s\" is not a volume name (lower-case letters, digits and '-')",
-                              arg, w && w[0] ? w[0] : "");
-                goto fail;
-        }
+        if (!w || !acname_is_valid(w[0]))
+                return error_set(err, -EINVAL, NULL,
+                                 "--volume=%s: \"%s\" is not a volume name (lower-case letters, digits and '-')", arg,
+                                 w && w[0] ? w[0] : "");
         v.name = strdup(w[0]);
         if (!v.name)
                 return -ENOMEM;
@@ -295,10 +293,8 @@ int pod_prepare_parse_volume(const char *arg, Volume *ret, NpError *err) {
                 const char *val;
                 uint32_t n;
 
-                if (!eq) {
-                        r = error_set(err, -EINVAL, NULL, "--volume=%s: \"%s\" is not KEY=VALUE", arg, *p);
-                        goto fail;
-                }
+                if (!eq)
+                        return error_set(err, -EINVAL, NULL, "--volume=%s: \"%s\" is not KEY=VALUE", arg, *p);
                 *eq = 0;
                 val = eq + 1;
                 if (strcmp(*p, "kind") == 0) {
@@ -306,70 +302,55 @@ int pod_prepare_parse_volume(const char *arg, Volume *ret, NpError *err) {
                                 v.kind = VOLUME_HOST;
                         else if (strcmp(val, "empty") == 0)
                                 v.kind = VOLUME_EMPTY;
-                        else {
-                                r = error_set(err, -EINVAL, NULL, "--volume=%s: kind must be host or empty, not \"%s\"",
+                        else
+                                return error_set(err, -EINVAL, NULL, "--volume=%s: kind must be host or empty, not \"%s\"",
                                               arg, val);
-                                goto fail;
-                        }
                         have_kind = true;
                 } else if (strcmp(*p, "source") == 0) {
-                        if (!path_is_absolute(val)) {
-                                r = error_set(err, -EINVAL, NULL, "--volume=%s: source must be an absolute path", arg);
-                                goto fail;
-                        }
+                        if (!path_is_absolute(val))
+                                return error_set(err, -EINVAL, NULL, "--volume=%s: source must be an absolute path", arg);
                         free(v.source);
                         v.source = strdup(val);
                         if (!v.source)
                                 return -ENOMEM;
                 } else if (strcmp(*p, "readOnly") == 0 || strcmp(*p, "recursive") == 0) {
-                        if (parse_bool_word(val, strcmp(*p, "readOnly") == 0 ? &v.read_only : &v.recursive) < 0) {
-                                r = error_set(err, -EINVAL, NULL, "--volume=%s: %s must be true or false, not \"%s\"",
+                        if (parse_bool_word(val, strcmp(*p, "readOnly") == 0 ? &v.read_only : &v.recursive) < 0)
+                                return error_set(err, -EINVAL, NULL, "--volume=%s: %s must be true or false, not \"%s\"",
                                               arg, *p, val);
-                                goto fail;
-                        }
                 } else if (strcmp(*p, "mode") == 0 || strcmp(*p, "uid") == 0 || strcmp(*p, "gid") == 0) {
                         bool mode = strcmp(*p, "mode") == 0;
 
-                        if (parse_u32_word(val, mode ? 8 : 10, &n) < 0 || (mode && n > 07777)) {
-                                r = error_set(err, -EINVAL, NULL, "--volume=%s: %s must be %s, not \"%s\"", arg, *p,
+                        if (parse_u32_word(val, mode ? 8 : 10, &n) < 0 || (mode && n > 07777))
+                                return error_set(err, -EINVAL, NULL, "--volume=%s: %s must be %s, not \"%s\"", arg, *p,
                                               mode ? "octal, at most 7777" : "a number", val);
-                                goto fail;
-                        }
                         if (mode)
                                 v.mode = n;
                         else if (strcmp(*p, "uid") == 0)
                                 v.uid = n;
                         else
                                 v.gid = n;
-                } else {
-                        r = error_set(err, -EINVAL, NULL,
+                } else
+                        return error_set(err, -EINVAL, NULL,
                                       "--volume=%s: unknown key \"%s\" (kind, source, readOnly, recursive, mode, uid, gid)",
                                       arg, *p);
-                        goto fail;
-                }
         }
         if (!have_kind)
-                r = error_set(err, -EINVAL, NULL, "--volume=%s: kind=host or kind=empty is required", arg);
-        else if (v.kind == VOLUME_HOST && !v.source)
-                r = error_set(err, -EINVAL, NULL, "--volume=%s: a host volume needs source=PATH", arg);
-        else if (v.kind == VOLUME_EMPTY && v.source)
-                r = error_set(err, -EINVAL, NULL, "--volume=%s: an empty volume has no source", arg);
-        else if (v.kind == VOLUME_HOST && (v.mode != 0755 || v.uid || v.gid))
-                r = error_set(err, -EINVAL, NULL, "--volume=%s: mode, uid and gid are for empty volumes", arg);
-        else {
-                *ret = v;
-                return 0;
-        }
-fail:
-        pod_prepare_volume_clear(&v);
-        return r;
+                return error_set(err, -EINVAL, NULL, "--volume=%s: kind=host or kind=empty is required", arg);
+        if (v.kind == VOLUME_HOST && !v.source)
+                return error_set(err, -EINVAL, NULL, "--volume=%s: a host volume needs source=PATH", arg);
+        if (v.kind == VOLUME_EMPTY && v.source)
+                return error_set(err, -EINVAL, NULL, "--volume=%s: an empty volume has no source", arg);
+        if (v.kind == VOLUME_HOST && (v.mode != 0755 || v.uid || v.gid))
+                return error_set(err, -EINVAL, NULL, "--volume=%s: mode, uid and gid are for empty volumes", arg);
+        *ret = v;
+        v = (Volume) {};
+        return 0;
 }
 
 int pod_prepare_parse_mount(const char *arg, Mount *ret, NpError *err) {
         _cleanup_free_ char *copy = strdup(arg);
         _cleanup_strv_free_ char **w = NULL;
-        Mount m = {};
-        int r;
+        _cleanup_(pod_prepare_mount_clear) Mount m = {};
 
         if (!copy || split_words(copy, &w) < 0)
                 return -ENOMEM;
@@ -377,35 +358,27 @@ int pod_prepare_parse_mount(const char *arg, Mount *ret, NpError *err) {
                 char *eq = strchr(*p, '=');
                 char **field;
 
-                if (!eq) {
-                        r = error_set(err, -EINVAL, NULL, "--mount=%s: \"%s\" is not KEY=VALUE", arg, *p);
-                        goto fail;
-                }
+                if (!eq)
+                        return error_set(err, -EINVAL, NULL, "--mount=%s: \"%s\" is not KEY=VALUE", arg, *p);
                 *eq = 0;
                 if (strcmp(*p, "volume") == 0)
                         field = &m.volume;
                 else if (strcmp(*p, "target") == 0)
                         field = &m.path;
-                else {
-                        r = error_set(err, -EINVAL, NULL, "--mount=%s: unknown key \"%s\" (volume, target)", arg, *p);
-                        goto fail;
-                }
+                else
+                        return error_set(err, -EINVAL, NULL, "--mount=%s: unknown key \"%s\" (volume, target)", arg, *p);
                 free(*field);
                 *field = strdup(eq + 1);
                 if (!*field)
                         return -ENOMEM;
         }
         if (!m.volume || !acname_is_valid(m.volume))
-                r = error_set(err, -EINVAL, NULL, "--mount=%s: volume=NAME (a volume name) is required", arg);
-        else if (!m.path || !*m.path)
-                r = error_set(err, -EINVAL, NULL, "--mount=%s: target=PATH is required", arg);
-        else {
-                *ret = m;
-                return 0;
-        }
-fail:
-        pod_prepare_mount_clear(&m);
-        return r;
+                return error_set(err, -EINVAL, NULL, "--mount=%s: volume=NAME (a volume name) is required", arg);
+        if (!m.path || !*m.path)
+                return error_set(err, -EINVAL, NULL, "--mount=%s: target=PATH is required", arg);
+        *ret = m;
+        m = (Mount) {};
+        return 0;
 }
 
 static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int data_fd, int pod_fd, NpError *err) {
@@ -419,6 +392,14 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
 
         if (given && s->n_volumes > 0)
                 return error_set(err, -EINVAL, NULL, "--volume is refused with --pod-manifest: the manifest has the volumes");
+        for (size_t i = 0; i < s->n_volumes; i++) {
+                struct stat st;
+
+                /* Said now, before anything is made, rather than at the start. */
+                if (s->volumes[i].kind == VOLUME_HOST && stat(s->volumes[i].source, &st) < 0)
+                        return error_set(err, negative_errno(), NULL, "volume \"%s\": its source %s: %m",
+                                         s->volumes[i].name, s->volumes[i].source);
+        }
         for (size_t i = 0; i < s->n_volumes; i++)
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(s->volumes[i].name, s->volumes[j].name) == 0)

@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 
@@ -233,22 +234,23 @@ static int open_empty_volume(int pod_fd, int app_root, const RenderMount *m, int
         return 0;
 }
 
-/* The device volume's link for the app's DeviceAllow= (lib/render.h). */
-static int link_device(int s1, const RenderMount *m, const char *resolved, NpError *err) {
-        _cleanup_free_ char *dir = NULL, *target = NULL;
+/* The device volume's node for the app's DeviceAllow= (lib/render.h):
+ * "c MAJOR:MINOR" or "b …" of what was mounted, which prepare-app makes in
+ * the pod's /dev. A number, not a link to the app root: the app could
+ * rename its way to another node behind a link. */
+static int record_device(int s1, const RenderMount *m, const struct stat *st, NpError *err) {
+        _cleanup_free_ char *dir = NULL, *line = NULL;
         _cleanup_close_ int d = -1;
         int r;
 
         if (asprintf(&dir, STAGE1_DEVICE_LINKS "/%s", m->app) < 0 ||
-            asprintf(&target, "/opt/stage2/%s/rootfs%s", m->app, resolved) < 0)
+            asprintf(&line, "%c %u:%u\n", S_ISBLK(st->st_mode) ? 'b' : 'c', major(st->st_rdev), minor(st->st_rdev)) < 0)
                 return -ENOMEM;
         r = fd_mkdir_p(s1, dir, 0700, &d);
+        if (r >= 0)
+                r = fd_write_file_atomic(d, m->volume, line, strlen(line), 0600);
         if (r < 0)
-                return error_set(err, r, dir, "cannot create: %s", strerror(-r));
-        if (unlinkat(d, m->volume, 0) < 0 && errno != ENOENT)
-                return error_set(err, negative_errno(), m->volume, "cannot replace the device link: %m");
-        if (symlinkat(target, d, m->volume) < 0)
-                return error_set(err, negative_errno(), m->volume, "cannot link the device: %m");
+                return error_set(err, r, dir, "cannot record the device volume \"%s\": %s", m->volume, strerror(-r));
         return 0;
 }
 
@@ -274,6 +276,7 @@ static int mount_volumes(const char *pod_dir, int lock_fd, int s1, const RenderR
                 _cleanup_free_ char *root_path = NULL, *resolved = NULL;
                 _cleanup_close_ int root = -1, tree = -1, v = -1;
                 BindMountFlags flags = BIND_MOUNT_MKDIR;
+                struct stat st;
                 int r;
 
                 if (m->recursive)
@@ -295,7 +298,14 @@ static int mount_volumes(const char *pod_dir, int lock_fd, int s1, const RenderR
                 if (r < 0)
                         return error_set(err, r, NULL, "volume \"%s\": cannot open its source %s: %s", m->volume,
                                          m->empty ? "directory" : m->source, strerror(-r));
-                r = bind_mount_attach(tree, root, m->target, flags, &resolved);
+                /* What is mounted is what render was told (a device or not):
+                 * the source may have changed since. */
+                if (fstat(tree, &st) < 0)
+                        return error_set(err, negative_errno(), m->volume, "cannot inspect the source: %m");
+                if (m->device != (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+                        return error_set(err, -ESTALE, NULL, "volume \"%s\": its source %s changed while the pod started",
+                                         m->volume, m->source);
+                r = bind_mount_at(tree, root, m->path, flags, &resolved);
                 if (r < 0)
                         return error_set(err, r, NULL, "app \"%s\", volume \"%s\": cannot mount it at %s: %s", m->app,
                                          m->volume, m->target,
@@ -303,7 +313,7 @@ static int mount_volumes(const char *pod_dir, int lock_fd, int s1, const RenderR
                                          : r == -ENOTDIR ? "the source is a directory, the target is not"
                                          : r == -EISDIR  ? "the source is not a directory, the target is one"
                                                          : strerror(-r));
-                if (m->device && (r = link_device(s1, m, resolved, err)) < 0)
+                if (m->device && (r = record_device(s1, m, &st, err)) < 0)
                         return r;
         }
         return 0;
@@ -585,7 +595,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         _cleanup_(pod_freep) Pod *pod = NULL;
         _cleanup_(render_result_freep) RenderResult *res = NULL;
         _cleanup_free_ RenderIds *ids = NULL;
-        _cleanup_strv_free_ char **device_volumes = NULL;
+        _cleanup_strv_free_ char **device_sources = NULL;
         _cleanup_free_ char *rendered = NULL, *manifest = NULL, *machine = NULL, *scope = NULL;
         _cleanup_close_ int stage1 = -1, s1 = -1;
         Image **images = NULL;
@@ -664,7 +674,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
 
         /* machined where it answers (docs/stage1.md): detected, never assumed. */
         register_machine = machined_available() > 0;
-        r = bind_mount_device_volumes(pod, &device_volumes);
+        r = bind_mount_device_sources(pod, &device_sources);
         if (r < 0)
                 goto finish;
         if (register_machine && (r = machined_scope_path(machine, &scope)) < 0)
@@ -686,7 +696,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 .selinux_context = o->selinux_context,
                 .selinux_apifs_context = o->selinux_apifs_context,
                 .ids = ids,
-                .device_volumes = device_volumes,
+                .device_sources = device_sources,
                 .rendered_dir = rendered,
         };
         memcpy(opts.uuid, uuid, 16);

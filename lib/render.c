@@ -61,6 +61,7 @@ static void render_mounts_free(RenderMount *m, size_t n) {
                 free(m[i].app);
                 free(m[i].volume);
                 free(m[i].target);
+                free(m[i].path);
                 free(m[i].source);
         }
         free(m);
@@ -260,9 +261,6 @@ static bool image_has_annotation(const Image *img, const char *name, const char 
         return nv && (!value || strcmp(nv->value, value) == 0);
 }
 
-static bool volume_is_device(const RenderContext *c, const char *name) {
-        return strv_contains(c->opts->device_volumes, name);
-}
 
 /* One mount of `v` (NULL: an implicit empty volume named `implicit`) at
  * `path`, appended to c->mounts. */
@@ -279,6 +277,7 @@ static int add_mount(RenderContext *c, const RuntimeApp *ra, const Volume *v, co
                 .app = strdup(ra->name),
                 .volume = strdup(v ? v->name : implicit),
                 .target = path_clean_in_root(path),
+                .path = strdup(path),
                 .read_only = read_only,
                 .recursive = !v || v->recursive != 0,
                 .empty = !v || v->kind == VOLUME_EMPTY,
@@ -288,7 +287,7 @@ static int add_mount(RenderContext *c, const RuntimeApp *ra, const Volume *v, co
                 .copy_up = copy_up,
         };
         c->n_mounts++;
-        if (!m->app || !m->volume || !m->target)
+        if (!m->app || !m->volume || !m->target || !m->path)
                 return -ENOMEM;
         if (strcmp(m->target, "/") == 0)
                 return error_set(c->err, -EINVAL, NULL,
@@ -299,9 +298,31 @@ static int add_mount(RenderContext *c, const RuntimeApp *ra, const Volume *v, co
                 m->source = strdup(v->source);
                 if (!m->source)
                         return -ENOMEM;
-                m->device = volume_is_device(c, v->name);
+                m->device = strv_contains(c->opts->device_sources, v->source);
         }
         return 0;
+}
+
+static bool implicit_name_taken(const RenderContext *c, const char *name) {
+        if (pod_find_volume(c->pod, name))
+                return true;
+        for (size_t i = 0; i < c->pod->n_apps; i++)
+                for (size_t j = 0; j < c->pod->apps[i].n_mounts; j++)
+                        if (c->pod->apps[i].mounts[j].app_volume &&
+                            strcmp(c->pod->apps[i].mounts[j].app_volume->name, name) == 0)
+                                return true;
+        for (size_t i = 0; i < c->n_mounts; i++)
+                if (strcmp(c->mounts[i].volume, name) == 0 && c->mounts[i].empty)
+                        return true;
+        return false;
+}
+
+static size_t path_depth(const char *p) {
+        size_t n = 0;
+
+        for (; *p; p++)
+                n += *p == '/' && p[1] && p[1] != '/';
+        return n;
 }
 
 /* The app's mounts (docs/volumes.md): its explicit mounts in order, then each
@@ -359,6 +380,13 @@ static int collect_mounts(RenderContext *c, size_t idx, const App *app, const Im
                  * with the pod. */
                 if (asprintf(&implicit, "%s-%s", ra->name, mp->name) < 0)
                         return -ENOMEM;
+                /* Its directory is sharedVolumes/<name>: a name of another
+                 * volume would share it. */
+                if (implicit_name_taken(c, implicit))
+                        return error_set(c->err, -EINVAL, NULL,
+                                         "app \"%s\": mount point \"%s\" needs an implicit volume \"%s\", but "
+                                         "another volume has that name; give the mount point a volume",
+                                         ra->name, mp->name, implicit);
                 r = add_mount(c, ra, NULL, implicit, mp->path, mp->read_only, docker);
                 if (r < 0)
                         return r;
@@ -368,6 +396,20 @@ static int collect_mounts(RenderContext *c, size_t idx, const App *app, const Im
                                  ra->name, mp->name, mp->path, implicit,
                                  docker ? ", filled from the image's content there" : "") < 0)
                         return -ENOMEM;
+        }
+        /* Outer targets first, so that a volume inside another stays
+         * visible (an image's /var/lib/app mount point and a --mount at
+         * /var/lib/app/cache); a stable insertion sort keeps the given order
+         * otherwise. */
+        for (size_t i = *ret_first + 1; i < c->n_mounts; i++) {
+                RenderMount t = c->mounts[i];
+                size_t k = i, d = path_depth(t.target);
+
+                while (k > *ret_first && path_depth(c->mounts[k - 1].target) > d) {
+                        c->mounts[k] = c->mounts[k - 1];
+                        k--;
+                }
+                c->mounts[k] = t;
         }
         /* The same target twice in one app: the second mount would hide the
          * first, which is never what was meant. */

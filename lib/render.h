@@ -76,22 +76,26 @@ typedef struct RenderOptions {
                                     * output with plain systemd-nspawn; otherwise they are
                                     * only listed in RenderResult.mounts, and the caller
                                     * mounts them (lib/bind-mount.h, docs/volumes.md) */
-        char *const *device_volumes; /* names of host volumes whose source is a device node
-                                      * (the caller stat()s them: render does no I/O); NULL:
-                                      * none */
+        char *const *device_sources; /* host volume sources that are device nodes (the
+                                      * caller stat()s them, lib/bind-mount.h: render does
+                                      * no I/O); NULL: none */
         const char *rendered_dir;  /* absolute directory where the rendered files are written
                                     * instead of the stage1 root: they are then bound read-only
                                     * into the pod (--bind-ro=…) so the pod cannot alter them;
                                     * NULL: they are written into the stage1 root itself */
 } RenderOptions;
 
-/* One volume mount of one app, in the order they are to be made (explicit
- * mounts first, then mount points; docs/volumes.md). */
+/* One volume mount of one app, in the order they are to be made: per app,
+ * outer targets before inner ones (fewer components first), else explicit
+ * mounts before mount points, in their order (docs/volumes.md). */
 typedef struct RenderMount {
         char *app;
         char *volume;    /* volume name (implicit ones: "<app>-<mount point>") */
-        char *target;    /* absolute and cleaned, inside the app root, not yet resolved
-                          * through the image's symlinks (that needs the root) */
+        char *target;    /* absolute and cleaned lexically, inside the app root: what is
+                          * shown, and compared (two mounts on one target) */
+        char *path;      /* the target as written, resolved inside the app root when
+                          * mounted (readlink -m with the app root as "/": a ".." after
+                          * a symlink climbs from where the link led) */
         char *source;    /* host volumes: the host path; empty ones: NULL, the backing
                           * directory is POD/sharedVolumes/<volume> */
         bool read_only;
@@ -102,7 +106,7 @@ typedef struct RenderMount {
         gid_t gid;
         bool copy_up;    /* implicit volume of an image converted from Docker: filled
                           * from the image's content at the target first (rkt's) */
-        bool device;     /* the source is a device node (RenderOptions.device_volumes) */
+        bool device;     /* the source is a device node (RenderOptions.device_sources) */
 } RenderMount;
 
 typedef struct RenderResult {

@@ -387,7 +387,7 @@ int pod_util_find_app(const GlobalOptions *g, const char *ref, const char *want_
         _cleanup_free_ char *manifest = NULL;
         _cleanup_close_ int nspawn_fd = -1;
         const char *app = NULL;
-        pid_t nspawn_pid, init_pid;
+        pid_t nspawn_pid, init_pid = 0;
         PodState state;
         size_t size;
         int r, locked;
@@ -431,5 +431,6 @@ int pod_util_find_app(const GlobalOptions *g, const char *ref, const char *want_
                         log_errno(r, "cannot find the process of app %s of pod %s", app, ret->ustr);
                 return r;
         }
+        ret->init_pid = init_pid;
         return 0;
 }

@@ -79,7 +79,8 @@ typedef struct PodUtilRunningApp {
         int pod_fd;
         struct Pod *pod;
         char *app;
-        int pidfd;
+        pid_t init_pid; /* the pod's init, as the host sees it */
+        int pidfd;      /* the app's main process */
         pid_t pid;
 } PodUtilRunningApp;
 #define POD_UTIL_RUNNING_APP_INIT { .pod_fd = -1, .pidfd = -1 }

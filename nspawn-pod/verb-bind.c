@@ -34,8 +34,12 @@ static const char bind_usage[] =
         "UUID may be a unique prefix. Exit status: 0 done, 1 refused (the message\n"
         "says why), 2 usage error, 254 the pod or app is not running, or our own failure.\n";
 
+/* Refusals are 1; a pod or app that went away, and our own failures, 254. */
 static int bind_exit(int r) {
-        return IN_SET(r, -ENOMEM, -EIO) ? EXIT_INTERNAL : EXIT_INVALID;
+        return IN_SET(r, -ENOENT, -ENOTDIR, -EISDIR, -EBUSY, -EINVAL, -ELOOP, -ENAMETOOLONG, -EEXIST, -EBADMSG,
+                      -EOPNOTSUPP, -EPERM, -E2BIG)
+                       ? EXIT_INVALID
+                       : EXIT_INTERNAL;
 }
 
 static int bind_or_unbind(int argc, char *argv[], const GlobalOptions *g, bool bind) {
@@ -85,16 +89,19 @@ static int bind_or_unbind(int argc, char *argv[], const GlobalOptions *g, bool b
         }
         if (pod_util_find_app(g, argv[optind], want_app, &ra) < 0)
                 return EXIT_INTERNAL;
+        PodBindTarget t = {
+                .pod_fd = ra.pod_fd, .init_pid = ra.init_pid, .pidfd = ra.pidfd, .pid = ra.pid, .app = ra.app,
+        };
         if (bind) {
                 const char *source = argv[optind + 1], *to = nargs == 3 ? argv[optind + 2] : source;
 
-                r = pod_bind(ra.pod_fd, ra.pidfd, ra.pid, ra.app, source, to, flags, &dest, &err);
+                r = pod_bind(&t, source, to, flags, &dest, &err);
                 if (r < 0) {
                         log_error("pod %s: %s", ra.ustr, error_format(&err, r));
                         return bind_exit(r);
                 }
         } else {
-                r = pod_unbind(ra.pod_fd, ra.pidfd, ra.pid, ra.app, argv[optind + 1], &dest, &err);
+                r = pod_unbind(&t, argv[optind + 1], &dest, &err);
                 if (r < 0) {
                         log_error("pod %s: %s", ra.ustr, error_format(&err, r));
                         return bind_exit(r);

@@ -269,7 +269,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        _cleanup_strv_free_ char **image_args = NULL, **device_volumes = NULL;
+        _cleanup_strv_free_ char **image_args = NULL, **device_sources = NULL;
         _cleanup_(pod_freep) Pod *pod = NULL;
         _cleanup_(render_result_freep) RenderResult *res = NULL;
         _cleanup_error_ NpError err = NP_ERROR_INIT;
@@ -419,12 +419,12 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
 
         /* Device volumes are told apart as the run tells them (its host's
          * view of the sources). */
-        r = bind_mount_device_volumes(pod, &device_volumes);
+        r = bind_mount_device_sources(pod, &device_sources);
         if (r < 0) {
                 ret = EXIT_INTERNAL;
                 goto finish;
         }
-        opts.device_volumes = device_volumes;
+        opts.device_sources = device_sources;
         r = render_pod(pod, images, &opts, &res, &err);
         if (r < 0) {
                 log_error("cannot render pod '%s': %s", argv[optind], error_format(&err, r));

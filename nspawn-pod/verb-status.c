@@ -57,10 +57,10 @@ static int read_binds(int pods_fd, const PodInfo *p, Binds *ret) {
                 return 0;
         if (asprintf(&rel, "%s/%s", pod_state_dir(p->state), uuid_format(p->uuid, u)) < 0)
                 return -ENOMEM;
-        fd = fd_open_in_root(pods_fd, rel, O_PATH | O_DIRECTORY, 0, true);
+        fd = fd_open_in_root(pods_fd, rel, O_RDONLY | O_DIRECTORY, 0, true);
         if (fd < 0)
                 return 0;
-        return pod_binds_read(fd, &ret->b, &ret->n);
+        return pod_binds_read(fd, p->uuid, &ret->b, &ret->n);
 }
 
 static void print_text(const PodInfo *p, const char *journal, const Binds *binds) {

@@ -13,14 +13,15 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <getopt.h>
 #include <linux/magic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 
 #include "exit-status.h"
 #include "fd-util.h"
@@ -895,10 +896,31 @@ static int step_etc(Context *c) {
 
 /* --- device volumes ------------------------------------------------------------------------ */
 
-/* The run linked each of this app's device volumes in the stage1 (lib/render.h,
- * STAGE1_DEVICE_LINKS/<app>/<volume>); the same links go into the pod's
- * /dev, where the app unit's DeviceAllow= names them: systemd resolves them
- * when it starts the app, after us, and allows exactly those nodes. */
+/* One record of the run (lib/render.h, STAGE1_DEVICE_LINKS/<app>/<volume>):
+ * "c MAJOR:MINOR\n" or "b …". */
+static int parse_device(const char *s, mode_t *ret_type, dev_t *ret_dev) {
+        unsigned long maj, min;
+        char *end;
+
+        if ((s[0] != 'c' && s[0] != 'b') || s[1] != ' ' || s[2] < '0' || s[2] > '9')
+                return -EINVAL;
+        errno = 0;
+        maj = strtoul(s + 2, &end, 10);
+        if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9' || maj > 0xfff)
+                return -EINVAL;
+        min = strtoul(end + 1, &end, 10);
+        if (errno != 0 || strcmp(end, "\n") != 0 || min > 0xfffff)
+                return -EINVAL;
+        *ret_type = s[0] == 'c' ? S_IFCHR : S_IFBLK;
+        *ret_dev = makedev(maj, min);
+        return 0;
+}
+
+/* The run recorded each of this app's device volumes in the stage1: the
+ * same nodes are made in the pod's /dev, POD_DEVICE_LINKS/<app>/<volume>,
+ * where the app unit's DeviceAllow= names them; systemd stat()s them when
+ * it starts the app, after us. Nodes of the numbers the run mounted, not
+ * links into the app's root, which the app could redirect. */
 static int step_device_links(Context *c) {
         _cleanup_free_ char *from_path = NULL;
         _cleanup_close_ int from = -1, devs = -1, to = -1;
@@ -906,7 +928,7 @@ static int step_device_links(Context *c) {
         int r = 0;
 
         if (asprintf(&from_path, "/" STAGE1_DEVICE_LINKS "/%s", c->app) < 0)
-                return log_errno(-ENOMEM, "Failed to link the device volumes");
+                return log_errno(-ENOMEM, "Failed to make the device volumes' nodes");
         from = open(from_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (from < 0 && errno == ENOENT)
                 return 0;
@@ -921,20 +943,25 @@ static int step_device_links(Context *c) {
                 return log_errno(negative_errno(), "Failed to read '%s'", from_path);
         TAKE_FD(from);
         for (struct dirent *de; (de = readdir(d));) {
-                char target[PATH_MAX];
-                ssize_t n;
+                _cleanup_free_ char *line = NULL;
+                mode_t type;
+                dev_t dev;
+                size_t size;
 
-                if (de->d_type != DT_LNK)
+                if (de->d_name[0] == '.')
                         continue;
-                n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
-                if (n < 0) {
-                        r = log_errno(negative_errno(), "Failed to read '%s/%s'", from_path, de->d_name);
+                r = fd_read_file_in_root(dirfd(d), de->d_name, 64, &line, &size);
+                if (r >= 0)
+                        r = parse_device(line, &type, &dev);
+                if (r < 0) {
+                        r = log_errno(r, "Failed to read the device record '%s/%s'", from_path, de->d_name);
                         break;
                 }
-                target[n] = 0;
+                /* A node left by an earlier start of this app goes first
+                 * (ENOENT otherwise, ignored). */
                 (void) unlinkat(to, de->d_name, 0);
-                if (symlinkat(target, to, de->d_name) < 0) {
-                        r = log_errno(negative_errno(), "Failed to link '%s/%s/%s'", POD_DEVICE_LINKS, c->app,
+                if (mknodat(to, de->d_name, type | 0600, dev) < 0) {
+                        r = log_errno(negative_errno(), "Failed to make '%s/%s/%s'", POD_DEVICE_LINKS, c->app,
                                       de->d_name);
                         break;
                 }

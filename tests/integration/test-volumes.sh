@@ -591,6 +591,42 @@ if start_pod live app "$bb" --name=app --exec=/bin/sh -- -c 'touch /running; exe
         [ "$HAVE_BIND" = 1 ] && [ "$RC" != 0 ] && [ -s "$H/unbind-none.err" ]
         tap_ok $? "unbind of a DEST that was never bound: an error" || diag unbind-none
 
+        # unbind removes only what bind made: never the pod's protective
+        # mounts, not even when the app swaps a bound DEST for a symlink to
+        # one of them before the unbind.
+        np unbind-sys unbind "$UL" /proc/sys
+        rc_unbind=$RC
+        enter_ sys-ro "$UL" /bin/sh -c 'grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ /proc/sys (ro|ro,[^ ]*) " /proc/self/mountinfo >/dev/null && echo SYS-RO'
+        [ "$HAVE_BIND" = 1 ] && [ "$rc_unbind" = 1 ] && grep -q 'nothing bound by nspawn-pod bind' "$H/unbind-sys.err" &&
+                [ "$(out sys-ro)" = SYS-RO ]
+        tap_ok $? "unbind /proc/sys (not a bind of ours): refused with 1, /proc/sys stays read-only in the app" ||
+                { diag unbind-sys; diag sys-ro; }
+        np bind-sw bind "$UL" "$H/vol/b1" /swap/x --mkdir
+        rc_bind=$RC
+        enter_ swap "$UL" /bin/sh -c 'mv /swap /swap.old && mkdir /swap && ln -s /proc/sys /swap/x && echo SWAPPED'
+        np unbind-sw unbind "$UL" /swap/x
+        rc_unbind=$RC
+        enter_ sys-ro2 "$UL" /bin/sh -c 'grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ /proc/sys (ro|ro,[^ ]*) " /proc/self/mountinfo >/dev/null && echo SYS-RO'
+        [ "$rc_bind" = 0 ] && [ "$(out swap)" = SWAPPED ] && [ "$rc_unbind" = 1 ] && [ "$(out sys-ro2)" = SYS-RO ]
+        tap_ok $? "the app swaps a bound DEST for a symlink to /proc/sys: unbind of it is refused, /proc/sys stays read-only" ||
+                { diag bind-sw; diag swap; diag unbind-sw; diag sys-ro2; }
+        np bind-twice bind "$UL" "$H/vol/b2" /mnt/ro
+        [ "$HAVE_BIND" = 1 ] && [ "$RC" = 1 ] && grep -q 'a bind is there already' "$H/bind-twice.err"
+        tap_ok $? "a second bind on a bound DEST: refused (unbind first), nothing stacked" || diag bind-twice
+        np bind-dev bind "$UL" "$H/lc" /dev/lc2 --mkdir
+        enter_ dev-absent "$UL" /bin/sh -c '[ ! -e /dev/lc2 ] && echo ABSENT'
+        [ "$HAVE_BIND" = 1 ] && [ "$RC" = 0 ] && [ "$(out dev-absent)" = ABSENT ] && grep -q 'device node' "$H/bind-dev.err"
+        tap_ok $? "bind of a device node into a running app: refused (its device policy is fixed), nothing created" ||
+                { diag bind-dev; diag dev-absent; }
+        np bind-root bind "$UL" "$H/vol/b1" /newdir/.. --mkdir
+        enter_ root-absent "$UL" /bin/sh -c '[ ! -e /newdir ] && echo ABSENT'
+        [ "$HAVE_BIND" = 1 ] && [ "$(out root-absent)" = ABSENT ] && grep -q "app's root" "$H/bind-root.err"
+        tap_ok $? "bind at /newdir/.. (the app's root): refused before anything is created" || { diag bind-root; diag root-absent; }
+        (umask 077 && np bind-umask bind "$UL" "$H/vol/b1" /made/by/bind --mkdir)
+        enter_ umask "$UL" /bin/stat -c %a /made /made/by /made/by/bind
+        [ "$HAVE_BIND" = 1 ] && [ "$(out umask | head -n 2 | tr '\n' ' ')" = "755 755 " ]
+        tap_ok $? "directories bind --mkdir creates are 0755 whatever the caller's umask (077 here)" || diag umask
+
         stop_pod "$UL" "$LPID"
         [ "$HAVE_BIND" = 1 ] && [ "$(cat "$H/vol/b1/marker" "$H/vol/b2/marker" "$H/vol/b3/marker" "$H/vol/b4/marker" "$H/bound.conf" 2>&1)" = \
                 "$(printf 'b1-marker\nb2-marker\nb3-marker\nb4-marker\nbound-%s' "$TAG")" ] &&
@@ -620,6 +656,41 @@ if start_pod two "one two" "$bb" --name=one --exec=/bin/sh -- -c 'touch /running
 else
         tap_ok 1 "a running pod of two apps to bind into"
 fi
+
+# An app that made a user and mount namespace of its own (possible once its
+# seccomp filter is off) would be root over a bind moved into it and could
+# remount it writable: bind refuses such a namespace.
+if start_pod userns app --insecure-options=seccomp "$bb" --name=app --exec=/bin/sh -- \
+        -c 'touch /running; exec /bin/unshare -U -r -m /bin/sleep 1000'; then
+        UN=$UUID UNPID=$RUNPID
+        # The main process is the unshared one once it has exec'd sleep.
+        for ((i = 0; i < 100; i++)); do
+                pid=$(harness_np_pod_procs "$UN" 2>/dev/null | while read -r p; do
+                        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && echo "$p"; done | head -n 1)
+                [ -n "$pid" ] && [ "$(readlink "/proc/$pid/ns/user")" != "$(readlink /proc/1/ns/user)" ] && break
+                sleep 0.1
+        done
+        np bind-userns bind --read-only "$UN" "$H/vol/b1" /mnt/x --mkdir
+        [ "$RC" = 1 ] && grep -q "made one of its own" "$H/bind-userns.err"
+        tap_ok $? "bind into an app that made its own user namespace: refused (it could remount the bind writable)" ||
+                diag bind-userns
+        stop_pod "$UN" "$UNPID"
+else
+        tap_ok 1 "a pod whose app makes its own user namespace"
+fi
+
+# Volumes inside volumes: an image's mount point /var/lib/app (an implicit
+# volume) and a --mount at /var/lib/app/cache: the outer one is mounted first,
+# so the inner one stays visible, whatever order they were given in.
+cp -a "$images/busybox" "$images/nested" &&
+        jq '.name = "example.com/busybox-nested" | .app.mountPoints = [{"name": "state", "path": "/var/lib/app"}]' \
+                "$images/busybox/manifest" >"$images/nested/manifest"
+mkvol cache cache-marker
+run_pod nested --volume=cache,kind=host,source="$H/vol/cache" "$images/nested" --name=nest \
+        --mount=volume=cache,target=/var/lib/app/cache --exec=/bin/sh -- -c 'cat /var/lib/app/cache/marker && echo x >/var/lib/app/top'
+[ "$RC" = 0 ] && said nested cache-marker && [ -e "$POD/sharedVolumes/nest-state/top" ] &&
+        [ -d "$POD/sharedVolumes/nest-state/cache" ] && [ -z "$(ls -A "$POD/sharedVolumes/nest-state/cache")" ]
+tap_ok $? "a --mount inside an image's mount point: both visible (the outer one mounted first)" || diag nested
 
 # --- 8. nothing lost, nothing left ------------------------------------------------------------
 
