@@ -1117,9 +1117,11 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
         r = collect_mounts(c, idx, app, img, &first_mount);
         if (r < 0)
                 return r;
-        r = render_app_service(c, idx, app, img, uid, gid, &iso, c->mounts + first_mount, c->n_mounts - first_mount);
+        /* (No mount at all: c->mounts is NULL, and NULL + 0 is not C.) */
+        const RenderMount *am = c->mounts ? c->mounts + first_mount : NULL;
+        r = render_app_service(c, idx, app, img, uid, gid, &iso, am, c->n_mounts - first_mount);
         if (r >= 0 && c->opts->nspawn_binds)
-                r = add_bind_args(c, ra, c->mounts + first_mount, c->n_mounts - first_mount);
+                r = add_bind_args(c, ra, am, c->n_mounts - first_mount);
         if (r < 0)
                 return r;
 
