@@ -354,6 +354,24 @@ static const char *bind_failure(int r) {
         }
 }
 
+/* What bind and unbind do first: the app's namespace opened and checked,
+ * the records locked, the ids of the app's mounts in that namespace. */
+static int begin(const PodBindTarget *t, AppNs *ns, int *ret_lock, uint64_t ids[static BINDS_PER_APP_MAX],
+                 size_t *ret_n_ids, NpError *err) {
+        int r;
+
+        r = open_app_ns(t, ns);
+        if (r < 0)
+                return error_set(err, r, t->app, "%s", bind_failure(r) ? bind_failure(r) : strerror(-r));
+        *ret_lock = lock_records(t->pod_fd);
+        if (*ret_lock < 0)
+                return error_set(err, *ret_lock, BINDS_LOCK, "cannot lock: %s", strerror(-*ret_lock));
+        r = app_mount_ids(t->pod_fd, t->app, ns->ns_inode, ids, ret_n_ids);
+        if (r < 0)
+                return error_set(err, r, BINDS_FILE, "cannot read: %s", strerror(-r));
+        return 0;
+}
+
 int pod_bind(const PodBindTarget *t, const char *source, const char *dest, PodBindFlags flags, char **ret_dest,
              NpError *err) {
         _cleanup_(app_ns_done) AppNs ns = { .ns_fd = -1, .root_fd = -1 };
@@ -384,15 +402,9 @@ int pod_bind(const PodBindTarget *t, const char *source, const char *dest, PodBi
                 return error_set(err, -EOPNOTSUPP, source,
                                  "is a device node: a running app's device policy cannot grow; give it as a device "
                                  "volume when the pod starts (docs/volumes.md)");
-        r = open_app_ns(t, &ns);
+        r = begin(t, &ns, &lock, ids, &n_ids, err);
         if (r < 0)
-                return error_set(err, r, t->app, "%s", bind_failure(r) ? bind_failure(r) : strerror(-r));
-        lock = lock_records(t->pod_fd);
-        if (lock < 0)
-                return error_set(err, lock, BINDS_LOCK, "cannot lock: %s", strerror(-lock));
-        r = app_mount_ids(t->pod_fd, t->app, ns.ns_inode, ids, &n_ids);
-        if (r < 0)
-                return error_set(err, r, BINDS_FILE, "cannot read: %s", strerror(-r));
+                return r;
         if (n_ids >= BINDS_PER_APP_MAX)
                 return error_set(err, -E2BIG, t->app, "has %d binds already", BINDS_PER_APP_MAX);
         r = in_app_namespace(&ns, tree, dest, bf, ids, n_ids, &id, &resolved);
@@ -422,15 +434,9 @@ int pod_unbind(const PodBindTarget *t, const char *dest, char **ret_dest, NpErro
         size_t n_ids = 0;
         int r;
 
-        r = open_app_ns(t, &ns);
+        r = begin(t, &ns, &lock, ids, &n_ids, err);
         if (r < 0)
-                return error_set(err, r, t->app, "%s", bind_failure(r) ? bind_failure(r) : strerror(-r));
-        lock = lock_records(t->pod_fd);
-        if (lock < 0)
-                return error_set(err, lock, BINDS_LOCK, "cannot lock: %s", strerror(-lock));
-        r = app_mount_ids(t->pod_fd, t->app, ns.ns_inode, ids, &n_ids);
-        if (r < 0)
-                return error_set(err, r, BINDS_FILE, "cannot read: %s", strerror(-r));
+                return r;
         r = in_app_namespace(&ns, -1, dest, 0, ids, n_ids, &id, &resolved);
         if (r < 0)
                 return error_set(err, r, NULL, "cannot unbind %s in app \"%s\": %s", dest, t->app,

@@ -29,27 +29,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib/pod-harness.sh
 . "$here/../lib/pod-harness.sh"
 
-if ! reason=$(harness_have_nspawn); then
-        tap_skip "volumes and runtime binds: real pods" "$reason"
-        tap_done
-        exit
-fi
-
-harness_init || exit 1
-
-bail() {
-        tap_diag "$@"
-        tap_done
-        exit 1
-}
-
-harness_np_init
-tap_ok $? "nspawn-pod and its helpers are built ($HARNESS_NP)" || bail "$(tail -n 30 "$HARNESS_DIR/make.log" 2>&1)"
-
-images=$HARNESS_DIR/images
-"$HARNESS_SRC_ROOT/tests/images/build-busybox" "$images" >"$HARNESS_DIR/images.log" 2>&1
-tap_ok $? "busybox test image builds" || bail "$(cat "$HARNESS_DIR/images.log")"
-bb=$images/busybox.aci
+harness_np_begin "volumes and runtime binds"
+bail() { harness_bail "$@"; }
 id_bb="sha512-$(sha512sum "$bb" | cut -c1-128)"
 H=$HARNESS_DIR
 cd "$H" || bail "cannot enter $H"
@@ -59,17 +40,8 @@ TAG=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 # --- helpers ----------------------------------------------------------------------
 
 # np NAME ARGS...: nspawn-pod ARGS, output in NAME.out/.err, status in RC.
-np() {
-        local name=$1
-        shift
-        RC=0
-        harness_np_run "$@" >"$H/$name.out" 2>"$H/$name.err" || RC=$?
-        return 0
-}
-diag() {
-        tap_diag "exit status $RC" "stderr:" "$(tail -n 20 "$H/$1.err" 2>&1)" \
-                "stdout:" "$(head -n 40 "$H/$1.out" 2>&1)"
-}
+np() { harness_np_capture "$@"; }
+diag() { harness_np_diag "$@"; }
 # run_pod NAME ARGS...: `nspawn-pod run` with a UUID file; UUID and POD set.
 run_pod() {
         local name=$1

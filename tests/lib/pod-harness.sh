@@ -722,10 +722,56 @@ _harness_teardown() {
 #                                     under the data dir deepest first after making it private
 #   harness_np_leftovers              prints mounts, processes and cgroups still tied to the
 #                                     data dir's pods; returns 0 when there are none
+#   harness_np_begin WHAT             the start of a test of real pods: skips the whole test
+#                                     (loudly, "WHAT: real pods") where pods cannot boot here,
+#                                     harness_init, harness_np_init and the busybox test image
+#                                     (tests/images/build-busybox), each a TAP check; sets
+#                                     `images` (its directory) and `bb` (the ACI); on failure
+#                                     harness_bail
+#   harness_bail MESSAGE...           TAP diagnostics, the plan, exit 1 (the teardown runs)
+#   harness_np_capture NAME ARGS...   harness_np_run ARGS with stdout and stderr in
+#                                     HARNESS_DIR/NAME.out and .err; its status in RC; returns 0
+#   harness_np_diag NAME              TAP diagnostics of such a run: RC, the ends of both files
 HARNESS_NP=""
 HARNESS_NP_DATA=""
 HARNESS_NP_PID=""
 HARNESS_NP_UUIDS=()
+
+harness_bail() {
+        tap_diag "$@"
+        tap_done
+        exit 1
+}
+
+harness_np_capture() {
+        local name=$1
+        shift
+        RC=0
+        harness_np_run "$@" >"$HARNESS_DIR/$name.out" 2>"$HARNESS_DIR/$name.err" || RC=$?
+        return 0
+}
+
+harness_np_diag() {
+        tap_diag "exit status $RC" "stderr:" "$(tail -n 20 "$HARNESS_DIR/$1.err" 2>&1)" \
+                "stdout:" "$(head -n 40 "$HARNESS_DIR/$1.out" 2>&1)"
+}
+
+harness_np_begin() {
+        local reason
+        if ! reason=$(harness_have_nspawn); then
+                tap_skip "$1: real pods" "$reason"
+                tap_done
+                exit 0
+        fi
+        harness_init || exit 1
+        harness_np_init
+        tap_ok $? "nspawn-pod and its helpers are built ($HARNESS_NP)" ||
+                harness_bail "$(tail -n 30 "$HARNESS_DIR/make.log" 2>&1)"
+        images=$HARNESS_DIR/images
+        "$HARNESS_SRC_ROOT/tests/images/build-busybox" "$images" >"$HARNESS_DIR/images.log" 2>&1
+        tap_ok $? "busybox test image builds" || harness_bail "$(cat "$HARNESS_DIR/images.log")"
+        bb=$images/busybox.aci
+}
 
 harness_np_init() {
         local build=${BUILD:-build} src=$HARNESS_SRC_ROOT np

@@ -5,6 +5,7 @@
  * line per check, a plan at the end, exit status 1 if anything failed.
  * tests/run-all counts these lines. */
 
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -50,4 +51,18 @@ static inline bool tap_ok(bool cond, const char *file, int line, const char *fmt
 static inline int tap_done(void) {
         printf("1..%u\n", tap_n);
         return tap_failed ? 1 : 0;
+}
+
+/* Removes a test's temporary tree, best effort (nftw, depth first, no
+ * symlink followed). */
+static inline int tap_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) flag;
+        (void) ftw;
+        (void) remove(path);
+        return 0;
+}
+
+static inline void tap_rm_tree(const char *path) {
+        (void) nftw(path, tap_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

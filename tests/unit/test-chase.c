@@ -14,14 +14,6 @@
 #include "chase.h"
 #include "tap.h"
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        (void) remove(path);
-        return 0;
-}
-
 static int count_fds(void) {
         DIR *d = opendir("/proc/self/fd");
         int n = 0;
@@ -154,7 +146,7 @@ int main(void) {
         OK(got == NULL, "no path returned on failure");
 
         close(rootfd);
-        nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        tap_rm_tree(tmp);
         OK_INTEQ(count_fds(), fds_before, "no fd leaked");
         return tap_done();
 }

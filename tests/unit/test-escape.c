@@ -642,16 +642,8 @@ static int write_text(const char *path, const char *text, mode_t mode) {
         return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        (void) remove(path);
-        return 0;
-}
-
 static void rm_rf(const char *path) {
-        (void) nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        (void) nftw(path, tap_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The hostile inputs both real-systemd checks use. */

@@ -10,14 +10,6 @@
 #include "fileset.h"
 #include "tap.h"
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        (void) remove(path);
-        return 0;
-}
-
 static int make_writable(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         (void) ftw;
         if (flag == FTW_D && !S_ISLNK(st->st_mode))
@@ -29,7 +21,7 @@ static int make_writable(const char *path, const struct stat *st, int flag, stru
  * writable before their entries can go. */
 static void rm_rf(const char *path) {
         (void) nftw(path, make_writable, 16, FTW_PHYS);
-        (void) nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        (void) nftw(path, tap_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Names in the directory `fd`, sorted and joined with ',' ("" when empty). */

@@ -59,14 +59,6 @@ static const char manifest_json[] =
 
 static char big_data[300000];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        (void) remove(path);
-        return 0;
-}
-
 static char *pathf(const char *fmt, ...) _printf_(1, 2);
 static char *pathf(const char *fmt, ...) {
         char *s = NULL;
@@ -1073,6 +1065,6 @@ int main(void) {
                 OK_INTEQ(rm_rf_at(parent, tmpdir + strlen("/tmp/")), 0, "temporary directory removed");
         }
         if (access(tmpdir, F_OK) == 0)
-                (void) nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+                tap_rm_tree(tmpdir);
         return tap_done();
 }

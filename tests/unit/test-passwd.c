@@ -13,14 +13,6 @@
 
 static char *tmpdir;
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        (void) remove(path);
-        return 0;
-}
-
 static void write_at(int dirfd, const char *path, const char *data) {
         _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 
@@ -340,7 +332,7 @@ int main(void) {
         CHECK_USER(rootrd, "web", 1000);
         CHECK_USER_FAILS(-1, "web", -EBADF, "no root directory");
 
-        (void) nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        tap_rm_tree(tmpdir);
         OK(access(tmpdir, F_OK) < 0, "temporary directory removed");
         return tap_done();
 }
