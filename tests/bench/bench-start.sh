@@ -21,6 +21,9 @@
 #        nspawn-pod's (--register=no --keep-unit --settings=no
 #        --link-journal=no --quiet, systemd --log-target=null --show-status=no)
 #   (c)  systemd-nspawn without --boot running /bin/true in a minimal root
+#   (av) (a) with three volumes (a host directory, a read-only one at a
+#        target that does not exist in the image, an empty one): what
+#        mounting volumes costs on the start path (docs/volumes.md)
 #
 # Each command runs in fresh cgroups of its own (cgroup2, name=systemd and,
 # where mounted, the v1 memory hierarchy), created before and removed after
@@ -194,7 +197,11 @@ drop_tmpfs_pods() {
         drop_pods
         HARNESS_NP_DATA=$saved
 }
-echo "bench-start: $N rounds of (a) (a1+a2) (at) (b) (c), interleaved; building and warming up..."
+mkdir -p "$W/vol/rw" "$W/vol/ro" || exit 1
+vols=(--volume=rw,kind=host,source="$W/vol/rw" --volume=ro,kind=host,source="$W/vol/ro",readOnly=true
+        --volume=scratch,kind=empty)
+mnts=(--mount=volume=rw,target=/data --mount=volume=ro,target=/srv/conf --mount=volume=scratch,target=/scratch)
+echo "bench-start: $N rounds of (a) (a1+a2) (at) (av) (b) (c), interleaved; building and warming up..."
 # One warm-up of each, not counted: caches, first-boot costs.
 for w in a b c; do
         case $w in
@@ -210,6 +217,8 @@ for ((i = 1; i <= N; i++)); do
         drop_pods
         timed at "${np_t[@]}" run "$image" --exec=/bin/true
         drop_tmpfs_pods
+        timed av "${np[@]}" run "${vols[@]}" "$image" "${mnts[@]}" --exec=/bin/true
+        drop_pods
         timed a1 "${np[@]}" prepare --uuid-file-save="$W/uuid" "$image" --exec=/bin/true
         uuid=$(head -n 1 "$W/uuid" 2>/dev/null)
         timed a2 "${np[@]}" run-prepared "$uuid"
@@ -248,12 +257,14 @@ row a "(a)  nspawn-pod run, one app /bin/true (busybox ACI)"
 row a1 "(a1)   of which: prepare (import, stage1, manifest)"
 row a2 "(a2)   and run-prepared (render, boot, app, exit)"
 row at "(at) nspawn-pod run as (a), --dir on a tmpfs"
+row av "(av) nspawn-pod run as (a), three volumes"
 row b "(b)  nspawn --boot, minimal root, one oneshot unit"
 row c "(c)  nspawn /bin/true, no boot"
 # shellcheck disable=SC2154 # MED_* are set by row()
-awk -v a="$MED_a" -v b="$MED_b" -v c="$MED_c" -v p="$MED_a1" -v r="$MED_a2" -v t="$MED_at" 'BEGIN {
+awk -v a="$MED_a" -v b="$MED_b" -v c="$MED_c" -v p="$MED_a1" -v r="$MED_a2" -v t="$MED_at" -v v="$MED_av" 'BEGIN {
         printf "  ratio a/b %.2f (goal <= 1.2)   at/b %.2f   a/c %.2f   (a1+a2)/b %.2f   a2/b %.2f\n",
                 a / b, t / b, a / c, (p + r) / b, r / b
+        printf "  three volumes cost %+.1f ms over (a) (av - a, medians)\n", (v - a) / 1000
 }'
 for k in "${!FAILS[@]}"; do
         echo "  note: ($k) failed ${FAILS[$k]} times; last output:"
