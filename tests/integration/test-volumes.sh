@@ -502,6 +502,15 @@ if start_pod live app "$bb" --name=app --exec=/bin/sh -- -c 'touch /running; exe
         [ "$rc_bind" = 0 ] && [ "$RC" = 0 ] && [ "$(out cat-f)" = "bound-$TAG" ]
         tap_ok $? "bind of a file at /etc/bound.conf --mkdir: enter reads it" || { diag bind-f; diag cat-f; }
 
+        mkvol same same-marker
+        np bind-same bind --mkdir "$UL" "$H/vol/same"
+        rc_bind=$RC
+        enter_ cat-same "$UL" /bin/cat "$H/vol/same/marker"
+        [ "$rc_bind" = 0 ] && [ "$RC" = 0 ] && [ "$(out cat-same)" = same-marker ] &&
+                [ "$(ls -A "$PL/stage1/rootfs$H" 2>/dev/null)" = "" ]
+        tap_ok $? "bind UUID SOURCE without DEST: bound at the same path inside the app" ||
+                { diag bind-same; diag cat-same; }
+
         np bind-ro bind --read-only "$UL" "$H/vol/b2" /mnt/ro --mkdir
         rc_bind=$RC
         enter_ cat-ro "$UL" /bin/cat /mnt/ro/marker
