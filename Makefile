@@ -111,7 +111,7 @@ $(APP_STDIO): flavors/host/app-stdio.c
 # the skeleton (flavors/host/rootfs.list), the manifest from its template.
 STAGE1 := $(BUILD)/stage1-host.aci
 $(STAGE1): $(HELPERS) $(ENTRYPOINTS) $(APP_STDIO) flavors/host/rootfs.list flavors/host/os-release \
-		manifests/stage1-host.manifest.in build-aux/mkaci $(wildcard units/*)
+		manifests/stage1-host.manifest.in build-aux/mkaci $(wildcard units/*) $(wildcard flavors/host/net.d/*)
 	@echo "  ACI     $@"
 	@build-aux/mkaci $(BUILD) flavors/host/rootfs.list manifests/stage1-host.manifest.in $(VERSION) $@
 

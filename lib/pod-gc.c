@@ -12,6 +12,7 @@
 #include "mount-util.h"
 #include "names.h"
 #include "pod-gc.h"
+#include "pod-net.h"
 #include "pod.h"
 #include "render.h"
 #include "strv.h"
@@ -98,42 +99,6 @@ static int remove_journal_link(const char *pod_name, const uint8_t uuid[16]) {
         return unlinkat(jfd, mid, 0) < 0 && errno != ENOENT ? negative_errno() : 0;
 }
 
-/* The pod's network namespace, bind-mounted where its netns file says
- * (rkt's networking: /var/run/netns/cni-…). The file is the pod's: only a
- * single name below one of the two netns directories is accepted. */
-static int remove_netns(int dir_fd, NpError *err) {
-        static const char *const dirs[] = { "/run/netns/", "/var/run/netns/" };
-        _cleanup_free_ char *path = NULL, *dir = NULL;
-        _cleanup_close_ int dfd = -1;
-        const char *name = NULL;
-        size_t size;
-        int r;
-
-        r = fd_read_file_in_root(dir_fd, "netns", 4096, &path, &size);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return error_set(err, r, "netns", "cannot read the pod's netns file: %s", strerror(-r));
-        path[strcspn(path, "\n")] = 0;
-        for (size_t i = 0; i < ELEMENTSOF(dirs) && !name; i++)
-                if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
-                        name = path + strlen(dirs[i]);
-        if (!name || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-            name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] != 0)
-                return error_set(err, -EINVAL, "netns", "not a network namespace of /run/netns: \"%s\"", path);
-        dir = strndup(path, (size_t) (name - path));
-        if (!dir)
-                return -ENOMEM;
-        dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return errno == ENOENT ? 0 : error_set(err, negative_errno(), dir, "cannot open: %m");
-        if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && !IN_SET(errno, EINVAL, ENOENT))
-                return error_set(err, negative_errno(), path, "cannot unmount the pod's network namespace: %m");
-        if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-                return error_set(err, negative_errno(), path, "cannot remove the pod's network namespace: %m");
-        return 0;
-}
-
 int pod_gc_release(int parent_fd, const char *name, int dir_fd, const uint8_t uuid[16], void (*warn)(const char *),
                    NpError *err) {
         _cleanup_strv_free_ char **names = pod_cgroup_names(uuid);
@@ -171,8 +136,9 @@ int pod_gc_release(int parent_fd, const char *name, int dir_fd, const uint8_t uu
         r = mount_umount_beneath(parent_fd, name);
         if (r < 0)
                 return error_set(err, r, NULL, "cannot unmount everything below its directory: %s", strerror(-r));
-        /* 3. Its network namespace. */
-        r = remove_netns(dir_fd, err);
+        /* 3. Its networks (every ADD recorded gets its DEL) and its network
+         *    namespace (lib/pod-net.h). */
+        r = pod_net_teardown(dir_fd, uuid, err);
         if (r < 0)
                 return r;
         /* 4. What nspawn leaves in /run when it is killed or /run is no

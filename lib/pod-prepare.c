@@ -381,6 +381,39 @@ int pod_prepare_parse_mount(const char *arg, Mount *ret, NpError *err) {
         return 0;
 }
 
+void pod_prepare_port_clear(ExposedPort *p) {
+        free(p->name);
+        free(p->host_ip);
+        *p = (ExposedPort) {};
+}
+
+int pod_prepare_parse_port(const char *arg, ExposedPort *ret, NpError *err) {
+        _cleanup_(pod_prepare_port_clear) ExposedPort p = {};
+        const char *first = strchr(arg, ':'), *last = strrchr(arg, ':');
+        uint32_t port;
+
+        if (!first)
+                return error_set(err, -EINVAL, NULL, "--port=%s: expected NAME:[HOSTIP:]HOSTPORT", arg);
+        p.name = strndup(arg, (size_t) (first - arg));
+        if (!p.name)
+                return -ENOMEM;
+        if (!acname_is_valid(p.name))
+                return error_set(err, -EINVAL, NULL, "--port=%s: \"%s\" is not a port name", arg, p.name);
+        if (last != first) {
+                p.host_ip = strndup(first + 1, (size_t) (last - first - 1));
+                if (!p.host_ip)
+                        return -ENOMEM;
+                if (!ipv4_is_valid(p.host_ip))
+                        return error_set(err, -EINVAL, NULL, "--port=%s: \"%s\" is not an IPv4 address", arg, p.host_ip);
+        }
+        if (parse_u32_word(last + 1, 10, &port) < 0 || port == 0 || port > 65535)
+                return error_set(err, -EINVAL, NULL, "--port=%s: the host port must be 1-65535", arg);
+        p.host_port = (uint16_t) port;
+        *ret = p;
+        p = (ExposedPort) {};
+        return 0;
+}
+
 static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int data_fd, int pod_fd, NpError *err) {
         _cleanup_close_ int stage1 = -1, opt = -1, info = -1;
         Pod *given = s->pod_manifest;
@@ -390,6 +423,12 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
         size_t json_size;
         int r;
 
+        if (given && s->n_ports > 0)
+                return error_set(err, -EINVAL, NULL, "--port is refused with --pod-manifest: the manifest has the ports");
+        for (size_t i = 0; i < s->n_ports; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(s->ports[i].name, s->ports[j].name) == 0)
+                                return error_set(err, -EINVAL, NULL, "port \"%s\" is published twice", s->ports[i].name);
         if (given && s->n_volumes > 0)
                 return error_set(err, -EINVAL, NULL, "--volume is refused with --pod-manifest: the manifest has the volumes");
         for (size_t i = 0; i < s->n_volumes; i++) {
@@ -578,7 +617,11 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
                 }
                 pod.volumes = (Volume *) s->volumes;
                 pod.n_volumes = s->n_volumes;
+                pod.ports = (ExposedPort *) s->ports;
+                pod.n_ports = s->n_ports;
                 r = manifest_pod_to_json(&pod, &json, &json_size);
+                pod.ports = NULL;
+                pod.n_ports = 0;
                 pod.annotations = NULL;
                 pod.n_annotations = 0;
                 pod.volumes = NULL;

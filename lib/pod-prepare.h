@@ -43,7 +43,14 @@ typedef struct PodPrepareOptions {
         size_t n_apps;
         const Volume *volumes;   /* --volume=, in order (pod_prepare_parse_volume()) */
         size_t n_volumes;
+        const ExposedPort *ports; /* --port=, in order (pod_prepare_parse_port()) */
+        size_t n_ports;
 } PodPrepareOptions;
+
+/* rkt's `--port=NAME:[HOSTIP:]HOSTPORT` (docs/networks.md) into `ret`
+ * (pod_prepare_port_clear()). */
+int pod_prepare_parse_port(const char *arg, ExposedPort *ret, NpError *err);
+void pod_prepare_port_clear(ExposedPort *p);
 
 /* rkt's `--volume=NAME,kind=host|empty[,source=PATH][,readOnly=BOOL]
  * [,recursive=BOOL][,mode=OCTAL][,uid=N][,gid=N]` (docs/volumes.md) into

@@ -23,6 +23,7 @@
 #include "manifest.h"
 #include "names.h"
 #include "passwd.h"
+#include "pod-net.h"
 #include "pod-run.h"
 #include "pod-stop.h"
 #include "pod.h"
@@ -30,6 +31,147 @@
 #include "render.h"
 #include "stage1-host.h"
 #include "strv.h"
+
+static char *data_dir_of(const char *pod_dir);
+
+int pod_run_net_list_add(char ***networks, const char *list) {
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+                if (strv_extend(networks, w) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+int pod_run_net_kind(char *const *networks, PodNet default_kind, PodNet *ret, NpError *err) {
+        size_t n = strv_length(networks);
+        bool special = false;
+
+        if (n == 0) {
+                *ret = default_kind;
+                return 0;
+        }
+        STRV_FOREACH(w, networks) {
+                bool host = strncmp(*w, "host", 4) == 0 && (!(*w)[4] || (*w)[4] == ':');
+                bool none = strncmp(*w, "none", 4) == 0 && (!(*w)[4] || (*w)[4] == ':');
+
+                if ((host || none) && (*w)[4] == ':')
+                        return error_set(err, -EINVAL, NULL, "--net=%s: %s takes no arguments", *w, host ? "host" : "none");
+                special = special || host || none;
+        }
+        if (special && n > 1)
+                return error_set(err, -EINVAL, NULL, "--net: host and none cannot be combined with other networks");
+        if (special)
+                *ret = strcmp(networks[0], "host") == 0 ? POD_NET_HOST : POD_NET_NONE;
+        else
+                *ret = POD_NET_CNI;
+        return 0;
+}
+
+/* The ports the pod publishes (its manifest's "ports", `--port`) as CNI
+ * portMappings: each by the name of a port an app declares (the app's own
+ * section, or its image's, read from the pod directory). NULL: none. */
+static int port_mappings(int lock_fd, const Pod *pod, json_t **ret, NpError *err) {
+        _cleanup_json_ json_t *a = NULL;
+
+        *ret = NULL;
+        if (pod->n_ports == 0)
+                return 0;
+        a = json_array();
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < pod->n_ports; i++) {
+                const ExposedPort *ep = &pod->ports[i];
+                const Port *found = NULL;
+
+                for (size_t k = 0; k < pod->n_apps && !found; k++) {
+                        _cleanup_(image_freep) Image *img = NULL;
+                        _cleanup_free_ char *path = NULL, *data = NULL;
+                        _cleanup_error_ NpError perr = NP_ERROR_INIT;
+                        const App *app = pod->apps[k].app;
+                        size_t size;
+
+                        if (!app) {
+                                if (asprintf(&path, "stage1/rootfs/opt/stage2/%s/manifest", pod->apps[k].name) < 0)
+                                        return -ENOMEM;
+                                if (fd_read_file_in_root(lock_fd, path, MANIFEST_SIZE_MAX, &data, &size) < 0 ||
+                                    manifest_parse_image(data, size, &img, &perr) < 0)
+                                        continue; /* said when the app is loaded */
+                                app = img->app;
+                        }
+                        for (size_t j = 0; app && j < app->n_ports && !found; j++)
+                                if (strcmp(app->ports[j].name, ep->name) == 0) {
+                                        json_t *m = json_pack("{sisiss}", "hostPort", (int) ep->host_port,
+                                                              "containerPort", (int) app->ports[j].port, "protocol",
+                                                              app->ports[j].protocol);
+
+                                        if (!m || (ep->host_ip && json_object_set_new(m, "hostIP",
+                                                                                       json_string(ep->host_ip)) < 0) ||
+                                            json_array_append_new(a, m) < 0)
+                                                return -ENOMEM;
+                                        found = &app->ports[j];
+                                }
+                }
+                if (!found)
+                        return error_set(err, -EINVAL, NULL, "port \"%s\" is published, but no app declares a port of "
+                                         "that name", ep->name);
+        }
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+/* The pod's CNI networks (lib/pod-net.h), made in the caller's mount
+ * namespace (the host's), before ours is: gc must find the namespace's
+ * mount there after we are gone. */
+static int setup_networks(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const Pod *pod,
+                          const PodRunOptions *o, char **ret_netns, NpError *err) {
+        _cleanup_free_ char *builtin = NULL, *user = NULL, *data_dir = NULL, *ipam = NULL;
+        _cleanup_json_ json_t *ports = NULL;
+        char *dirs[3] = {};
+        size_t k = 0;
+        int r;
+
+        r = port_mappings(lock_fd, pod, &ports, err);
+        if (r < 0)
+                return r;
+        data_dir = data_dir_of(pod_dir);
+        if (asprintf(&builtin, "%s/stage1/rootfs/etc/nspawn-pod/net.d", pod_dir) < 0 ||
+            (o->net_conf_dir && !(user = strdup(o->net_conf_dir))) ||
+            (data_dir && asprintf(&ipam, "%s/cni-networks", data_dir) < 0))
+                return -ENOMEM;
+        if (user)
+                dirs[k++] = user;
+        dirs[k++] = builtin;
+        PodNetSetup s = {
+                .uuid = uuid,
+                .networks = o->networks,
+                .conf_dirs = dirs,
+                .builtin_dir = builtin,
+                .ipam_dir = ipam,
+                .port_mappings = ports,
+        };
+        return pod_net_setup(lock_fd, &s, ret_netns, err);
+}
+
+/* The networks go when the pod has ended, back in the mount namespace
+ * they were made in; what cannot go now, gc takes. */
+static void teardown_networks(int host_mnt, int lock_fd, const uint8_t uuid[16], void (*warn)(const char *)) {
+        _cleanup_error_ NpError err = NP_ERROR_INIT;
+        int r;
+
+        r = host_mnt >= 0 && setns(host_mnt, CLONE_NEWNS) < 0 ? negative_errno() : 0;
+        if (r >= 0)
+                r = pod_net_teardown(lock_fd, uuid, &err);
+        if (r < 0 && warn) {
+                _cleanup_free_ char *m = NULL;
+
+                if (asprintf(&m, "cannot tear down the pod's networks now (gc will): %s", error_format(&err, r)) >= 0)
+                        warn(m);
+        }
+}
 
 /* How long the run process waits, once nspawn has ended, for the pod's
  * cgroups to empty before it removes them. */
@@ -597,7 +739,8 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         _cleanup_free_ RenderIds *ids = NULL;
         _cleanup_strv_free_ char **device_sources = NULL;
         _cleanup_free_ char *rendered = NULL, *manifest = NULL, *machine = NULL, *scope = NULL;
-        _cleanup_close_ int stage1 = -1, s1 = -1;
+        _cleanup_close_ int stage1 = -1, s1 = -1, host_mnt = -1;
+        _cleanup_free_ char *netns = NULL;
         Image **images = NULL;
         char cgname[49];
         bool register_machine, propagate_tmpfs = false;
@@ -627,21 +770,36 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         if (r < 0)
                 return r;
 
+        if (o->net == POD_NET_CNI) {
+                host_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+                if (host_mnt < 0)
+                        return error_set(err, negative_errno(), NULL, "cannot open our mount namespace: %m");
+                r = setup_networks(pod_dir, lock_fd, uuid, pod, o, &netns, err);
+                if (r < 0)
+                        return r;
+        }
+
         /* A mount namespace of our own, entered before any fd into the
          * stage1 is opened (see mount_overlays()): the overlays and the
          * propagation directory's tmpfs live and die with it. */
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-                return error_set(err, negative_errno(), NULL, "cannot create a mount namespace: %m");
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+                r = error_set(err, negative_errno(), NULL, "cannot create a mount namespace: %m");
+                goto finish;
+        }
         {
                 _cleanup_free_ char *p = NULL;
 
-                if (asprintf(&p, "%s/stage1", pod_dir) < 0)
-                        return -ENOMEM;
+                if (asprintf(&p, "%s/stage1", pod_dir) < 0) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
                 stage1 = open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
         s1 = stage1 >= 0 ? fd_open_dir_nofollow(stage1, "rootfs", O_PATH) : -EBADF;
-        if (s1 < 0)
-                return error_set(err, -EINVAL, "stage1/rootfs", "the pod has no stage1 root");
+        if (s1 < 0) {
+                r = error_set(err, -EINVAL, "stage1/rootfs", "the pod has no stage1 root");
+                goto finish;
+        }
 
         {
                 Stage1HostOptions so = {
@@ -652,16 +810,18 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 memcpy(so.uuid, uuid, 16);
                 r = stage1_host_setup(s1, &so, err);
                 if (r < 0)
-                        return r;
+                        goto finish;
         }
         journal_access(lock_fd, s1, o->warn);
         /* rkt's convention, read by its gc: which flavor the pod runs. */
-        if (symlinkat("host", lock_fd, "flavor") < 0 && errno != EEXIST)
-                return error_set(err, negative_errno(), "flavor", "cannot create: %m");
+        if (symlinkat("host", lock_fd, "flavor") < 0 && errno != EEXIST) {
+                r = error_set(err, negative_errno(), "flavor", "cannot create: %m");
+                goto finish;
+        }
 
         r = mount_overlays(pod_dir, lock_fd, s1, pod, err);
         if (r < 0)
-                return r;
+                goto finish;
         images = calloc(pod->n_apps + 1, sizeof(Image *));
         ids = calloc(pod->n_apps + 1, sizeof(RenderIds));
         if (!images || !ids) {
@@ -692,6 +852,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 .disable_paths = o->disable_paths,
                 .disable_seccomp = o->disable_seccomp,
                 .private_network = o->net == POD_NET_NONE,
+                .netns_path = netns,
                 .share_ipc = o->share_ipc,
                 .selinux_context = o->selinux_context,
                 .selinux_apifs_context = o->selinux_apifs_context,
@@ -726,5 +887,7 @@ finish:
         for (size_t i = 0; images && i < pod->n_apps; i++)
                 image_free(images[i]);
         free(images);
+        if (netns)
+                teardown_networks(host_mnt, lock_fd, uuid, o->warn);
         return r;
 }

@@ -16,12 +16,16 @@
 typedef enum PodNet {
         POD_NET_HOST, /* the host's network namespace */
         POD_NET_NONE, /* a network namespace of its own with loopback only */
+        POD_NET_CNI,  /* a network namespace of its own with CNI networks (lib/pod-net.h) */
 } PodNet;
 
 typedef struct PodRunOptions {
         const char *hostname;       /* NULL: the machine name */
         const char *machine_prefix; /* machine "<prefix>-<uuid>"; NULL: "nspawn-pod" */
         PodNet net;
+        char *const *networks;      /* POD_NET_CNI: "name[:K=V;…]" each, in order */
+        const char *net_conf_dir;   /* user CNI configurations (found before the built-in
+                                     * ones of the stage1); NULL: none */
         bool share_ipc;             /* stay in the host's IPC namespace */
         bool interactive;           /* the single app gets the terminal */
         bool debug;                 /* keep nspawn's and systemd's messages */
@@ -30,6 +34,15 @@ typedef struct PodRunOptions {
         /* Told what is worth telling a person (render's warnings); may be NULL. */
         void (*warn)(const char *message);
 } PodRunOptions;
+
+/* What a list of networks ("name[:K=V;…]", rkt's --net) asks for: `host`
+ * or `none` alone, else CNI networks (`default`, `default-restricted`,
+ * named ones). An empty list is `default_kind`. -EINVAL (with a message)
+ * for host or none beside other networks, or with arguments. */
+int pod_run_net_kind(char *const *networks, PodNet default_kind, PodNet *ret, NpError *err);
+
+/* Splits comma-separated network lists into `*networks`. */
+int pod_run_net_list_add(char ***networks, const char *list);
 
 /* Runs the pod whose directory is `pod_dir` (absolute, in pods/run/), locked
  * through `lock_fd` (O_RDONLY, the lock stays held for the pod's whole life:

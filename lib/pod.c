@@ -13,6 +13,7 @@
 #include "fd-util.h"
 #include "manifest.h"
 #include "names.h"
+#include "pod-net.h"
 #include "pod.h"
 #include "proc-state.h"
 #include "strv.h"
@@ -576,6 +577,17 @@ static void newest_status(int dir_fd, const char *dir, struct timespec *ret) {
         *ret = best;
 }
 
+char *pod_info_networks_text(const PodInfo *info) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        for (size_t i = 0; i < info->n_networks; i++)
+                STRV_FOREACH(a, info->networks[i].addresses)
+                        if (strv_extendf(&l, "%s:%s=%.*s", info->networks[i].name, strchr(*a, ':') ? "ip6" : "ip4",
+                                         (int) strcspn(*a, "/"), *a) < 0)
+                                return NULL;
+        return l ? strv_join(l, ",") : NULL;
+}
+
 PodInfo *pod_info_free(PodInfo *info) {
         if (!info)
                 return NULL;
@@ -584,6 +596,7 @@ PodInfo *pod_info_free(PodInfo *info) {
                 free(info->apps[i].end);
         }
         free(info->apps);
+        pod_net_infos_free(info->networks, info->n_networks);
         free(info);
         return NULL;
 }
@@ -656,6 +669,8 @@ int pod_info_read(int dir_fd, const uint8_t uuid[16], PodState state, PodInfoFla
                         }
                 }
         }
+        if (info->status == POD_STATUS_RUNNING && pod_net_read(dir_fd, &info->networks, &info->n_networks) == -ENOMEM)
+                return -ENOMEM;
         *ret = TAKE_PTR(info);
         return 0;
 }

@@ -133,7 +133,14 @@ typedef struct PodInfo {
         int exit_code; /* exit-code: the pod's exit code; -1 when not recorded */
         PodApp *apps;  /* the manifest's apps, in order (none when it is unreadable) */
         size_t n_apps;
+        /* A running pod's CNI networks, in order (lib/pod-net.h) */
+        struct PodNetInfo *networks;
+        size_t n_networks;
 } PodInfo;
+
+/* rkt's "networks=" value: "NAME:ip4=A.B.C.D" (or ip6=) per address, joined
+ * by ','; NULL when there are none. */
+char *pod_info_networks_text(const PodInfo *info);
 
 typedef enum PodInfoFlags {
         POD_INFO_APP_STATUS = 1 << 0, /* also read every app's status files */

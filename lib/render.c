@@ -1196,7 +1196,11 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
                 r = strv_extendf(&argv, "--hostname=%s", c->machine);
         if (r < 0)
                 return r;
-        if (c->opts->private_network && (r = strv_extend(&argv, "--private-network")) < 0)
+        if (c->opts->netns_path) {
+                /* A path nspawn takes as one word; ours (NETNS_DIR/…), checked there. */
+                if ((r = strv_extendf(&argv, "--network-namespace-path=%s", c->opts->netns_path)) < 0)
+                        return r;
+        } else if (c->opts->private_network && (r = strv_extend(&argv, "--private-network")) < 0)
                 return r;
         /* SELinux labels come from the caller (rkt's stage0 passes its
          * own); a label is one word, and nspawn checks it. */

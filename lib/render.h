@@ -56,6 +56,8 @@ typedef struct RenderOptions {
         const char *machine_prefix; /* the machine name is "<prefix>-<uuid>"; NULL: "nspawn-pod"
                                      * (rkt's stage0 runs pods as "rkt-<uuid>") */
         bool private_network;      /* a network namespace with loopback only (--net=none) */
+        const char *netns_path;    /* the pod's network namespace, made by the caller (CNI
+                                    * networks: lib/pod-net.h); NULL: none */
         bool share_ipc;            /* stay in the host's IPC namespace (rkt's --ipc=parent) */
         const char *selinux_context;       /* nspawn --selinux-context=; NULL: none */
         const char *selinux_apifs_context; /* nspawn --selinux-apifs-context=; NULL: none */

@@ -53,18 +53,18 @@ static char *apps_joined(const PodInfo *p) {
 }
 
 static int print_table(PodInfo **pods, size_t n, bool legend) {
-        static const char *const head[] = { "UUID", "APPS", "STATE", "CREATED", "STARTED" };
-        size_t w[5] = {};
+        static const char *const head[] = { "UUID", "APPS", "STATE", "CREATED", "STARTED", "NETWORKS" };
+        size_t w[6] = {};
         char ***rows = calloc(n + 1, sizeof(char **));
         int r = 0;
 
         if (!rows)
                 return -ENOMEM;
-        for (size_t k = 0; k < 5; k++)
+        for (size_t k = 0; k < 6; k++)
                 w[k] = legend ? strlen(head[k]) : 0;
         for (size_t i = 0; i < n; i++) {
                 char u[37], c[64], s[64];
-                char **row = calloc(5, sizeof(char *));
+                char **row = calloc(6, sizeof(char *));
 
                 if (!row) {
                         r = -ENOMEM;
@@ -76,7 +76,11 @@ static int print_table(PodInfo **pods, size_t n, bool legend) {
                 row[2] = strdup(pod_status_to_string(pods[i]->status));
                 row[3] = strdup(pods[i]->created.tv_sec ? time_format(&pods[i]->created, c) : "-");
                 row[4] = strdup(pods[i]->started.tv_sec ? time_format(&pods[i]->started, s) : "-");
-                for (size_t k = 0; k < 5; k++) {
+                /* rkt's column: each network's addresses. */
+                row[5] = pod_info_networks_text(pods[i]);
+                if (!row[5])
+                        row[5] = strdup("-");
+                for (size_t k = 0; k < 6; k++) {
                         if (!row[k]) {
                                 r = -ENOMEM;
                                 break;
@@ -96,14 +100,14 @@ static int print_table(PodInfo **pods, size_t n, bool legend) {
         }
         if (r >= 0) {
                 if (legend)
-                        printf("%-*s  %-*s  %-*s  %-*s  %s\n", (int) w[0], head[0], (int) w[1], head[1], (int) w[2],
-                               head[2], (int) w[3], head[3], head[4]);
+                        printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int) w[0], head[0], (int) w[1], head[1],
+                               (int) w[2], head[2], (int) w[3], head[3], (int) w[4], head[4], head[5]);
                 for (size_t i = 0; i < n; i++)
-                        printf("%-*s  %-*s  %-*s  %-*s  %s\n", (int) w[0], rows[i][0], (int) w[1], rows[i][1],
-                               (int) w[2], rows[i][2], (int) w[3], rows[i][3], rows[i][4]);
+                        printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int) w[0], rows[i][0], (int) w[1], rows[i][1],
+                               (int) w[2], rows[i][2], (int) w[3], rows[i][3], (int) w[4], rows[i][4], rows[i][5]);
         }
         for (size_t i = 0; i < n && rows[i]; i++) {
-                for (size_t k = 0; k < 5; k++)
+                for (size_t k = 0; k < 6; k++)
                         free(rows[i][k]);
                 free(rows[i]);
         }
@@ -133,6 +137,11 @@ static int print_json(PodInfo **pods, size_t n) {
                 json_object_set_new(o, "state", json_string(pod_status_to_string(pods[i]->status)));
                 json_object_set_new(o, "created", json_time(&pods[i]->created));
                 json_object_set_new(o, "started", json_time(&pods[i]->started));
+                {
+                        _cleanup_free_ char *nets = pod_info_networks_text(pods[i]);
+
+                        json_object_set_new(o, "networks", nets ? json_string(nets) : json_null());
+                }
                 json_array_append_new(arr, o);
         }
         return json_print(arr);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "names.h"
+#include "pod-net.h"
 #include "pod-prepare.h"
 #include "pod-run.h"
 #include "pod-util.h"
@@ -39,6 +40,9 @@ typedef struct RunSpec {
         size_t n_apps;
         Volume *volumes;          /* --volume= */
         size_t n_volumes;
+        ExposedPort *ports;       /* --port= */
+        size_t n_ports;
+        char **networks;          /* --net= (run, run-prepared) */
 } RunSpec;
 
 static void run_spec_done(RunSpec *s) {
@@ -53,6 +57,10 @@ static void run_spec_done(RunSpec *s) {
         for (size_t i = 0; i < s->n_volumes; i++)
                 pod_prepare_volume_clear(&s->volumes[i]);
         free(s->volumes);
+        for (size_t i = 0; i < s->n_ports; i++)
+                pod_prepare_port_clear(&s->ports[i]);
+        free(s->ports);
+        strv_free(s->networks);
         strv_free(s->set_env);
 }
 
@@ -78,6 +86,13 @@ static const char run_usage_text[] =
         "  --uuid-file-save=FILE    write the pod's UUID to FILE\n"
         "  --stage1-path=FILE       the stage1 image (default: the stage1-host.aci built or\n"
         "                           installed with nspawn-pod)\n"
+        "  --net=LIST               the pod's networks (run, run-prepared): host, none\n"
+        "                           (loopback only), or CNI networks: default (the\n"
+        "                           default: 172.16.28.0/24, masqueraded), default-\n"
+        "                           restricted (no route out), or named ones from\n"
+        "                           /etc/nspawn-pod/net.d, each NAME[:K=V;...];\n"
+        "                           repeatable (docs/networks.md)\n"
+        "  --port=NAME:[HOSTIP:]HOSTPORT  publish the app port NAME on the host\n"
         "  --volume=NAME,kind=host|empty[,source=PATH][,readOnly=BOOL][,recursive=BOOL]\n"
         "           [,mode=0755][,uid=N][,gid=N]\n"
         "                           a volume the apps may mount (rkt's syntax): a host\n"
@@ -98,7 +113,7 @@ static const char run_usage_text[] =
         "  -- ARGS...               arguments, replacing the image's (until ---)\n"
         "  ---                      the next image\n"
         "\n"
-        "Pods use the host's network. Pod directories live in DIR/pods (default\n"
+        "Pod directories live in DIR/pods (default\n"
         "/var/lib/nspawn-pod). Exit status of nspawn-pod's own failures: 254.\n";
 
 /* Matches "--name=value" or "--name value"; advances *i over a separate value. */
@@ -212,6 +227,29 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                                         return r;
                                 continue;
                         }
+                        if ((r = take_value(argv, argc, &i, "--net", &v)) != 0) {
+                                if (r < 0 || (r = pod_run_net_list_add(&s->networks, v)) < 0)
+                                        return r;
+                                continue;
+                        }
+                        if ((r = take_value(argv, argc, &i, "--port", &v)) != 0) {
+                                _cleanup_error_ NpError err = NP_ERROR_INIT;
+                                ExposedPort *n;
+
+                                if (r < 0)
+                                        return r;
+                                n = reallocarray(s->ports, s->n_ports + 1, sizeof(ExposedPort));
+                                if (!n)
+                                        return -ENOMEM;
+                                s->ports = n;
+                                r = pod_prepare_parse_port(v, &s->ports[s->n_ports], &err);
+                                if (r < 0) {
+                                        log_error("%s", error_format(&err, r));
+                                        return r;
+                                }
+                                s->n_ports++;
+                                continue;
+                        }
                         if (strcmp(a, "--interactive") == 0) {
                                 s->interactive = true;
                                 continue;
@@ -300,7 +338,20 @@ static int run_in(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int 
         }
         if (asprintf(&pod_dir, "%s/pods/run/%s", g->dir, u) < 0)
                 return EXIT_INTERNAL;
+        _cleanup_error_ NpError nerr = NP_ERROR_INIT;
+        PodNet net;
+
+        /* rkt's default when no --net is given: the default network. */
+        r = pod_run_net_kind(spec->networks, POD_NET_CNI, &net, &nerr);
+        if (r < 0) {
+                log_error("%s", error_format(&nerr, r));
+                return EXIT_INTERNAL;
+        }
+        char *default_net[] = { (char *) "default", NULL };
         PodRunOptions o = {
+                .net = net,
+                .networks = spec->networks ? spec->networks : default_net,
+                .net_conf_dir = POD_NET_USER_CONF_DIR,
                 .hostname = spec->hostname,
                 .interactive = spec->interactive,
                 .debug = g->debug,
@@ -363,6 +414,8 @@ static int prepare_common(int argc, char *argv[], const GlobalOptions *g, RunSpe
                 .n_apps = spec->n_apps,
                 .volumes = spec->volumes,
                 .n_volumes = spec->n_volumes,
+                .ports = spec->ports,
+                .n_ports = spec->n_ports,
         };
         r = pod_prepare(g->dir, pods, &o, uuid, &lock, &err);
         if (r < 0) {
@@ -391,8 +444,9 @@ int verb_prepare(int argc, char *argv[], const GlobalOptions *g) {
         if (r != 0)
                 return r > 0 ? EXIT_OK : EXIT_INTERNAL;
         /* What prepare cannot keep for run-prepared must not look applied. */
-        if (spec.hostname || spec.interactive || spec.disable_caps || spec.disable_paths || spec.disable_seccomp) {
-                log_error("--hostname, --interactive and --insecure-options are options of run-prepared, "
+        if (spec.hostname || spec.interactive || spec.disable_caps || spec.disable_paths || spec.disable_seccomp ||
+            spec.networks) {
+                log_error("--hostname, --interactive, --insecure-options and --net are options of run-prepared, "
                           "not of prepare");
                 pod_remove_dir(pods, POD_STATE_PREPARE, uuid);
                 return EXIT_INTERNAL;
@@ -453,6 +507,11 @@ int verb_run_prepared(int argc, char *argv[], const GlobalOptions *g) {
                 }
                 if (strcmp(argv[i], "--interactive") == 0) {
                         spec.interactive = true;
+                        continue;
+                }
+                if ((r = take_value(argv, argc, &i, "--net", &v)) != 0) {
+                        if (r < 0 || pod_run_net_list_add(&spec.networks, v) < 0)
+                                return EXIT_INTERNAL;
                         continue;
                 }
                 break;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "names.h"
 #include "pod-bind.h"
+#include "pod-net.h"
 #include "pod-util.h"
 
 static void status_usage(FILE *f) {
@@ -87,6 +88,12 @@ static void print_text(const PodInfo *p, const char *journal, const Binds *binds
                 if (p->apps[i].end)
                         printf("app-%s.end=%s\n", p->apps[i].name, p->apps[i].end);
         }
+        {
+                _cleanup_free_ char *nets = pod_info_networks_text(p);
+
+                if (nets)
+                        printf("networks=%s\n", nets);
+        }
         for (size_t i = 0; i < binds->n; i++)
                 printf("bind-%s=%s from %s%s\n", binds->b[i].app, binds->b[i].dest, binds->b[i].source,
                        binds->b[i].read_only ? " (read-only)" : "");
@@ -121,6 +128,20 @@ static int print_json(const PodInfo *p, const char *journal, const Binds *binds)
                 json_array_append_new(apps, a);
         }
         json_object_set_new(o, "apps", apps);
+        {
+                json_t *nl = json_array();
+
+                for (size_t i = 0; nl && i < p->n_networks; i++) {
+                        json_t *addrs = json_array();
+
+                        STRV_FOREACH(a, p->networks[i].addresses)
+                                json_array_append_new(addrs, json_string(*a));
+                        json_array_append_new(nl, json_pack("{s:s,s:s,s:o}", "name", p->networks[i].name, "interface",
+                                                            p->networks[i].ifname, "addresses",
+                                                            addrs ? addrs : json_array()));
+                }
+                json_object_set_new(o, "networks", nl ? nl : json_null());
+        }
         {
                 json_t *bl = json_array();
 

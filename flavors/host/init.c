@@ -36,16 +36,16 @@ static const char usage[] =
         "\n"
         "Flags (stage1 interface version 6):\n"
         "  --debug                   keep nspawn's and systemd's messages\n"
-        "  --net=LIST                host, or none (loopback only); repeatable. CNI\n"
-        "                            networks (default, default-restricted, named) are\n"
-        "                            refused: not supported yet\n"
+        "  --net=LIST                host, none (loopback only), or CNI networks:\n"
+        "                            default, default-restricted, named ones from\n"
+        "                            DIR/net.d of --local-config, each NAME[:K=V;...]\n"
+        "                            (CNI_ARGS); repeatable (docs/networks.md)\n"
         "  --interactive             the pod's single app gets the terminal\n"
         "  --hostname=NAME           the pod's hostname (default: rkt-UUID)\n"
         "  --disable-capabilities-restriction, --disable-paths, --disable-seccomp\n"
         "                            turn those protections off\n"
         "  --ipc=auto|private|parent the pod's IPC namespace: its own, or the host's\n"
-        "  --local-config=DIR        where CNI network configurations are (none is used\n"
-        "                            with --net=host or none)\n"
+        "  --local-config=DIR        user CNI network configurations are in DIR/net.d\n"
         "  --dns-conf-mode=resolv=default,hosts=default\n"
         "                            the only modes supported yet\n"
         "  --private-users=, --mds-token=, --mutable\n"
@@ -80,50 +80,6 @@ static bool bool_flag(const char *name, const char *value) {
                 exit(EXIT_USAGE);
         }
         return b;
-}
-
-/* --net: comma-separated "name[:args]" entries, accumulated over the flags. */
-static int add_nets(char ***nets, const char *list) {
-        _cleanup_free_ char *copy = strdup(list);
-        char *save = NULL;
-
-        if (!copy)
-                return -ENOMEM;
-        for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
-                if (strv_extend(nets, w) < 0)
-                        return -ENOMEM;
-        return 0;
-}
-
-/* What the networks given mean here: host or none, or a clear refusal. */
-static int pick_net(char **nets, PodNet *ret) {
-        size_t n = strv_length(nets);
-
-        /* No --net at all: rkt's stage1 takes that as host networking. */
-        if (n == 0) {
-                *ret = POD_NET_HOST;
-                return 0;
-        }
-        STRV_FOREACH(w, nets) {
-                if (strchr(*w, ':')) {
-                        log_error("--net=%s: network arguments are for CNI networks, which this stage1 does "
-                                  "not support yet",
-                                  *w);
-                        return -EOPNOTSUPP;
-                }
-                if (strcmp(*w, "host") != 0 && strcmp(*w, "none") != 0) {
-                        log_error("--net=%s: CNI networks are not supported by this stage1 yet; use --net=host "
-                                  "or --net=none",
-                                  *w);
-                        return -EOPNOTSUPP;
-                }
-        }
-        if (n > 1) {
-                log_error("--net: host and none cannot be combined with other networks");
-                return -EINVAL;
-        }
-        *ret = strcmp(nets[0], "host") == 0 ? POD_NET_HOST : POD_NET_NONE;
-        return 0;
 }
 
 /* $RKT_LOCK_FD: the pod directory (our working directory), open and
@@ -186,6 +142,7 @@ int main(int argc, char *argv[]) {
         };
         _cleanup_error_ NpError err = NP_ERROR_INIT;
         _cleanup_strv_free_ char **nets = NULL;
+        _cleanup_free_ char *net_conf_dir = NULL;
         _cleanup_free_ char *cwd = NULL;
         PodRunOptions o = { .machine_prefix = "rkt", .warn = warn };
         const char *selinux;
@@ -202,7 +159,7 @@ int main(int argc, char *argv[]) {
                         o.debug = bool_flag("debug", optarg);
                         break;
                 case ARG_NET:
-                        if (add_nets(&nets, optarg) < 0)
+                        if (pod_run_net_list_add(&nets, optarg) < 0)
                                 return EXIT_INTERNAL;
                         break;
                 case ARG_INTERACTIVE:
@@ -229,13 +186,14 @@ int main(int argc, char *argv[]) {
                         }
                         break;
                 case ARG_LOCAL_CONFIG:
-                        /* Where user CNI configurations are: only networks
-                         * other than host and none read them, and those are
-                         * refused above. */
+                        /* Where user CNI configurations are: DIR/net.d, as rkt's. */
                         if (optarg[0] != '/') {
                                 log_error("--local-config=%s: not an absolute path", optarg);
                                 return EXIT_USAGE;
                         }
+                        free(net_conf_dir);
+                        if (asprintf(&net_conf_dir, "%s/net.d", optarg) < 0)
+                                return EXIT_INTERNAL;
                         break;
                 case ARG_HOSTNAME:
                         o.hostname = optarg;
@@ -283,8 +241,18 @@ int main(int argc, char *argv[]) {
                 log_error("\"%s\" is not a pod UUID", argv[optind]);
                 return EXIT_USAGE;
         }
-        if (pick_net(nets, &o.net) < 0)
-                return EXIT_INTERNAL;
+        {
+                _cleanup_error_ NpError nerr = NP_ERROR_INIT;
+
+                /* No --net at all: rkt's stage1 takes that as host networking. */
+                r = pod_run_net_kind(nets, POD_NET_HOST, &o.net, &nerr);
+                if (r < 0) {
+                        log_error("%s", error_format(&nerr, r));
+                        return EXIT_INTERNAL;
+                }
+                o.networks = nets;
+                o.net_conf_dir = net_conf_dir;
+        }
         /* The stage0 exports its SELinux labels, possibly empty. */
         selinux = getenv("RKT_SELINUX_CONTEXT");
         o.selinux_context = selinux && *selinux ? selinux : NULL;

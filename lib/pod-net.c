@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cni.h"
+#include "fd-util.h"
+#include "macro.h"
+#include "names.h"
+#include "netns.h"
+#include "pod-net.h"
+#include "strv.h"
+
+#define RECORD_MAX (1024 * 1024)
+
+void pod_net_infos_free(PodNetInfo *n, size_t count) {
+        for (size_t i = 0; i < count; i++) {
+                free(n[i].name);
+                free(n[i].ifname);
+                strv_free(n[i].addresses);
+        }
+        free(n);
+}
+
+static void netns_name_of(const uint8_t uuid[16], char buf[static 64]) {
+        char u[37];
+
+        snprintf(buf, 64, "nspawn-pod-%s", uuid_format(uuid, u));
+}
+
+/* A record: {"name", "ifName", "args", "conf", "result"} (result null
+ * until the ADD succeeded). */
+static int write_record(int dir, const char *file, const CniNetwork *n, const char *ifname, const char *args,
+                        json_t *port_mappings, json_t *result) {
+        _cleanup_json_ json_t *j = json_pack("{sssssOsO}", "name", n->name, "ifName", ifname, "conf", n->conf,
+                                             "result", result ? result : json_null());
+        _cleanup_free_ char *s = NULL;
+
+        if (!j || (args && json_object_set_new(j, "args", json_string(args)) < 0) ||
+            (port_mappings && json_object_set(j, "portMappings", port_mappings) < 0))
+                return -ENOMEM;
+        s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+        if (!s)
+                return -ENOMEM;
+        return fd_write_file_atomic(dir, file, s, strlen(s), 0600);
+}
+
+static int cmp_names(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The record files of POD/net/, sorted. */
+static int list_records(int pod_fd, int *ret_dir, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_close_ int dir = -1;
+        DIR *d;
+        int dup_fd;
+
+        dir = fd_open_in_root(pod_fd, POD_NET_DIR, O_RDONLY | O_DIRECTORY, 0, true);
+        if (dir < 0) {
+                *ret_dir = -1;
+                *ret = NULL;
+                return dir == -ENOENT ? 0 : dir;
+        }
+        dup_fd = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+        if (dup_fd < 0)
+                return negative_errno();
+        d = fdopendir(dup_fd);
+        if (!d) {
+                close(dup_fd);
+                return -ENOMEM;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                size_t len = strlen(de->d_name);
+
+                if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+                        continue;
+                if (strv_extend(&l, de->d_name) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+        }
+        closedir(d);
+        if (l)
+                qsort(l, strv_length(l), sizeof(char *), cmp_names);
+        *ret_dir = TAKE_FD(dir);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int read_record(int dir, const char *file, json_t **ret) {
+        _cleanup_free_ char *data = NULL;
+        json_error_t jerr;
+        size_t size;
+        int r;
+
+        r = fd_read_file_in_root(dir, file, RECORD_MAX, &data, &size);
+        if (r < 0)
+                return r;
+        *ret = json_loadb(data, size, 0, &jerr);
+        return json_is_object(*ret) ? 0 : -EINVAL;
+}
+
+/* The pod's namespace name from POD/netns, checked to be one of ours or
+ * rkt's (NETNS_DIR or /var/run/netns, a single valid name). NULL: none. */
+static int read_netns(int pod_fd, char **ret_path, const char **ret_name, NpError *err) {
+        static const char *const dirs[] = { NETNS_DIR "/", "/var/run/netns/" };
+        _cleanup_free_ char *path = NULL;
+        const char *name = NULL;
+        size_t size;
+        int r;
+
+        *ret_path = NULL;
+        r = fd_read_file_in_root(pod_fd, POD_NETNS_FILE, 4096, &path, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return error_set(err, r, POD_NETNS_FILE, "cannot read the pod's netns file: %s", strerror(-r));
+        path[strcspn(path, "\n")] = 0;
+        for (size_t i = 0; i < ELEMENTSOF(dirs) && !name; i++)
+                if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+                        name = path + strlen(dirs[i]);
+        if (!name || !netns_name_is_valid(name))
+                return error_set(err, -EINVAL, POD_NETNS_FILE, "not a network namespace of %s: \"%s\"", NETNS_DIR, path);
+        *ret_name = name;
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+int pod_net_teardown(int pod_fd, const uint8_t uuid[16], NpError *err) {
+        _cleanup_strv_free_ char **files = NULL;
+        _cleanup_free_ char *netns = NULL;
+        _cleanup_close_ int dir = -1;
+        const char *name = NULL;
+        char u[37];
+        int r, first = 0, live;
+
+        uuid_format(uuid, u);
+        r = read_netns(pod_fd, &netns, &name, err);
+        if (r < 0)
+                return r;
+        live = netns ? netns_is_live(netns) : 0;
+        r = list_records(pod_fd, &dir, &files);
+        if (r < 0)
+                return error_set(err, r, POD_NET_DIR, "cannot read the pod's network records: %s", strerror(-r));
+        for (size_t i = strv_length(files); i > 0; i--) {
+                _cleanup_(cni_network_freep) CniNetwork *n = NULL;
+                _cleanup_error_ NpError perr = NP_ERROR_INIT;
+                _cleanup_json_ json_t *rec = NULL;
+                json_t *result;
+
+                r = read_record(dir, files[i - 1], &rec);
+                if (r >= 0)
+                        r = cni_network_from_json(json_object_get(rec, "conf"), &n, &perr);
+                if (r < 0) {
+                        /* Not a record we can act on: it stays, and says so. */
+                        if (first == 0)
+                                first = error_set(err, r, files[i - 1], "cannot read the network record: %s",
+                                                  error_format(&perr, r));
+                        continue;
+                }
+                result = json_object_get(rec, "result");
+                CniRuntime rt = {
+                        .container_id = u,
+                        .netns = live > 0 ? netns : "",
+                        .ifname = json_string_value(json_object_get(rec, "ifName")),
+                        .args = json_string_value(json_object_get(rec, "args")),
+                        .port_mappings = json_object_get(rec, "portMappings"),
+                };
+                if (!rt.ifname)
+                        rt.ifname = "eth0";
+                r = cni_del(n, &rt, json_is_object(result) ? result : NULL, first < 0 ? &perr : err);
+                if (r < 0) {
+                        if (first == 0)
+                                first = r;
+                        continue;
+                }
+                if (unlinkat(dir, files[i - 1], 0) < 0 && errno != ENOENT && first == 0)
+                        first = error_set(err, negative_errno(), files[i - 1], "cannot remove the network record: %m");
+        }
+        if (first < 0)
+                return first;
+        if (dir >= 0)
+                (void) unlinkat(pod_fd, POD_NET_DIR, AT_REMOVEDIR); /* empty now; a stray file keeps it, ignoring */
+        (void) unlinkat(pod_fd, "net-info.json", 0);             /* rkt's summary, if written; ignoring ENOENT */
+        if (netns) {
+                r = netns_remove(name);
+                if (r < 0)
+                        return error_set(err, r, netns, "cannot remove the pod's network namespace: %s", strerror(-r));
+                if (unlinkat(pod_fd, POD_NETNS_FILE, 0) < 0 && errno != ENOENT)
+                        return error_set(err, negative_errno(), POD_NETNS_FILE, "cannot remove: %m");
+        }
+        return 0;
+}
+
+/* "name[:K=V;…]" into its name and CNI_ARGS. */
+static int split_network(const char *spec, char **ret_name, char **ret_args) {
+        const char *colon = strchr(spec, ':');
+
+        *ret_name = colon ? strndup(spec, (size_t) (colon - spec)) : strdup(spec);
+        *ret_args = colon ? strdup(colon + 1) : NULL;
+        if (!*ret_name || (colon && !*ret_args))
+                return -ENOMEM;
+        return 0;
+}
+
+/* rkt's summary for its own commands (rkt status, list): one entry per
+ * network, {netName, netConf, pluginPath, ifName, ip, args, mask}. */
+static int write_net_info(int pod_fd, CniNetwork **nets, char **ifnames, char **args, json_t **results, size_t n) {
+        _cleanup_json_ json_t *a = json_array();
+        _cleanup_free_ char *s = NULL;
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_strv_free_ char **addrs = NULL;
+                char ip[64] = "", mask[8] = "";
+                int r = cni_result_addresses(results[i], &addrs);
+
+                if (r < 0)
+                        return r;
+                if (addrs && addrs[0]) {
+                        const char *slash = strchr(addrs[0], '/');
+
+                        snprintf(ip, sizeof(ip), "%.*s", (int) (slash ? slash - addrs[0] : (int) strlen(addrs[0])),
+                                 addrs[0]);
+                        if (slash)
+                                snprintf(mask, sizeof(mask), "%s", slash + 1);
+                }
+                if (json_array_append_new(a, json_pack("{ssssssssssssss}", "netName", nets[i]->name, "netConf",
+                                                       nets[i]->file, "pluginPath", CNI_PLUGIN_DIR, "ifName",
+                                                       ifnames[i], "ip", ip, "args", args[i] ? args[i] : "", "mask",
+                                                       mask)) < 0)
+                        return -ENOMEM;
+        }
+        s = json_dumps(a, JSON_COMPACT);
+        if (!s)
+                return -ENOMEM;
+        return fd_write_file_atomic(pod_fd, "net-info.json", s, strlen(s), 0644);
+}
+
+/* Sets the IPAM state directory of a built-in network's host-local IPAM,
+ * unless it has one. */
+static void set_ipam_dir(CniNetwork *n, const char *dir) {
+        json_t *plugins = json_object_get(n->conf, "plugins");
+
+        for (size_t i = 0; i < json_array_size(plugins); i++) {
+                json_t *ipam = json_object_get(json_array_get(plugins, i), "ipam");
+
+                if (json_is_object(ipam) && json_is_string(json_object_get(ipam, "type")) &&
+                    strcmp(json_string_value(json_object_get(ipam, "type")), "host-local") == 0 &&
+                    !json_object_get(ipam, "dataDir"))
+                        json_object_set_new(ipam, "dataDir", json_string(dir));
+        }
+}
+
+int pod_net_setup(int pod_fd, const PodNetSetup *s, char **ret_netns, NpError *err) {
+        size_t n = strv_length(s->networks);
+        _cleanup_free_ CniNetwork **nets = calloc(n + 1, sizeof(CniNetwork *));
+        _cleanup_free_ json_t **results = calloc(n + 1, sizeof(json_t *));
+        _cleanup_strv_free_ char **names = NULL, **ifnames = NULL;
+        char **args = calloc(n + 1, sizeof(char *));
+        _cleanup_close_ int dir = -1;
+        _cleanup_free_ char *netns = NULL;
+        char nsname[64], u[37];
+        bool mappings_given = false;
+        int r;
+
+        if (!nets || !results || !args) {
+                free(args);
+                return -ENOMEM;
+        }
+        uuid_format(s->uuid, u);
+        /* 1. Every network found and read before anything is made. */
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *name = NULL;
+
+                r = split_network(s->networks[i], &name, &args[i]);
+                if (r < 0)
+                        goto finish;
+                if (!*name || strv_contains(names, name)) {
+                        r = error_set(err, -EINVAL, NULL, "--net=%s: %s", s->networks[i],
+                                      *name ? "a network given twice" : "no network name");
+                        goto finish;
+                }
+                r = cni_network_find(s->conf_dirs, name, &nets[i], err);
+                if (r < 0) {
+                        r = r == -ENOENT ? -EINVAL : r;
+                        goto finish;
+                }
+                if (s->ipam_dir && s->builtin_dir && strncmp(nets[i]->file, s->builtin_dir, strlen(s->builtin_dir)) == 0)
+                        set_ipam_dir(nets[i], s->ipam_dir);
+                if ((r = strv_consume(&names, TAKE_PTR(name))) < 0 || (r = strv_extendf(&ifnames, "eth%zu", i)) < 0)
+                        goto finish;
+        }
+        /* 2. The namespace: its path recorded first. */
+        netns_name_of(s->uuid, nsname);
+        if (asprintf(&netns, NETNS_DIR "/%s", nsname) < 0) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        r = fd_write_file_atomic(pod_fd, POD_NETNS_FILE, netns, strlen(netns), 0644);
+        if (r < 0) {
+                r = error_set(err, r, POD_NETNS_FILE, "cannot write: %s", strerror(-r));
+                goto finish;
+        }
+        r = netns_create(nsname);
+        if (r < 0) {
+                r = error_set(err, r, netns, "cannot create the pod's network namespace: %s", strerror(-r));
+                (void) unlinkat(pod_fd, POD_NETNS_FILE, 0);
+                goto finish;
+        }
+        dir = fd_mkdir_open(pod_fd, POD_NET_DIR, 0700, O_PATH);
+        if (dir < 0) {
+                r = error_set(err, dir, POD_NET_DIR, "cannot create: %s", strerror(-dir));
+                goto undo;
+        }
+        /* 3. Each network: its record, then its ADD. */
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *file = NULL;
+                json_t *pm = NULL;
+
+                if (s->port_mappings && !mappings_given && cni_network_has_port_mappings(nets[i])) {
+                        pm = s->port_mappings;
+                        mappings_given = true;
+                }
+                if (asprintf(&file, "%02zu-%s.json", i, nets[i]->name) < 0) {
+                        r = -ENOMEM;
+                        goto undo;
+                }
+                r = write_record(dir, file, nets[i], ifnames[i], args[i], pm, NULL);
+                if (r < 0) {
+                        r = error_set(err, r, file, "cannot record the network: %s", strerror(-r));
+                        goto undo;
+                }
+                CniRuntime rt = {
+                        .container_id = u,
+                        .netns = netns,
+                        .ifname = ifnames[i],
+                        .args = args[i],
+                        .plugin_dir = s->plugin_dir,
+                        .port_mappings = pm,
+                };
+                r = cni_add(nets[i], &rt, &results[i], err);
+                if (r < 0)
+                        goto undo;
+                r = write_record(dir, file, nets[i], ifnames[i], args[i], pm, results[i]);
+                if (r < 0) {
+                        r = error_set(err, r, file, "cannot record the network: %s", strerror(-r));
+                        goto undo;
+                }
+        }
+        if (s->port_mappings && !mappings_given) {
+                r = error_set(err, -EINVAL, NULL,
+                              "ports are published (--port) but no network of the pod takes port mappings (a "
+                              "\"portmap\" plugin)");
+                goto undo;
+        }
+        r = write_net_info(pod_fd, nets, ifnames, args, results, n);
+        if (r < 0) {
+                r = error_set(err, r, "net-info.json", "cannot write: %s", strerror(-r));
+                goto undo;
+        }
+        *ret_netns = TAKE_PTR(netns);
+        r = 0;
+        goto finish;
+undo: {
+        _cleanup_error_ NpError terr = NP_ERROR_INIT;
+
+        /* What was made goes; the ADD's failure is the message. */
+        (void) pod_net_teardown(pod_fd, s->uuid, &terr);
+}
+finish:
+        for (size_t i = 0; i < n; i++) {
+                cni_network_free(nets[i]);
+                json_decref(results[i]);
+                free(args[i]);
+        }
+        free(args);
+        return r;
+}
+
+int pod_net_read(int pod_fd, PodNetInfo **ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **files = NULL;
+        _cleanup_close_ int dir = -1;
+        PodNetInfo *l = NULL;
+        size_t k = 0;
+        int r;
+
+        *ret = NULL;
+        *ret_n = 0;
+        r = list_records(pod_fd, &dir, &files);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(f, files) {
+                _cleanup_json_ json_t *rec = NULL;
+                PodNetInfo *nl;
+                const char *name, *ifname;
+
+                if (read_record(dir, *f, &rec) < 0)
+                        continue;
+                name = json_string_value(json_object_get(rec, "name"));
+                ifname = json_string_value(json_object_get(rec, "ifName"));
+                if (!name || !ifname)
+                        continue;
+                nl = reallocarray(l, k + 1, sizeof(PodNetInfo));
+                if (!nl) {
+                        pod_net_infos_free(l, k);
+                        return -ENOMEM;
+                }
+                l = nl;
+                l[k] = (PodNetInfo) { .name = strdup(name), .ifname = strdup(ifname) };
+                k++;
+                if (!l[k - 1].name || !l[k - 1].ifname ||
+                    (json_is_object(json_object_get(rec, "result")) &&
+                     cni_result_addresses(json_object_get(rec, "result"), &l[k - 1].addresses) < 0)) {
+                        pod_net_infos_free(l, k);
+                        return -ENOMEM;
+                }
+        }
+        *ret = l;
+        *ret_n = k;
+        return 0;
+}
