@@ -83,8 +83,15 @@ int netns_create(const char *name) {
                 loopback_up();
                 _exit(0);
         }
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-                ;
+        for (;;) {
+                if (waitpid(child, &status, 0) >= 0)
+                        break;
+                if (errno != EINTR) {
+                        /* SIGCHLD ignored: the child was reaped for us. */
+                        r = negative_errno();
+                        goto fail;
+                }
+        }
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 r = -EPERM;
                 goto fail;

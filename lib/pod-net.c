@@ -173,10 +173,23 @@ int pod_net_teardown(int pod_fd, const uint8_t uuid[16], NpError *err) {
                 };
                 if (!rt.ifname)
                         rt.ifname = "eth0";
-                r = cni_del(n, &rt, json_is_object(result) ? result : NULL, first < 0 ? &perr : err);
+                r = cni_del(n, &rt, json_is_object(result) ? result : NULL, &perr);
+                if (r < 0 && *rt.netns) {
+                        /* An ADD cut short (the run killed half-way) leaves
+                         * what ptp's DEL then fails to find (its masquerading
+                         * chain): without the namespace the plugins release
+                         * what they hold outside it (IPAM) and skip the rest,
+                         * and the interface goes with the namespace. */
+                        _cleanup_error_ NpError again = NP_ERROR_INIT;
+
+                        rt.netns = "";
+                        if (cni_del(n, &rt, json_is_object(result) ? result : NULL, &again) >= 0)
+                                r = 0;
+                        rt.netns = netns;
+                }
                 if (r < 0) {
                         if (first == 0)
-                                first = r;
+                                first = error_set(err, r, NULL, "%s", error_format(&perr, r));
                         continue;
                 }
                 if (unlinkat(dir, files[i - 1], 0) < 0 && errno != ENOENT && first == 0)

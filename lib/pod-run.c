@@ -741,6 +741,8 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         _cleanup_free_ char *rendered = NULL, *manifest = NULL, *machine = NULL, *scope = NULL;
         _cleanup_close_ int stage1 = -1, s1 = -1, host_mnt = -1;
         _cleanup_free_ char *netns = NULL;
+        struct sigaction old_chld;
+        bool chld_saved = false;
         Image **images = NULL;
         char cgname[49];
         bool register_machine, propagate_tmpfs = false;
@@ -770,13 +772,20 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         if (r < 0)
                 return r;
 
+        /* Our helpers' children (CNI plugins, the namespace maker) are waited
+         * for: a caller that ignores SIGCHLD would have them reaped away. */
+        if (sigaction(SIGCHLD, &(struct sigaction){ .sa_handler = SIG_DFL }, &old_chld) < 0)
+                return error_set(err, negative_errno(), NULL, "cannot reset SIGCHLD: %m");
+        chld_saved = true;
         if (o->net == POD_NET_CNI) {
                 host_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-                if (host_mnt < 0)
-                        return error_set(err, negative_errno(), NULL, "cannot open our mount namespace: %m");
+                if (host_mnt < 0) {
+                        r = error_set(err, negative_errno(), NULL, "cannot open our mount namespace: %m");
+                        goto finish;
+                }
                 r = setup_networks(pod_dir, lock_fd, uuid, pod, o, &netns, err);
                 if (r < 0)
-                        return r;
+                        goto finish;
         }
 
         /* A mount namespace of our own, entered before any fd into the
@@ -889,5 +898,7 @@ finish:
         free(images);
         if (netns)
                 teardown_networks(host_mnt, lock_fd, uuid, o->warn);
+        if (chld_saved)
+                (void) sigaction(SIGCHLD, &old_chld, NULL);
         return r;
 }

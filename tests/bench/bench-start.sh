@@ -21,6 +21,10 @@
 #        nspawn-pod's (--register=no --keep-unit --settings=no
 #        --link-journal=no --quiet, systemd --log-target=null --show-status=no)
 #   (c)  systemd-nspawn without --boot running /bin/true in a minimal root
+#   (an) (a) with --net=none: a network namespace with loopback only
+#   (ad) (a) with --net=default: rkt's default CNI network (ptp, host-local
+#        IPAM, masquerading, portmap), in the bench's own network namespace
+#        (harness_np_init's) like every pod here: what the network costs
 #   (av) (a) with three volumes (a host directory, a read-only one at a
 #        target that does not exist in the image, an empty one): what
 #        mounting volumes costs on the start path (docs/volumes.md)
@@ -181,7 +185,11 @@ drop_pods() {
                 done
 }
 
-np=("$HARNESS_NP" --dir="$HARNESS_NP_DATA")
+# Every pod in the harness's network namespace (no veth, rule or sysctl of
+# the host's is touched); (a) and its variants with the host's network, as
+# before networks existed.
+inns=(nsenter --net="/run/netns/$HARNESS_NETNS")
+np=("${inns[@]}" "$HARNESS_NP" --dir="$HARNESS_NP_DATA")
 # (at): a tmpfs for its data dir (unmounted by the teardown, as every mount
 # under the work dir).
 tdata=$W/tmpfs/data
@@ -190,7 +198,7 @@ if ! mkdir -p "$W/tmpfs" || ! mount -t tmpfs -o size=1g,mode=0755 nspawn-pod-ben
         echo "bench-start: cannot mount a tmpfs on $W/tmpfs"
         exit 1
 fi
-np_t=("$HARNESS_NP" --dir="$tdata")
+np_t=("${inns[@]}" "$HARNESS_NP" --dir="$tdata")
 drop_tmpfs_pods() {
         local saved=$HARNESS_NP_DATA
         HARNESS_NP_DATA=$tdata
@@ -201,11 +209,12 @@ mkdir -p "$W/vol/rw" "$W/vol/ro" || exit 1
 vols=(--volume=rw,kind=host,source="$W/vol/rw" --volume=ro,kind=host,source="$W/vol/ro",readOnly=true
         --volume=scratch,kind=empty)
 mnts=(--mount=volume=rw,target=/data --mount=volume=ro,target=/srv/conf --mount=volume=scratch,target=/scratch)
-echo "bench-start: $N rounds of (a) (a1+a2) (at) (av) (b) (c), interleaved; building and warming up..."
+echo "bench-start: $N rounds of (a) (a1+a2) (at) (an) (ad) (av) (b) (c), interleaved; building and warming up..."
 # One warm-up of each, not counted: caches, first-boot costs.
 for w in a b c; do
         case $w in
-        a) "${np[@]}" run "$image" --exec=/bin/true </dev/null >/dev/null 2>&1 ;;
+        a) "${np[@]}" run --net=host "$image" --exec=/bin/true </dev/null >/dev/null 2>&1
+           "${np[@]}" run --net=default "$image" --exec=/bin/true </dev/null >/dev/null 2>&1 ;;
         b) (cd "$W" && timeout -k 10 120 "${argv_b[@]}" </dev/null >/dev/null 2>&1) ;;
         c) (cd "$W" && timeout -k 10 120 "${argv_c[@]}" </dev/null >/dev/null 2>&1) ;;
         esac
@@ -213,15 +222,19 @@ done
 drop_pods
 
 for ((i = 1; i <= N; i++)); do
-        timed a "${np[@]}" run "$image" --exec=/bin/true
+        timed a "${np[@]}" run --net=host "$image" --exec=/bin/true
         drop_pods
-        timed at "${np_t[@]}" run "$image" --exec=/bin/true
+        timed at "${np_t[@]}" run --net=host "$image" --exec=/bin/true
         drop_tmpfs_pods
-        timed av "${np[@]}" run "${vols[@]}" "$image" "${mnts[@]}" --exec=/bin/true
+        timed an "${np[@]}" run --net=none "$image" --exec=/bin/true
+        drop_pods
+        timed ad "${np[@]}" run --net=default "$image" --exec=/bin/true
+        drop_pods
+        timed av "${np[@]}" run --net=host "${vols[@]}" "$image" "${mnts[@]}" --exec=/bin/true
         drop_pods
         timed a1 "${np[@]}" prepare --uuid-file-save="$W/uuid" "$image" --exec=/bin/true
         uuid=$(head -n 1 "$W/uuid" 2>/dev/null)
-        timed a2 "${np[@]}" run-prepared "$uuid"
+        timed a2 "${np[@]}" run-prepared --net=host "$uuid"
         drop_pods
         timed b "${argv_b[@]}"
         timed c "${argv_c[@]}"
@@ -257,14 +270,19 @@ row a "(a)  nspawn-pod run, one app /bin/true (busybox ACI)"
 row a1 "(a1)   of which: prepare (import, stage1, manifest)"
 row a2 "(a2)   and run-prepared (render, boot, app, exit)"
 row at "(at) nspawn-pod run as (a), --dir on a tmpfs"
+row an "(an) nspawn-pod run as (a), --net=none"
+row ad "(ad) nspawn-pod run as (a), --net=default (CNI)"
 row av "(av) nspawn-pod run as (a), three volumes"
 row b "(b)  nspawn --boot, minimal root, one oneshot unit"
 row c "(c)  nspawn /bin/true, no boot"
 # shellcheck disable=SC2154 # MED_* are set by row()
-awk -v a="$MED_a" -v b="$MED_b" -v c="$MED_c" -v p="$MED_a1" -v r="$MED_a2" -v t="$MED_at" -v v="$MED_av" 'BEGIN {
+awk -v a="$MED_a" -v b="$MED_b" -v c="$MED_c" -v p="$MED_a1" -v r="$MED_a2" -v t="$MED_at" -v v="$MED_av" \
+        -v nn="$MED_an" -v nd="$MED_ad" 'BEGIN {
         printf "  ratio a/b %.2f (goal <= 1.2)   at/b %.2f   a/c %.2f   (a1+a2)/b %.2f   a2/b %.2f\n",
                 a / b, t / b, a / c, (p + r) / b, r / b
         printf "  three volumes cost %+.1f ms over (a) (av - a, medians)\n", (v - a) / 1000
+        printf "  the default network costs %+.1f ms over --net=none (ad - an; goal <= 40), none %+.1f ms over host (an - a)\n",
+                (nd - nn) / 1000, (nn - a) / 1000
 }'
 for k in "${!FAILS[@]}"; do
         echo "  note: ($k) failed ${FAILS[$k]} times; last output:"

@@ -240,11 +240,11 @@ if start_sleeper run1; then
         v list1 list
         row_p=$(grep -n "^$P_UUID " "$HARNESS_DIR/list1.out")
         row_r=$(grep -n "^$R_UUID " "$HARNESS_DIR/list1.out")
-        [ "$RC" = 0 ] && head -n 1 "$HARNESS_DIR/list1.out" | grep -q '^UUID  *APPS  *STATE  *CREATED  *STARTED$' &&
-                grep -q "^$P_UUID  *prep  *prepared  *20[^ ]*  *-$" "$HARNESS_DIR/list1.out" &&
-                grep -q "^$R_UUID  *sleeper  *running  *20[^ ]*  *20[^ ]*$" "$HARNESS_DIR/list1.out" &&
+        [ "$RC" = 0 ] && head -n 1 "$HARNESS_DIR/list1.out" | grep -q '^UUID  *APPS  *STATE  *CREATED  *STARTED  *NETWORKS$' &&
+                grep -q "^$P_UUID  *prep  *prepared  *20[^ ]*  *-  *-$" "$HARNESS_DIR/list1.out" &&
+                grep -q "^$R_UUID  *sleeper  *running  *20[^ ]*  *20[^ ]*  *default:ip4=172\.16\.28\.[0-9]*$" "$HARNESS_DIR/list1.out" &&
                 [ "${row_p%%:*}" -lt "${row_r%%:*}" ]
-        tap_ok $? "list: header, one row per pod (UUID APPS STATE CREATED STARTED), oldest first" || diag list1
+        tap_ok $? "list: header, one row per pod (UUID APPS STATE CREATED STARTED NETWORKS), oldest first" || diag list1
 
         v list1-json list --format=json
         [ "$RC" = 0 ] && json_ok list1-json && grep -q '^\[' "$HARNESS_DIR/list1-json.out" &&

@@ -521,25 +521,27 @@ refused bad-symlink bad-symlink-parent.aci 'x/nspawn-pod-test-pwned' 'ACI with "
 refused bad-hardlink bad-hardlink.aci 'rootfs/h' 'ACI with a hard link to /etc/hostname'
 
 # --- a real daemon from Debian: Redis on the host's loopback ---------------------------
+# (--net=host: the test's network namespace, where the harness runs every pod,
+# is the "host" here; redis-cli runs there too.)
 
 if [ "$have_redis" = 1 ]; then
         # A free port in the loopback range: nothing answering there before.
         port=""
         for p in 18379 18380 18381 18382 18383; do
-                if ! timeout 5 redis-cli -h 127.0.0.1 -p "$p" ping >/dev/null 2>&1; then
+                if ! harness_in_net timeout 5 redis-cli -h 127.0.0.1 -p "$p" ping >/dev/null 2>&1; then
                         port=$p
                         break
                 fi
         done
         [ -n "$port" ] || bail "no free port among 18379..18383 on 127.0.0.1"
         rlog=$HARNESS_DIR/redis.log
-        harness_np_start "$rlog" run --uuid-file-save="$HARNESS_DIR/redis.uuid" "$images/redis.aci" \
+        harness_np_start "$rlog" run --net=host --uuid-file-save="$HARNESS_DIR/redis.uuid" "$images/redis.aci" \
                 -- /etc/redis/redis.conf --port "$port"
         rpid=$HARNESS_NP_PID
         # Bounded wait for the port (20 s), giving up early if the run ended.
         answer=""
         for _ in $(seq 100); do
-                answer=$(timeout 5 redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) || answer=""
+                answer=$(harness_in_net timeout 5 redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) || answer=""
                 [ "$answer" = PONG ] && break
                 harness_pid_alive "$rpid" || break
                 sleep 0.2
@@ -548,9 +550,9 @@ if [ "$have_redis" = 1 ]; then
         tap_ok $? "redis-server in a pod (user redis, the host's network) answers redis-cli PING on 127.0.0.1:$port" ||
                 tap_diag "$(sed 's/\x1b\[[0-9;]*m//g' "$rlog" | tail -n 30)"
         value="nspawn-pod $$ $RANDOM"
-        set_reply=$(timeout 5 redis-cli -h 127.0.0.1 -p "$port" set nspawn-pod-test "$value" 2>&1)
-        get_reply=$(timeout 5 redis-cli -h 127.0.0.1 -p "$port" get nspawn-pod-test 2>&1)
-        info=$(timeout 5 redis-cli -h 127.0.0.1 -p "$port" info server 2>&1 | tr -d '\r')
+        set_reply=$(harness_in_net timeout 5 redis-cli -h 127.0.0.1 -p "$port" set nspawn-pod-test "$value" 2>&1)
+        get_reply=$(harness_in_net timeout 5 redis-cli -h 127.0.0.1 -p "$port" get nspawn-pod-test 2>&1)
+        info=$(harness_in_net timeout 5 redis-cli -h 127.0.0.1 -p "$port" info server 2>&1 | tr -d '\r')
         [ "$set_reply" = OK ] && [ "$get_reply" = "$value" ] && grep -qx "tcp_port:$port" <<<"$info" &&
                 grep -q '^executable:/usr/bin/redis-server' <<<"$info"
         tap_ok $? "redis: SET then GET round-trips a value; INFO shows /usr/bin/redis-server on port $port" ||
@@ -570,7 +572,7 @@ if [ "$have_redis" = 1 ]; then
                 tap_diag "exit status $rc" "$(sed 's/\x1b\[[0-9;]*m//g' "$rlog" | tail -n 30)"
         }
         left=$(harness_np_leftovers 2>&1)
-        ! timeout 5 redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && [ -z "$left" ]
+        ! harness_in_net timeout 5 redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && [ -z "$left" ]
         tap_ok $? "redis: after the pod, nothing answers on port $port and no process, mount or cgroup of it is left" ||
                 tap_diag "$left"
 else

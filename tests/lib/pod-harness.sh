@@ -729,6 +729,8 @@ _harness_teardown() {
 #                                     `images` (its directory) and `bb` (the ACI); on failure
 #                                     harness_bail
 #   harness_bail MESSAGE...           TAP diagnostics, the plan, exit 1 (the teardown runs)
+#   harness_in_net CMD ARGS...        CMD in the test's network namespace (HARNESS_NETNS, made
+#                                     by harness_np_init), where every nspawn-pod of the test runs
 #   harness_np_capture NAME ARGS...   harness_np_run ARGS with stdout and stderr in
 #                                     HARNESS_DIR/NAME.out and .err; its status in RC; returns 0
 #   harness_np_diag NAME              TAP diagnostics of such a run: RC, the ends of both files
@@ -736,6 +738,7 @@ HARNESS_NP=""
 HARNESS_NP_DATA=""
 HARNESS_NP_PID=""
 HARNESS_NP_UUIDS=()
+HARNESS_NETNS=""
 
 harness_bail() {
         tap_diag "$@"
@@ -794,11 +797,36 @@ harness_np_init() {
         HARNESS_NP=$np
         HARNESS_NP_DATA=$HARNESS_DIR/data
         mkdir -p "$HARNESS_NP_DATA" || return 1
+        # The pods' "host" network: a network namespace of the test's own,
+        # where every nspawn-pod runs (nsenter --net, the mount namespace
+        # stays the host's): the veths, routes, iptables rules and sysctls
+        # of the pods' CNI networks (rkt's default network is the default)
+        # live and die there, and no packet reaches a real interface.
+        # Deleted after harness_np_cleanup (hooks run last first).
+        HARNESS_NETNS=nspawn-pod-test-$$-$RANDOM
+        if ! ip netns add "$HARNESS_NETNS" || ! ip -n "$HARNESS_NETNS" link set lo up; then
+                _harness_log "cannot create the test's network namespace"
+                return 1
+        fi
+        harness_on_exit '_harness_netns_delete'
         harness_on_exit harness_np_cleanup
 }
 
+# harness_in_net CMD ARGS...: CMD in the test's network namespace, where the
+# pods' "host" network is (a client of a pod's port, say).
+harness_in_net() {
+        nsenter --net="/run/netns/$HARNESS_NETNS" "$@"
+}
+
+_harness_netns_delete() {
+        [ -n "$HARNESS_NETNS" ] && ip netns delete "$HARNESS_NETNS" 2>/dev/null
+        HARNESS_NETNS=""
+        return 0
+}
+
 harness_np_run() {
-        timeout --foreground -k 10 "${HARNESS_NP_TIMEOUT:-120}" "$HARNESS_NP" --dir="$HARNESS_NP_DATA" "$@" </dev/null
+        timeout --foreground -k 10 "${HARNESS_NP_TIMEOUT:-120}" \
+                nsenter --net="/run/netns/$HARNESS_NETNS" "$HARNESS_NP" --dir="$HARNESS_NP_DATA" "$@" </dev/null
 }
 
 harness_np_start() {
@@ -806,7 +834,8 @@ harness_np_start() {
         shift
         # A background job of a non-interactive shell is not a group leader,
         # so setsid(1) needs no fork: $! is nspawn-pod once exec'd.
-        setsid "$HARNESS_NP" --dir="$HARNESS_NP_DATA" "$@" </dev/null >"$log" 2>&1 &
+        setsid nsenter --net="/run/netns/$HARNESS_NETNS" "$HARNESS_NP" --dir="$HARNESS_NP_DATA" "$@" \
+                </dev/null >"$log" 2>&1 &
         HARNESS_NP_PID=$!
         HARNESS_PIDS+=("$HARNESS_NP_PID")
 }
@@ -945,6 +974,14 @@ harness_np_cleanup() {
         while IFS= read -r c; do
                 rm -f -- "$c"
         done < <(_harness_np_journal_links)
+        # 7. The pods' network namespaces (their veths and rules are in the
+        #    test's, which goes after this).
+        while read -r uuid; do
+                if [ -e "/run/netns/nspawn-pod-$uuid" ]; then
+                        umount -l "/run/netns/nspawn-pod-$uuid" 2>/dev/null
+                        rm -f -- "/run/netns/nspawn-pod-$uuid"
+                fi
+        done < <(harness_np_uuids)
         return 0
 }
 
@@ -977,7 +1014,23 @@ harness_np_leftovers() {
                         printf 'cgroup %s\n' "$c"
                         n=$((n + 1))
                 done < <(_harness_np_pod_cgroups "$uuid")
+                if [ -e "/run/netns/nspawn-pod-$uuid" ]; then
+                        printf 'netns /run/netns/nspawn-pod-%s\n' "$uuid"
+                        n=$((n + 1))
+                fi
         done < <(harness_np_uuids)
+        # The pods' veths and leases (in the test's network namespace and
+        # the data dir's IPAM state).
+        if [ -n "$HARNESS_NETNS" ]; then
+                while IFS= read -r line; do
+                        printf 'link %s\n' "$line"
+                        n=$((n + 1))
+                done < <(ip -n "$HARNESS_NETNS" -o link show type veth 2>/dev/null)
+        fi
+        while IFS= read -r -d '' c; do
+                printf 'lease %s\n' "$c"
+                n=$((n + 1))
+        done < <(find "$HARNESS_NP_DATA/cni-networks" -type f ! -name lock ! -name 'last_reserved_ip.*' -print0 2>/dev/null)
         [ "$n" = 0 ]
 }
 
