@@ -22,6 +22,10 @@ void pod_net_infos_free(PodNetInfo *n, size_t count) {
                 free(n[i].name);
                 free(n[i].ifname);
                 strv_free(n[i].addresses);
+                strv_free(n[i].nameservers);
+                strv_free(n[i].search);
+                strv_free(n[i].options);
+                free(n[i].domain);
         }
         free(n);
 }
@@ -397,6 +401,13 @@ finish:
         return r;
 }
 
+static int string_list(const json_t *a, char ***ret) {
+        for (size_t i = 0; i < json_array_size(a); i++)
+                if (json_is_string(json_array_get(a, i)) && strv_extend(ret, json_string_value(json_array_get(a, i))) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
 int pod_net_read(int pod_fd, PodNetInfo **ret, size_t *ret_n) {
         _cleanup_strv_free_ char **files = NULL;
         _cleanup_close_ int dir = -1;
@@ -428,9 +439,15 @@ int pod_net_read(int pod_fd, PodNetInfo **ret, size_t *ret_n) {
                 l = nl;
                 l[k] = (PodNetInfo) { .name = strdup(name), .ifname = strdup(ifname) };
                 k++;
+                json_t *result = json_object_get(rec, "result"), *dns = json_object_get(result, "dns");
+                const char *domain = json_string_value(json_object_get(dns, "domain"));
+
                 if (!l[k - 1].name || !l[k - 1].ifname ||
-                    (json_is_object(json_object_get(rec, "result")) &&
-                     cni_result_addresses(json_object_get(rec, "result"), &l[k - 1].addresses) < 0)) {
+                    (json_is_object(result) && cni_result_addresses(result, &l[k - 1].addresses) < 0) ||
+                    string_list(json_object_get(dns, "nameservers"), &l[k - 1].nameservers) < 0 ||
+                    string_list(json_object_get(dns, "search"), &l[k - 1].search) < 0 ||
+                    string_list(json_object_get(dns, "options"), &l[k - 1].options) < 0 ||
+                    (domain && !(l[k - 1].domain = strdup(domain)))) {
                         pod_net_infos_free(l, k);
                         return -ENOMEM;
                 }

@@ -59,6 +59,8 @@ typedef struct PodNetInfo {
         char *name;
         char *ifname;
         char **addresses; /* CIDR, NULL-terminated; NULL before its ADD succeeded */
+        char **nameservers, **search, **options; /* the result's "dns" (NULL: none) */
+        char *domain;
 } PodNetInfo;
 
 void pod_net_infos_free(PodNetInfo *n, size_t count);

@@ -19,6 +19,33 @@ typedef enum PodNet {
         POD_NET_CNI,  /* a network namespace of its own with CNI networks (lib/pod-net.h) */
 } PodNet;
 
+/* The pod's /etc/resolv.conf (docs/networks.md, "DNS and hosts"). */
+typedef enum PodResolvMode {
+        POD_RESOLV_DEFAULT, /* the first CNI network's DNS, else the host's (nspawn copies it) */
+        POD_RESOLV_HOST,    /* the host's */
+        POD_RESOLV_NONE,    /* none: each app keeps its image's */
+        POD_RESOLV_GIVEN,   /* from PodDns.servers, search, options, domain (--dns=IP, …) */
+        POD_RESOLV_FILE,    /* a file the stage0 wrote in the stage1 (rkt's etc/rkt-resolv.conf) */
+} PodResolvMode;
+
+/* The pod's /etc/hosts, and whether it wins over the images'. */
+typedef enum PodHostsMode {
+        POD_HOSTS_DEFAULT, /* localhost and the hostname; an image's own wins */
+        POD_HOSTS_HOST,    /* the host's; wins */
+        POD_HOSTS_GIVEN,   /* the default's and PodDns.hosts_entries ("IP NAME"); wins */
+        POD_HOSTS_FILE,    /* a file the stage0 wrote in the stage1 (rkt's etc/rkt-hosts); wins */
+} PodHostsMode;
+
+typedef struct PodDns {
+        PodResolvMode resolv;
+        char *const *servers, *const *search, *const *options;
+        const char *domain;
+        const char *resolv_file; /* POD_RESOLV_FILE: relative to the stage1 root */
+        PodHostsMode hosts;
+        char *const *hosts_entries;
+        const char *hosts_file;  /* POD_HOSTS_FILE: relative to the stage1 root */
+} PodDns;
+
 typedef struct PodRunOptions {
         const char *hostname;       /* NULL: the machine name */
         const char *machine_prefix; /* machine "<prefix>-<uuid>"; NULL: "nspawn-pod" */
@@ -26,6 +53,7 @@ typedef struct PodRunOptions {
         char *const *networks;      /* POD_NET_CNI: "name[:K=V;…]" each, in order */
         const char *net_conf_dir;   /* user CNI configurations (found before the built-in
                                      * ones of the stage1); NULL: none */
+        PodDns dns;
         bool share_ipc;             /* stay in the host's IPC namespace */
         bool interactive;           /* the single app gets the terminal */
         bool debug;                 /* keep nspawn's and systemd's messages */

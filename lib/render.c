@@ -1144,17 +1144,22 @@ static int render_static_dropins(RenderContext *c) {
         _cleanup_(unit_freep) Unit *u = NULL;
         int r;
 
-        if (!c->opts->disable_paths)
+        if (!c->opts->disable_paths && !c->opts->pod_hosts)
                 return 0;
-        /* prepare-app masks the kernel interfaces below /proc and /sys;
-         * --disable-paths is for the whole pod, so the template says it. */
+        /* prepare-app masks the kernel interfaces below /proc and /sys, and
+         * gives each app the image's /etc/hosts if it has one; both options
+         * are the whole pod's, so the template says them. */
         r = escape_exec_word(&line, STAGE1_PREPARE_APP, true, NULL);
         if (r < 0)
                 return r;
-        strbuf_append(&line, " --disable-paths \"%f\"");
+        if (c->opts->disable_paths)
+                strbuf_append(&line, " --disable-paths");
+        if (c->opts->pod_hosts)
+                strbuf_append(&line, " --pod-hosts");
+        strbuf_append(&line, " \"%f\"");
         if (strbuf_error(&line) < 0)
                 return -ENOMEM;
-        u = unit_new("50-disable-paths.conf");
+        u = unit_new("50-options.conf");
         if (!u)
                 return -ENOMEM;
         /* An empty ExecStart= first: a drop-in's line would otherwise add a
@@ -1195,6 +1200,8 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
         } else
                 r = strv_extendf(&argv, "--hostname=%s", c->machine);
         if (r < 0)
+                return r;
+        if (c->opts->resolv_conf_off && (r = strv_extend(&argv, "--resolv-conf=off")) < 0)
                 return r;
         if (c->opts->netns_path) {
                 /* A path nspawn takes as one word; ours (NETNS_DIR/…), checked there. */

@@ -58,6 +58,10 @@ typedef struct RenderOptions {
         bool private_network;      /* a network namespace with loopback only (--net=none) */
         const char *netns_path;    /* the pod's network namespace, made by the caller (CNI
                                     * networks: lib/pod-net.h); NULL: none */
+        bool resolv_conf_off;      /* the caller wrote (or removed) the pod's /etc/resolv.conf:
+                                    * nspawn --resolv-conf=off (docs/networks.md, "DNS") */
+        bool pod_hosts;            /* the pod's /etc/hosts wins over the images' (--hosts-entry):
+                                    * prepare-app --pod-hosts */
         bool share_ipc;            /* stay in the host's IPC namespace (rkt's --ipc=parent) */
         const char *selinux_context;       /* nspawn --selinux-context=; NULL: none */
         const char *selinux_apifs_context; /* nspawn --selinux-apifs-context=; NULL: none */

@@ -43,6 +43,9 @@ typedef struct RunSpec {
         ExposedPort *ports;       /* --port= */
         size_t n_ports;
         char **networks;          /* --net= (run, run-prepared) */
+        char *net_conf_dir;       /* --local-config=DIR: DIR/net.d */
+        char **dns, **dns_search, **dns_opt, **hosts_entries; /* --dns=, … (run, run-prepared) */
+        const char *dns_domain;
 } RunSpec;
 
 static void run_spec_done(RunSpec *s) {
@@ -61,6 +64,11 @@ static void run_spec_done(RunSpec *s) {
                 pod_prepare_port_clear(&s->ports[i]);
         free(s->ports);
         strv_free(s->networks);
+        free(s->net_conf_dir);
+        strv_free(s->dns);
+        strv_free(s->dns_search);
+        strv_free(s->dns_opt);
+        strv_free(s->hosts_entries);
         strv_free(s->set_env);
 }
 
@@ -92,7 +100,16 @@ static const char run_usage_text[] =
         "                           restricted (no route out), or named ones from\n"
         "                           /etc/nspawn-pod/net.d, each NAME[:K=V;...];\n"
         "                           repeatable (docs/networks.md)\n"
+        "  --local-config=DIR       user CNI network configurations in DIR/net.d (run,\n"
+        "                           run-prepared; default /etc/nspawn-pod)\n"
         "  --port=NAME:[HOSTIP:]HOSTPORT  publish the app port NAME on the host\n"
+        "  --dns=IP|host|none       the pods' nameservers (repeatable), the host's, or\n"
+        "                           none (the images' own); default: the first network's\n"
+        "                           DNS, else the host's (run, run-prepared)\n"
+        "  --dns-search=DOMAIN --dns-opt=OPTION --dns-domain=DOMAIN  resolv.conf's search,\n"
+        "                           options and domain (repeatable but the domain)\n"
+        "  --hosts-entry=IP=HOSTNAME[,…]|host  /etc/hosts lines for every app (over the\n"
+        "                           image's), or the host's /etc/hosts\n"
         "  --volume=NAME,kind=host|empty[,source=PATH][,readOnly=BOOL][,recursive=BOOL]\n"
         "           [,mode=0755][,uid=N][,gid=N]\n"
         "                           a volume the apps may mount (rkt's syntax): a host\n"
@@ -156,6 +173,74 @@ static int parse_insecure(RunSpec *s, const char *list) {
                         log_error("unknown --insecure-options value \"%s\"", w);
                         return -EINVAL;
                 }
+        }
+        return 0;
+}
+
+/* --local-config=DIR (rkt's): user CNI configurations in DIR/net.d instead
+ * of POD_NET_USER_CONF_DIR. */
+static int set_local_config(RunSpec *s, const char *dir) {
+        if (dir[0] != '/') {
+                log_error("--local-config=%s: not an absolute path", dir);
+                return -EINVAL;
+        }
+        free(s->net_conf_dir);
+        return asprintf(&s->net_conf_dir, "%s/net.d", dir) < 0 ? -ENOMEM : 0;
+}
+
+/* The pod options of run and run-prepared about networks and DNS; 1 when
+ * argv[*i] was one (taken), 0 when not, -errno. */
+static int take_net_option(char **argv, int argc, int *i, RunSpec *s) {
+        const char *v;
+        int r;
+
+        if ((r = take_value(argv, argc, i, "--net", &v)) != 0)
+                return r < 0 ? r : pod_run_net_list_add(&s->networks, v) < 0 ? -ENOMEM : 1;
+        if ((r = take_value(argv, argc, i, "--local-config", &v)) != 0)
+                return r < 0 ? r : set_local_config(s, v) < 0 ? -EINVAL : 1;
+        if ((r = take_value(argv, argc, i, "--dns", &v)) != 0) {
+                if (r < 0)
+                        return r;
+                if (strcmp(v, "host") != 0 && strcmp(v, "none") != 0 && !ipv4_is_valid(v) && !strchr(v, ':')) {
+                        log_error("--dns=%s: an IP address, host or none", v);
+                        return -EINVAL;
+                }
+                return strv_extend(&s->dns, v) < 0 ? -ENOMEM : 1;
+        }
+        if ((r = take_value(argv, argc, i, "--dns-search", &v)) != 0)
+                return r < 0 ? r : strv_extend(&s->dns_search, v) < 0 ? -ENOMEM : 1;
+        if ((r = take_value(argv, argc, i, "--dns-opt", &v)) != 0)
+                return r < 0 ? r : strv_extend(&s->dns_opt, v) < 0 ? -ENOMEM : 1;
+        if ((r = take_value(argv, argc, i, "--dns-domain", &v)) != 0) {
+                s->dns_domain = v;
+                return r < 0 ? r : 1;
+        }
+        if ((r = take_value(argv, argc, i, "--hosts-entry", &v)) != 0) {
+                _cleanup_free_ char *copy = NULL;
+                char *save = NULL;
+
+                if (r < 0)
+                        return r;
+                if (strcmp(v, "host") == 0)
+                        return strv_extend(&s->hosts_entries, "host") < 0 ? -ENOMEM : 1;
+                copy = strdup(v);
+                if (!copy)
+                        return -ENOMEM;
+                /* rkt's: IP=NAME[,IP=NAME…], one "IP NAME" line each. */
+                for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+                        char *eq = strchr(w, '=');
+
+                        if (!eq || eq == w || !eq[1] || (!ipv4_is_valid(strndupa(w, (size_t) (eq - w))) &&
+                                                         !strchr(strndupa(w, (size_t) (eq - w)), ':')) ||
+                            strpbrk(eq + 1, " \t\n#")) {
+                                log_error("--hosts-entry=%s: expected IP=HOSTNAME[,IP=HOSTNAME…] or host", v);
+                                return -EINVAL;
+                        }
+                        *eq = 0;
+                        if (strv_extendf(&s->hosts_entries, "%s\t%s", w, eq + 1) < 0)
+                                return -ENOMEM;
+                }
+                return 1;
         }
         return 0;
 }
@@ -227,8 +312,8 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                                         return r;
                                 continue;
                         }
-                        if ((r = take_value(argv, argc, &i, "--net", &v)) != 0) {
-                                if (r < 0 || (r = pod_run_net_list_add(&s->networks, v)) < 0)
+                        if ((r = take_net_option(argv, argc, &i, s)) != 0) {
+                                if (r < 0)
                                         return r;
                                 continue;
                         }
@@ -348,10 +433,35 @@ static int run_in(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int 
                 return EXIT_INTERNAL;
         }
         char *default_net[] = { (char *) "default", NULL };
+        PodDns dns = { .domain = spec->dns_domain, .search = spec->dns_search, .options = spec->dns_opt };
+
+        /* rkt's --dns: host or none alone, else servers (with search,
+         * options, domain); those alone keep the default servers' absence. */
+        if (strv_contains(spec->dns, "host") || strv_contains(spec->dns, "none")) {
+                if (strv_length(spec->dns) > 1 || spec->dns_search || spec->dns_opt || spec->dns_domain) {
+                        log_error("--dns=host and --dns=none stand alone");
+                        return EXIT_INTERNAL;
+                }
+                dns.resolv = strcmp(spec->dns[0], "host") == 0 ? POD_RESOLV_HOST : POD_RESOLV_NONE;
+        } else if (spec->dns || spec->dns_search || spec->dns_opt || spec->dns_domain) {
+                dns.resolv = POD_RESOLV_GIVEN;
+                dns.servers = spec->dns;
+        }
+        if (strv_contains(spec->hosts_entries, "host")) {
+                if (strv_length(spec->hosts_entries) > 1) {
+                        log_error("--hosts-entry=host stands alone");
+                        return EXIT_INTERNAL;
+                }
+                dns.hosts = POD_HOSTS_HOST;
+        } else if (spec->hosts_entries) {
+                dns.hosts = POD_HOSTS_GIVEN;
+                dns.hosts_entries = spec->hosts_entries;
+        }
         PodRunOptions o = {
+                .dns = dns,
                 .net = net,
                 .networks = spec->networks ? spec->networks : default_net,
-                .net_conf_dir = POD_NET_USER_CONF_DIR,
+                .net_conf_dir = spec->net_conf_dir ? spec->net_conf_dir : POD_NET_USER_CONF_DIR,
                 .hostname = spec->hostname,
                 .interactive = spec->interactive,
                 .debug = g->debug,
@@ -445,8 +555,10 @@ int verb_prepare(int argc, char *argv[], const GlobalOptions *g) {
                 return r > 0 ? EXIT_OK : EXIT_INTERNAL;
         /* What prepare cannot keep for run-prepared must not look applied. */
         if (spec.hostname || spec.interactive || spec.disable_caps || spec.disable_paths || spec.disable_seccomp ||
-            spec.networks) {
-                log_error("--hostname, --interactive, --insecure-options and --net are options of run-prepared, "
+            spec.networks || spec.net_conf_dir || spec.dns || spec.dns_search || spec.dns_opt || spec.dns_domain ||
+            spec.hosts_entries) {
+                log_error("--hostname, --interactive, --insecure-options, --net, --local-config, --dns* and "
+                          "--hosts-entry are options of run-prepared, "
                           "not of prepare");
                 pod_remove_dir(pods, POD_STATE_PREPARE, uuid);
                 return EXIT_INTERNAL;
@@ -509,8 +621,8 @@ int verb_run_prepared(int argc, char *argv[], const GlobalOptions *g) {
                         spec.interactive = true;
                         continue;
                 }
-                if ((r = take_value(argv, argc, &i, "--net", &v)) != 0) {
-                        if (r < 0 || pod_run_net_list_add(&spec.networks, v) < 0)
+                if ((r = take_net_option(argv, argc, &i, &spec)) != 0) {
+                        if (r < 0)
                                 return EXIT_INTERNAL;
                         continue;
                 }

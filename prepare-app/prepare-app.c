@@ -44,7 +44,7 @@
 #define SYSTEMD_INACCESSIBLE "/run/systemd/inaccessible"
 
 static const char usage[] =
-        "Usage: prepare-app [--help] [--disable-paths] APP_ROOT\n"
+        "Usage: prepare-app [--help] [--disable-paths] [--pod-hosts] APP_ROOT\n"
         "\n"
         "Prepare the root of an app of this pod (/opt/stage2/APP/rootfs) for it to run\n"
         "chrooted: mount /proc, a read-only /sys, mask or make read-only the kernel\n"
@@ -62,6 +62,7 @@ typedef struct Context {
         bool bound;       /* rootfd is our bind: undo it on failure */
         bool unsafe;      /* the failure is the image's doing */
         bool disable_paths; /* --disable-paths: no path protections (nspawn-pod --insecure-options=paths) */
+        bool pod_hosts;     /* --pod-hosts: the pod's /etc/hosts over the image's (--hosts-entry) */
         bool sys_read_only; /* step_sys() bound the pod's /sys read-only all the way down */
 } Context;
 
@@ -855,11 +856,12 @@ static int step_etc(Context *c) {
         }
 
         /* /etc/hosts only when the image has none (rkt's hosts-fallback):
-         * the pod's if it has one, else a minimal one. */
+         * the pod's if it has one, else a minimal one. With --pod-hosts the
+         * pod's wins over the image's (rkt's --hosts-entry). */
         r = etc_state(c, etcfd, "hosts", &st);
         if (r < 0)
                 return r;
-        if (st == ETC_MISSING) {
+        if (st == ETC_MISSING || (c->pod_hosts && st != ETC_KEEP)) {
                 if (stat("/etc/hosts", &pst) == 0 && S_ISREG(pst.st_mode))
                         hosts_source = strdup("/etc/hosts");
                 else if ((r = make_fallback_hosts(c, &hosts_source)) < 0)
@@ -1000,6 +1002,7 @@ int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "disable-paths", no_argument, NULL, 'P' },
+                { "pod-hosts", no_argument, NULL, 'H' },
                 {},
         };
         Context c = { .rootfd = -1 };
@@ -1013,6 +1016,9 @@ int main(int argc, char *argv[]) {
                         return EXIT_OK;
                 case 'P':
                         c.disable_paths = true;
+                        break;
+                case 'H':
+                        c.pod_hosts = true;
                         break;
                 default:
                         fputs(usage, stderr);

@@ -46,8 +46,9 @@ static const char usage[] =
         "                            turn those protections off\n"
         "  --ipc=auto|private|parent the pod's IPC namespace: its own, or the host's\n"
         "  --local-config=DIR        user CNI network configurations are in DIR/net.d\n"
-        "  --dns-conf-mode=resolv=default,hosts=default\n"
-        "                            the only modes supported yet\n"
+        "  --dns-conf-mode=resolv=default|host|stage0|none,hosts=default|host|stage0\n"
+        "                            the pod's resolv.conf and hosts (rkt's stage0 writes\n"
+        "                            etc/rkt-resolv.conf and etc/rkt-hosts for stage0)\n"
         "  --private-users=, --mds-token=, --mutable\n"
         "                            refused: user namespaces, the metadata service and\n"
         "                            mutable pods are not supported by this stage1\n"
@@ -80,6 +81,41 @@ static bool bool_flag(const char *name, const char *value) {
                 exit(EXIT_USAGE);
         }
         return b;
+}
+
+/* rkt's --dns-conf-mode=resolv=MODE,hosts=MODE (its stage0 maps --dns and
+ * --hosts-entry to them, and writes the stage0 files itself). */
+static int parse_dns_conf_mode(const char *arg, PodDns *d) {
+        _cleanup_free_ char *copy = strdup(arg);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+                if (strcmp(w, "resolv=default") == 0)
+                        d->resolv = POD_RESOLV_DEFAULT;
+                else if (strcmp(w, "resolv=host") == 0)
+                        d->resolv = POD_RESOLV_HOST;
+                else if (strcmp(w, "resolv=none") == 0)
+                        d->resolv = POD_RESOLV_NONE;
+                else if (strcmp(w, "resolv=stage0") == 0) {
+                        d->resolv = POD_RESOLV_FILE;
+                        d->resolv_file = "etc/rkt-resolv.conf";
+                } else if (strcmp(w, "hosts=default") == 0)
+                        d->hosts = POD_HOSTS_DEFAULT;
+                else if (strcmp(w, "hosts=host") == 0)
+                        d->hosts = POD_HOSTS_HOST;
+                else if (strcmp(w, "hosts=stage0") == 0) {
+                        d->hosts = POD_HOSTS_FILE;
+                        d->hosts_file = "etc/rkt-hosts";
+                } else {
+                        log_error("--dns-conf-mode=%s: \"%s\" is not resolv=default|host|stage0|none or "
+                                  "hosts=default|host|stage0",
+                                  arg, w);
+                        return -EINVAL;
+                }
+        }
+        return 0;
 }
 
 /* $RKT_LOCK_FD: the pod directory (our working directory), open and
@@ -208,12 +244,8 @@ int main(int argc, char *argv[]) {
                         o.disable_seccomp = bool_flag("disable-seccomp", optarg);
                         break;
                 case ARG_DNS_CONF_MODE:
-                        if (strcmp(optarg, "resolv=default,hosts=default") != 0) {
-                                log_error("--dns-conf-mode=%s: only resolv=default,hosts=default is supported by "
-                                          "this stage1 yet (rkt passes other modes for --dns and --hosts-entry)",
-                                          optarg);
+                        if (parse_dns_conf_mode(optarg, &o.dns) < 0)
                                 return EXIT_INTERNAL;
-                        }
                         break;
                 case ARG_IPC:
                         if (strcmp(optarg, "parent") == 0)
