@@ -88,8 +88,10 @@ static int cmp_names(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Looks for `name` in one directory. 1: found (*ret set), 0: not there. */
-static int find_in_dir(const char *dir, const char *name, CniNetwork **ret, NpError *err) {
+/* Looks for `name` in one directory. 1: found (*ret set), 0: not there. A
+ * file that is not JSON cannot name a network: it is skipped, the first such
+ * noted in *skipped for the message when nothing is found. */
+static int find_in_dir(const char *dir, const char *name, CniNetwork **ret, char **skipped, NpError *err) {
         _cleanup_strv_free_ char **files = NULL;
         _cleanup_close_ int dfd = -1;
         DIR *d;
@@ -127,8 +129,9 @@ static int find_in_dir(const char *dir, const char *name, CniNetwork **ret, NpEr
                 }
                 j = json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr);
                 if (!j) {
-                        closedir(d);
-                        return error_set(err, -EINVAL, path, "line %d: %s", jerr.line, jerr.text);
+                        if (!*skipped && asprintf(skipped, "%s: line %d: %s", path, jerr.line, jerr.text) < 0)
+                                *skipped = NULL;
+                        continue;
                 }
                 if (!json_is_string(json_object_get(j, "name")) ||
                     strcmp(json_string_value(json_object_get(j, "name")), name) != 0)
@@ -155,17 +158,17 @@ static int find_in_dir(const char *dir, const char *name, CniNetwork **ret, NpEr
 }
 
 int cni_network_find(char *const *dirs, const char *name, CniNetwork **ret, NpError *err) {
-        _cleanup_free_ char *list = NULL;
+        _cleanup_free_ char *list = NULL, *skipped = NULL;
         int r;
 
         STRV_FOREACH(dir, dirs) {
-                r = find_in_dir(*dir, name, ret, err);
+                r = find_in_dir(*dir, name, ret, &skipped, err);
                 if (r != 0)
                         return r < 0 ? r : 0;
         }
         list = strv_join((char **) dirs, ", ");
-        return error_set(err, -ENOENT, NULL, "no network \"%s\" is configured (looked in %s)", name,
-                         list ? list : "?");
+        return error_set(err, -ENOENT, NULL, "no network \"%s\" is configured (looked in %s%s%s)", name,
+                         list ? list : "?", skipped ? "; not JSON, skipped: " : "", skipped ? skipped : "");
 }
 
 int cni_network_from_json(const json_t *conf, CniNetwork **ret, NpError *err) {
