@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -29,7 +30,15 @@ int netns_name_is_valid(const char *name) {
 /* iproute2's: NETNS_DIR a shared mount point, so that a namespace mounted
  * there shows in mount namespaces that are slaves of ours. */
 static int make_dir_shared(void) {
+        _cleanup_close_ int fd = -1;
+
         if (mkdir(NETNS_DIR, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        /* Pods starting at once must not each bind the directory onto
+         * itself: the first does, under a lock on the directory (the same
+         * inode under the bind). */
+        fd = open(NETNS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0)
                 return negative_errno();
         if (mount("", NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) >= 0)
                 return 0;

@@ -11,6 +11,7 @@
 #include "fileset.h"
 #include "manifest.h"
 #include "names.h"
+#include "pod-run.h"
 #include "render.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -35,7 +36,9 @@ static void render_usage(FILE *f) {
               "  --register=yes|no          register with systemd-machined (default no)\n"
               "  --link-journal=yes|no      link the pod journal into the host's (default no)\n"
               "  --interactive              give the single app the console\n"
-              "  --net=host|none            the host's network (default), or loopback only\n"
+              "  --net=host|none|NETWORKS   the host's network, loopback only, or CNI networks\n"
+              "                             (default, as run's: the namespace the run makes,\n"
+              "                             /run/netns/nspawn-pod-UUID; docs/networks.md)\n"
               "  --ipc=private|parent       an IPC namespace of the pod's own (default), or the\n"
               "                             host's\n"
               "  --machine-prefix=PREFIX    machine name PREFIX-UUID (default nspawn-pod; rkt's\n"
@@ -270,6 +273,8 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 {},
         };
         _cleanup_strv_free_ char **image_args = NULL, **device_sources = NULL;
+        _cleanup_free_ char *netns = NULL;
+        PodNet net = POD_NET_CNI;
         _cleanup_(pod_freep) Pod *pod = NULL;
         _cleanup_(render_result_freep) RenderResult *res = NULL;
         _cleanup_error_ NpError err = NP_ERROR_INIT;
@@ -333,11 +338,12 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                         opts.disable_seccomp = true;
                         break;
                 case ARG_NET:
-                        if (strcmp(optarg, "host") != 0 && strcmp(optarg, "none") != 0) {
-                                log_error("--net must be host or none, not \"%s\"", optarg);
-                                return EXIT_USAGE;
-                        }
-                        opts.private_network = strcmp(optarg, "none") == 0;
+                        /* Which networks does not change the units: only whether
+                         * the pod joins a namespace the run made (CNI), gets one
+                         * of loopback only, or keeps the host's. */
+                        net = strcmp(optarg, "host") == 0 ? POD_NET_HOST
+                              : strcmp(optarg, "none") == 0 ? POD_NET_NONE
+                                                             : POD_NET_CNI;
                         break;
                 case ARG_IPC:
                         if (strcmp(optarg, "private") != 0 && strcmp(optarg, "parent") != 0) {
@@ -425,6 +431,16 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 goto finish;
         }
         opts.device_sources = device_sources;
+        opts.private_network = net == POD_NET_NONE;
+        if (net == POD_NET_CNI) {
+                char u[37];
+
+                if (asprintf(&netns, "/run/netns/nspawn-pod-%s", uuid_format(opts.uuid, u)) < 0) {
+                        ret = EXIT_INTERNAL;
+                        goto finish;
+                }
+                opts.netns_path = netns;
+        }
         r = render_pod(pod, images, &opts, &res, &err);
         if (r < 0) {
                 log_error("cannot render pod '%s': %s", argv[optind], error_format(&err, r));

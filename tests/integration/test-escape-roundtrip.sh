@@ -177,7 +177,7 @@ pod=$HARNESS_DIR/pod
 s1=$pod/stage1/rootfs
 # NSPAWN_POD_TEST_DEBUG=1 renders with --debug: nspawn's and systemd's
 # messages then reach console.log (and the diagnostics of a failed boot).
-"$np" ${NSPAWN_POD_TEST_DEBUG:+--debug} render --nspawn-binds "$HARNESS_DIR/pod.json" --uuid="$uuid" --pod-dir="$pod" -o "$pod" \
+"$np" ${NSPAWN_POD_TEST_DEBUG:+--debug} render --nspawn-binds --net=host "$HARNESS_DIR/pod.json" --uuid="$uuid" --pod-dir="$pod" -o "$pod" \
         >"$HARNESS_DIR/render.log" 2>&1
 tap_ok $? "render -o writes the pod directory" || bail "$(cat "$HARNESS_DIR/render.log")"
 

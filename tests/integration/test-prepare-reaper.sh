@@ -125,7 +125,7 @@ make_pod() {
         local name=$1 json=$2 pod=$HARNESS_DIR/$1 s1 uuid
         uuid=$(cat /proc/sys/kernel/random/uuid)
         printf '%s\n' "$json" >"$HARNESS_DIR/$name.json"
-        "$np" render --nspawn-binds "$HARNESS_DIR/$name.json" --uuid="$uuid" --pod-dir="$pod" -o "$pod" \
+        "$np" render --nspawn-binds --net=host "$HARNESS_DIR/$name.json" --uuid="$uuid" --pod-dir="$pod" -o "$pod" \
                 >"$HARNESS_DIR/$name.render.log" 2>&1 || {
                 tap_diag "render $name:" "$(cat "$HARNESS_DIR/$name.render.log")"
                 return 1
