@@ -191,7 +191,13 @@ int pod_net_teardown(int pod_fd, const uint8_t uuid[16], NpError *err) {
                                 r = 0;
                         rt.netns = netns;
                 }
-                if (r < 0) {
+                /* A network whose ADD never succeeded (it failed, or the run
+                 * was killed during it) has had every plugin's DEL that could
+                 * run (cni_del() goes on past failures): a DEL that cannot
+                 * succeed (its plugin missing, the configuration that failed
+                 * the ADD) must not keep the pod forever. One whose ADD did
+                 * succeed keeps its record until its DEL does. */
+                if (r < 0 && json_is_object(result)) {
                         if (first == 0)
                                 first = error_set(err, r, NULL, "%s", error_format(&perr, r));
                         continue;

@@ -15,7 +15,8 @@
  *  - the teardown (at the pod's end, in gc, after kill -9 of everything)
  *    DELs each recorded network with the namespace's path while it lives,
  *    with none once it is gone (IPAM still releases), removes each record
- *    whose DEL succeeded, and the namespace when no record is left.
+ *    whose DEL succeeded or whose ADD never did, and the namespace when no
+ *    record is left.
  */
 
 #include <jansson.h>

@@ -158,12 +158,12 @@ pod_gateway() {
 }
 # fetch URL EXPECTED: wget from the test's namespace until the body is
 # EXPECTED (at most ~20 s: the server may not be listening yet). BODY is
-# the last answer.
+# the last answer. (No -T: Debian's busybox 1.35 wget segfaults on it.)
 fetch() {
         local i
         BODY=""
         for ((i = 0; i < 100; i++)); do
-                BODY=$(harness_in_net timeout 5 busybox wget -T 3 -qO- "$1" 2>&1) || BODY="(wget failed: $BODY)"
+                BODY=$(harness_in_net timeout 5 busybox wget -qO- "$1" 2>&1) || BODY="(wget failed: $BODY)"
                 [ "$BODY" = "$2" ] && return 0
                 sleep 0.2
         done
@@ -186,6 +186,15 @@ in_subnet() {
 }
 # veths: the veths in the test's namespace, one line each.
 veths() { harness_in_net ip -o link show type veth 2>/dev/null; }
+# test_netns: the /run/netns/nspawn-pod-<uuid> files of this test's pods
+# (the host's /run/netns is shared with whatever else runs there).
+test_netns() {
+        local u
+        while read -r u; do
+                [ -e "/run/netns/nspawn-pod-$u" ] && echo "/run/netns/nspawn-pod-$u"
+        done < <(harness_np_uuids)
+        return 0
+}
 # leases [DIR]: IPAM lease files under DIR (D/cni-networks), without the
 # lock and last_reserved_ip.* files host-local keeps.
 leases() {
@@ -216,20 +225,24 @@ ipt_pod() {
 # there is nothing.
 net_leftovers() {
         local uuid=$1 n=0 a pod line
+        local -a pats=()
         shift
+        for a in "$@"; do
+                [ -n "$a" ] && pats+=(-e "$a/")
+        done
         if [ -e "/run/netns/nspawn-pod-$uuid" ]; then
                 echo "netns /run/netns/nspawn-pod-$uuid"
                 n=$((n + 1))
         fi
         if pod=$(harness_np_pod_dir "$uuid") && [ -n "$(ls -A "$pod/net" 2>/dev/null)" ]; then
-                echo "records $(ls -A "$pod/net" | tr '\n' ' ')"
+                echo "records $(find "$pod/net" -mindepth 1 -printf '%f ')"
                 n=$((n + 1))
         fi
         while IFS= read -r line; do
                 [ -n "$line" ] || continue
                 echo "rule $line"
                 n=$((n + 1))
-        done < <(ipt_all | grep -F -e "$uuid" $(for a in "$@"; do printf -- '-e %s/ ' "$a"; done))
+        done < <(ipt_all | grep -F -e "$uuid" "${pats[@]}")
         # Per-pod chains (CNI-<hash>, CNI-DN-<hash>) name neither: every rule
         # not there before the first pod (call this when no pod runs).
         while IFS= read -r line; do
@@ -255,7 +268,7 @@ WEB='mkdir -p /www && echo "$1" >/www/index.html && touch /running && exec httpd
 start_pod web1 app "$bb" --name=app --exec=/bin/sh -- -c "$WEB" sh "body-one-$TAG"
 U1=$UUID P1=$RUNPID POD1=$POD
 start_pod web2 app "$bb" --name=app --exec=/bin/sh -- -c "$WEB" sh "body-two-$TAG"
-U2=$UUID P2=$RUNPID POD2=$POD
+U2=$UUID P2=$RUNPID
 A1=$(pod_ip "$U1")
 A2=$(pod_ip "$U2")
 in_subnet "$A1" 172.16.28. && in_subnet "$A2" 172.16.28. && [ "$A1" != "$A2" ]
@@ -275,7 +288,7 @@ np web-list list
         grep "${U2:0:8}" "$H/web-list.out" | grep -qF "default:ip4=$A2"
 tap_ok $? "list: a NETWORKS column with each pod's default:ip4=ADDR" || diag web-list
 [ -e "/run/netns/nspawn-pod-$U1" ] && [ -s "$POD1/net/00-default.json" ] && [ "$(veths | wc -l)" = 2 ] &&
-        [ "$(leases | wc -l)" = 2 ] && [ -n "$(ipt_all | grep -F "$U1")" ]
+        [ "$(leases | wc -l)" = 2 ] && ipt_all | grep -F "$U1" >/dev/null
 tap_ok $? "while it runs: /run/netns/nspawn-pod-<uuid>, POD/net/00-default.json, a veth and a lease per pod, rules naming the pod" ||
         tap_diag "$(ls -l "/run/netns/nspawn-pod-$U1" "$POD1/net" 2>&1)" "$(veths)" "$(leases)"
 stop_pod "$U1" "$P1"
@@ -288,10 +301,11 @@ tap_ok $? "both stopped: no network namespace, record, veth, lease or rule of th
 
 # --- 2. --net=none: loopback only ---------------------------------------------------
 
+# shellcheck disable=SC2016 # the app shell's
 run_pod none --net=none "$bb" --name=app --exec=/bin/sh -- -c \
-        'echo "LINKS=$(ip -o link | cut -d: -f2 | tr -d " " | tr "\n" " ")"'
+        'echo "LINKS=$(ip -o link | cut -d: -f2 | tr -d " " | tr "\n" ,)"'
 links=$(app_said none LINKS=)
-[ "$RC" = 0 ] && [ "$links" = "lo " ]
+[ "$RC" = 0 ] && [ "$links" = "lo," ]
 tap_ok $? "--net=none: ip -o link inside shows only lo (\"$links\")" || diag none
 [ "$RC" = 0 ] && [ -z "$(veths)" ] && [ ! -e "/run/netns/nspawn-pod-$UUID" ] && [ -z "$(leases)" ]
 tap_ok $? "--net=none: no veth, lease or network namespace file made for it" || tap_diag "$(veths)" "$(leases)"
@@ -314,8 +328,8 @@ if start_pod port app --port=http:8080 "$images/web" --name=app --exec=/bin/sh -
         tap_ok $? "and so does http://$GW:8080/ (the host side's address on the default network)" || tap_diag "got: $BODY"
         stop_pod "$UP" "$PP"
         left=$(net_leftovers "$UP" "$AP")
-        ! harness_in_net timeout 5 busybox wget -T 2 -qO- "http://127.0.0.1:8080/" >/dev/null 2>&1 && [ -z "$left" ] &&
-                [ -z "$(ipt_all | grep -F -e 'dports 8080' -e 'dport 8080')" ]
+        ! harness_in_net timeout 5 busybox wget -qO- "http://127.0.0.1:8080/" >/dev/null 2>&1 && [ -z "$left" ] &&
+                ! ipt_all | grep -F -e 'dports 8080' -e 'dport 8080' >/dev/null
         tap_ok $? "stopped: nothing answers on 127.0.0.1:8080, no DNAT rule for 8080, nothing of the pod in iptables" ||
                 tap_diag "$left" "$(ipt_all | grep 8080)"
 else
@@ -386,12 +400,14 @@ if start_pod restr app --net=default-restricted "$bb" --name=app --exec=/bin/sh 
                 { diag restr-route; tap_diag "status address: $AR"; }
         GWR=$(pod_gateway "$POD" default-restricted)
         [ -n "$GWR" ] || GWR=172.31.0.1
-        harness_in_net busybox httpd -f -p "$GWR:18080" -h "$H/www-host" </dev/null >/dev/null 2>&1 &
+        # nsenter execs busybox: $! is the server itself.
+        nsenter --net="/run/netns/$HARNESS_NETNS" busybox httpd -f -p "$GWR:18080" -h "$H/www-host" \
+                </dev/null >/dev/null 2>&1 &
         httpd_pid=$!
         harness_on_exit "kill $httpd_pid 2>/dev/null"
         got=""
         for ((i = 0; i < 50; i++)); do
-                np restr-get enter "$UR" /bin/wget -T 3 -qO- "http://$GWR:18080/"
+                np restr-get enter "$UR" /bin/timeout 5 /bin/wget -qO- "http://$GWR:18080/"
                 got=$(out restr-get)
                 [ "$got" = "host-side-$TAG" ] && break
                 sleep 0.2
@@ -413,6 +429,7 @@ fi
 
 if start_pod two app --net=default,default-restricted "$bb" --name=app --exec=/bin/sh -- -c 'touch /running; exec sleep 1000'; then
         UT=$UUID PT=$RUNPID
+        # shellcheck disable=SC2016 # the app shell's
         np two-addr enter "$UT" /bin/sh -c 'for i in eth0 eth1; do echo "$i $(ip -o -4 addr show dev $i | awk "{print \$4}" | tr "\n" " ")"; done'
         e0=$(out two-addr | sed -n 's/^eth0 //p')
         e1=$(out two-addr | sed -n 's/^eth1 //p')
@@ -489,7 +506,88 @@ else
                 "redis-tools (/usr/bin/redis-check-rdb, redis-cli) not installed: run build-aux/install-deps"
 fi
 
-# --- 8. failing networks leave nothing -----------------------------------------------------
+# --- 8. 20 pods at once, ended three ways ----------------------------------------------------
+
+N=20
+np gc-before gc --grace-period=0
+veth0=$(veths | wc -l)
+lease0=$(leases | wc -l)
+ns0=$(test_netns | wc -l)
+ipt_pod >"$H/ipt.before20"
+for ((k = 1; k <= N; k++)); do
+        start_bg "m$k" "$bb" --name=app --exec=/bin/sh -- -c 'touch /running; exec sleep 1000'
+done
+# All up within 240 s (boots on a small machine), or whichever ended.
+for ((i = 0; i < 2400; i++)); do
+        up=0 alive=0
+        for ((k = 1; k <= N; k++)); do
+                is_up "m$k" app && up=$((up + 1))
+                harness_pid_alive "${PID_OF[m$k]}" && alive=$((alive + 1))
+        done
+        [ "$up" = "$N" ] && break
+        [ "$alive" -lt "$N" ] && break
+        sleep 0.1
+done
+[ "$up" = "$N" ]
+tap_ok $? "$N pods started at once on the default network: all up ($up)" ||
+        for ((k = 1; k <= N; k++)); do
+                is_up "m$k" app ||
+                        tap_diag "m$k:" "$(sed 's/\x1b\[[0-9;]*m//g' "$H/m$k.log" 2>&1 | tail -n 10)"
+        done
+declare -A ADDR_OF=()
+for ((k = 1; k <= N; k++)); do
+        [ -n "${UUID_OF[m$k]}" ] && ADDR_OF[m$k]=$(pod_ip "${UUID_OF[m$k]}")
+done
+addrs=$(for ((k = 1; k <= N; k++)); do echo "${ADDR_OF[m$k]:-}"; done | grep -c '^172\.16\.28\.')
+distinct=$(for ((k = 1; k <= N; k++)); do echo "${ADDR_OF[m$k]:-}"; done | grep '^172\.16\.28\.' | sort -u | wc -l)
+[ "$addrs" = "$N" ] && [ "$distinct" = "$N" ] && [ "$(veths | wc -l)" = $((veth0 + N)) ] &&
+        [ "$(leases | wc -l)" = $((lease0 + N)) ]
+tap_ok $? "$N addresses in 172.16.28.0/24, $distinct distinct; $N more veths and leases" ||
+        tap_diag "$(for ((k = 1; k <= N; k++)); do echo "m$k ${UUID_OF[m$k]} ${ADDR_OF[m$k]:-}"; done)" \
+                "veths: $(veths | wc -l) (before $veth0), leases: $(leases | wc -l) (before $lease0)"
+# 1-7: stop --wait; 8-14: SIGKILL of run and nspawn; 15-20: stop, then wait for run.
+for ((k = 1; k <= 7; k++)); do
+        stop_pod "${UUID_OF[m$k]}" "${PID_OF[m$k]}"
+done
+for ((k = 8; k <= 14; k++)); do
+        [ -n "${UUID_OF[m$k]}" ] && kill_pod "${UUID_OF[m$k]}" "${PID_OF[m$k]}"
+done
+for ((k = 15; k <= N; k++)); do
+        [ -n "${UUID_OF[m$k]}" ] && harness_np_run stop "${UUID_OF[m$k]}" >/dev/null 2>&1
+done
+for ((k = 15; k <= N; k++)); do
+        harness_np_wait "${PID_OF[m$k]}" 60 >/dev/null 2>&1
+done
+killed_ns=0
+for ((k = 8; k <= 14; k++)); do
+        [ -e "/run/netns/nspawn-pod-${UUID_OF[m$k]}" ] && killed_ns=$((killed_ns + 1))
+done
+tap_diag "observed: before gc, $killed_ns of the 7 SIGKILLed pods still have their network namespace; veths: $(veths | wc -l)"
+np gc-20 gc --grace-period=0
+rc_gc=$RC
+ns_left=0 uuid_rules=0
+for ((k = 1; k <= N; k++)); do
+        u=${UUID_OF[m$k]}
+        [ -n "$u" ] || continue
+        [ -e "/run/netns/nspawn-pod-$u" ] && ns_left=$((ns_left + 1))
+        ipt_all | grep -F "$u" >/dev/null && uuid_rules=$((uuid_rules + 1))
+done
+veth1=$(veths | wc -l)
+lease1=$(leases | wc -l)
+ns1=$(test_netns | wc -l)
+rules_diff=$(diff "$H/ipt.before20" <(ipt_pod))
+[ "$rc_gc" = 0 ] && [ "$veth1" = "$veth0" ] && [ "$lease1" = "$lease0" ] && [ "$ns1" = "$ns0" ] && [ "$ns_left" = 0 ] &&
+        [ "$uuid_rules" = 0 ] && [ -z "$rules_diff" ]
+tap_ok $? "7 stopped, 7 SIGKILLed (run + nspawn), 6 stopped, then gc: veths $veth1 (before $veth0), leases $lease1 ($lease0), netns files $ns1 ($ns0), per-pod rules as before" ||
+        { diag gc-20; tap_diag "netns files of these pods: $ns_left, pods with rules naming them: $uuid_rules" \
+                "$(veths)" "$(leases)" "rules diff:" "$rules_diff"; }
+mapfile -t u20 < <(for ((k = 1; k <= N; k++)); do [ -z "${UUID_OF[m$k]}" ] || echo "${UUID_OF[m$k]}"; done)
+left=$(harness_np_uuid_leftovers "${u20[@]}")
+[ -z "$left" ] && harness_np_leftovers >/dev/null
+tap_ok $? "and nothing else of the $N pods is left (pod dirs, mounts, processes, cgroups; harness_np_leftovers clean)" ||
+        tap_diag "$left" "$(harness_np_leftovers)"
+
+# --- 9. failing networks leave nothing -----------------------------------------------------
 
 # failed_run NAME NET: `run --local-config=CFG --net=NET` of a pod whose
 # network must fail; sets RC, UUID and POD (found among the new pod
@@ -514,8 +612,8 @@ nothing_left() {
         left=$(net_leftovers "$UUID")
         [ -n "$UUID" ] && [ -z "$left" ] && [ -z "$(veths)" ] && [ -z "$(leases)" ] && [ -z "$(leases "$2")" ] &&
                 [ -z "$(comm -13 "$H/ipt.start" <(ipt_pod))" ] && return 0
-        tap_diag "uuid: ${UUID:-none}" "$left" "$(veths)" "$(leases)" "$(leases "$2")" \
-                "$(comm -13 "$H/ipt.start" <(ipt_pod))" "$(ls -la "$POD/net" 2>&1)"
+        tap_diag "uuid: ${UUID:-none}" "left of the pod: $left" "veths: $(veths)" "leases: $(leases) $(leases "$2")" \
+                "$(ls -la "$POD/net" 2>&1)"
         return 1
 }
 # gc_removes NAME: gc --grace-period=0 removes the failed pod's directory.
@@ -588,84 +686,11 @@ gc_removes badsubnet
 tap_ok $? "gc --grace-period=0 then removes the pod" || diag badsubnet-gc
 
 # A good network afterwards still works.
+# shellcheck disable=SC2016 # the app shell's
 run_pod after-fail "$bb" --name=app --exec=/bin/sh -- -c 'echo "ADDR=$(ip -o -4 addr show dev eth0 | awk "{print \$4}")"'
 addr=$(app_said after-fail ADDR=)
 [ "$RC" = 0 ] && in_subnet "$addr" 172.16.28.
 tap_ok $? "after the failures a pod on the default network runs and gets $addr" || diag after-fail
-
-# --- 9. 20 pods at once, ended three ways ----------------------------------------------------
-
-N=20
-np gc-before gc --grace-period=0
-veth0=$(veths | wc -l)
-lease0=$(leases | wc -l)
-ns0=$(find /run/netns -maxdepth 1 -name 'nspawn-pod-*' 2>/dev/null | wc -l)
-ipt_pod >"$H/ipt.before20"
-for ((k = 1; k <= N; k++)); do
-        start_bg "m$k" "$bb" --name=app --exec=/bin/sh -- -c 'touch /running; exec sleep 1000'
-done
-# All up within 240 s (boots on a small machine), or whichever ended.
-for ((i = 0; i < 2400; i++)); do
-        up=0 alive=0
-        for ((k = 1; k <= N; k++)); do
-                is_up "m$k" app && up=$((up + 1))
-                harness_pid_alive "${PID_OF[m$k]}" && alive=$((alive + 1))
-        done
-        [ "$up" = "$N" ] && break
-        [ "$alive" -lt "$N" ] && break
-        sleep 0.1
-done
-tap_ok "$([ "$up" = "$N" ]; echo $?)" "$N pods started at once on the default network: all up ($up)" ||
-        for ((k = 1; k <= N; k++)); do
-                is_up "m$k" app ||
-                        tap_diag "m$k:" "$(sed 's/\x1b\[[0-9;]*m//g' "$H/m$k.log" 2>&1 | tail -n 10)"
-        done
-declare -A ADDR_OF=()
-for ((k = 1; k <= N; k++)); do
-        [ -n "${UUID_OF[m$k]}" ] && ADDR_OF[m$k]=$(pod_ip "${UUID_OF[m$k]}")
-done
-addrs=$(for ((k = 1; k <= N; k++)); do echo "${ADDR_OF[m$k]:-}"; done | grep -c '^172\.16\.28\.')
-distinct=$(for ((k = 1; k <= N; k++)); do echo "${ADDR_OF[m$k]:-}"; done | grep '^172\.16\.28\.' | sort -u | wc -l)
-[ "$addrs" = "$N" ] && [ "$distinct" = "$N" ] && [ "$(veths | wc -l)" = $((veth0 + N)) ] &&
-        [ "$(leases | wc -l)" = $((lease0 + N)) ]
-tap_ok $? "$N addresses in 172.16.28.0/24, $distinct distinct; $N more veths and leases" ||
-        tap_diag "$(for ((k = 1; k <= N; k++)); do echo "m$k ${UUID_OF[m$k]} ${ADDR_OF[m$k]:-}"; done)" \
-                "veths: $(veths | wc -l) (before $veth0), leases: $(leases | wc -l) (before $lease0)"
-# 1-7: stop --wait; 8-14: SIGKILL of run and nspawn; 15-20: stop, then wait for run.
-for ((k = 1; k <= 7; k++)); do
-        stop_pod "${UUID_OF[m$k]}" "${PID_OF[m$k]}"
-done
-for ((k = 8; k <= 14; k++)); do
-        [ -n "${UUID_OF[m$k]}" ] && kill_pod "${UUID_OF[m$k]}" "${PID_OF[m$k]}"
-done
-for ((k = 15; k <= N; k++)); do
-        [ -n "${UUID_OF[m$k]}" ] && harness_np_run stop "${UUID_OF[m$k]}" >/dev/null 2>&1
-done
-for ((k = 15; k <= N; k++)); do
-        harness_np_wait "${PID_OF[m$k]}" 60 >/dev/null 2>&1
-done
-np gc-20 gc --grace-period=0
-rc_gc=$RC
-ns_left=0 uuid_rules=0
-for ((k = 1; k <= N; k++)); do
-        u=${UUID_OF[m$k]}
-        [ -n "$u" ] || continue
-        [ -e "/run/netns/nspawn-pod-$u" ] && ns_left=$((ns_left + 1))
-        [ -n "$(ipt_all | grep -F "$u")" ] && uuid_rules=$((uuid_rules + 1))
-done
-veth1=$(veths | wc -l)
-lease1=$(leases | wc -l)
-ns1=$(find /run/netns -maxdepth 1 -name 'nspawn-pod-*' 2>/dev/null | wc -l)
-rules_diff=$(diff "$H/ipt.before20" <(ipt_pod))
-[ "$rc_gc" = 0 ] && [ "$veth1" = "$veth0" ] && [ "$lease1" = "$lease0" ] && [ "$ns1" = "$ns0" ] && [ "$ns_left" = 0 ] &&
-        [ "$uuid_rules" = 0 ] && [ -z "$rules_diff" ]
-tap_ok $? "7 stopped, 7 SIGKILLed (run + nspawn), 6 stopped, then gc: veths $veth1 (before $veth0), leases $lease1 ($lease0), /run/netns/nspawn-pod-* $ns1 ($ns0), per-pod rules as before" ||
-        { diag gc-20; tap_diag "netns files of these pods: $ns_left, pods with rules naming them: $uuid_rules" \
-                "$(veths)" "$(leases)" "rules diff:" "$rules_diff"; }
-left=$(harness_np_uuid_leftovers $(for ((k = 1; k <= N; k++)); do echo "${UUID_OF[m$k]}"; done))
-[ -z "$left" ] && harness_np_leftovers >/dev/null
-tap_ok $? "and nothing else of the $N pods is left (pod dirs, mounts, processes, cgroups; harness_np_leftovers clean)" ||
-        tap_diag "$left" "$(harness_np_leftovers)"
 
 # --- the end: nothing at all left ------------------------------------------------------------
 
