@@ -456,6 +456,43 @@ else
         tap_ok 1 "a pod on two networks"
 fi
 
+# --- 6b. DNS and hosts reach every app ---------------------------------------------------
+
+# Two apps; the second's image has an /etc/hosts of its own, which
+# --hosts-entry goes over.
+cp -a "$images/busybox" "$images/ownhosts" &&
+        jq '.name = "example.com/busybox-ownhosts"' "$images/busybox/manifest" >"$images/ownhosts/manifest" &&
+        printf '127.0.0.1 localhost\n10.0.0.99 image-only\n' >"$images/ownhosts/rootfs/etc/hosts"
+DNS_SH='echo "RESOLV $(tr "\n" "|" </etc/resolv.conf)"; echo "HOSTS $(tr "\n" "|" </etc/hosts)"'
+run_pod dns --dns=192.0.2.1 --dns=192.0.2.2 --dns-search=example.org --dns-search=corp.test --dns-opt=ndots:2 \
+        --dns-domain=example.org --hosts-entry=10.9.8.7=db,10.9.8.6=cache "$bb" --name=one --exec=/bin/sh -- -c "$DNS_SH" \
+        --- "$images/ownhosts" --name=two --exec=/bin/sh -- -c "$DNS_SH"
+ok=0
+for a in one two; do
+        r=$(tr -d '\r' <"$H/dns.out" | grep "^$a\[[0-9]*\]: RESOLV " | head -n 1)
+        h=$(tr -d '\r' <"$H/dns.out" | grep "^$a\[[0-9]*\]: HOSTS " | head -n 1)
+        case $r in *"|nameserver 192.0.2.1|nameserver 192.0.2.2|search example.org corp.test|options ndots:2|domain example.org|"*) ;; *) ok=1 ;; esac
+        case $h in *"10.9.8.7	db|10.9.8.6	cache|"*) ;; *) ok=1 ;; esac
+done
+tr -d '\r' <"$H/dns.out" | grep -q 'image-only' && ok=1
+[ "$RC" = 0 ] && [ "$ok" = 0 ]
+tap_ok $? "--dns, --dns-search, --dns-opt, --dns-domain and --hosts-entry land in both apps' /etc/resolv.conf and /etc/hosts (over an image's own hosts)" ||
+        diag dns
+
+printf '%s\n' '{' '  "cniVersion": "1.0.0",' '  "name": "withdns",' '  "plugins": [' \
+        '    { "type": "ptp", "ipMasq": false,' \
+        "      \"ipam\": { \"type\": \"host-local\", \"subnet\": \"10.124.0.0/24\", \"dataDir\": \"$H/ipam\" }," \
+        '      "dns": { "nameservers": ["198.51.100.53"], "search": ["cni.test"] } }' '  ]' '}' \
+        >"$CFG/net.d/20-withdns.conflist"
+run_pod cnidns --local-config="$CFG" --net=withdns "$bb" --name=app --exec=/bin/sh -- -c "$DNS_SH"
+r=$(tr -d '\r' <"$H/cnidns.out" | grep 'RESOLV ' | head -n 1)
+[ "$RC" = 0 ] && case $r in *'from network "withdns"'*"|nameserver 198.51.100.53|search cni.test|"*) true ;; *) false ;; esac
+tap_ok $? "without --dns: the network's DNS (its CNI result) is the pods' /etc/resolv.conf" || diag cnidns
+
+run_pod nodns --dns=none "$bb" --name=app --exec=/bin/sh -- -c '[ -e /etc/resolv.conf ] && echo HAS || echo NONE'
+[ "$RC" = 0 ] && said nodns NONE
+tap_ok $? "--dns=none: the app keeps its image's (none here)" || diag nodns
+
 # --- 7. Redis on the default network -----------------------------------------------------
 
 have_redis=0
