@@ -60,9 +60,9 @@ int main(int argc, char *argv[]) {
                         }
                         break;
                 case 'l':
-                        /* Where CNI configurations are: this stage1 runs
-                         * no CNI networks, so there is nothing to tear
-                         * down with them. */
+                        /* Where CNI configurations are: not needed, each
+                         * network's configuration is in its record in the
+                         * pod (lib/pod-net.h), which the DEL uses. */
                         break;
                 case 'h':
                         fputs(usage, stdout);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +40,14 @@ static int normalize(json_t *j, const char *file, json_t **ret, NpError *err) {
 
         if (!json_is_object(j) || !json_is_string(name) || !*json_string_value(name))
                 return error_set(err, -EINVAL, file, "not a CNI network configuration (an object with a \"name\")");
+        {
+                /* CNI's rule for names (they become file names: records, IPAM state). */
+                const char *s = json_string_value(name);
+
+                if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9')) ||
+                    s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")] || strlen(s) > 100)
+                        return error_set(err, -EINVAL, file, "network name \"%s\" is not [A-Za-z0-9][A-Za-z0-9_.-]*", s);
+        }
         if (version && !json_is_string(version))
                 return error_set(err, -EINVAL, file, "\"cniVersion\" is not a string");
         if (plugins) {
@@ -289,7 +298,7 @@ static int run_plugin(const CniNetwork *n, const char *type, const char *command
         if (asprintf(&path, "%s/%s", dir, type) < 0)
                 return -ENOMEM;
         exe = open(path, O_RDONLY | O_CLOEXEC);
-        if (exe < 0 || fstat(exe, &st) < 0 || !S_ISREG(st.st_mode))
+        if (exe < 0 || fstat(exe, &st) < 0 || !S_ISREG(st.st_mode) || faccessat(exe, "", X_OK, AT_EMPTY_PATH) < 0)
                 return error_set(err, exe < 0 ? negative_errno() : -ENOEXEC, NULL,
                                  "network \"%s\": no CNI plugin \"%s\" in %s (Debian's containernetworking-plugins)",
                                  n->name, type, dir);
@@ -309,22 +318,40 @@ static int run_plugin(const CniNetwork *n, const char *type, const char *command
                 r = negative_errno();
                 goto fail_pipes;
         }
+        /* Waited for here whatever the caller does with SIGCHLD (gc's
+         * callers may ignore it); a plugin that does not read its stdin
+         * must not kill us with SIGPIPE. Restored below. */
+        struct sigaction old_chld, old_pipe;
+        (void) sigaction(SIGCHLD, &(struct sigaction) { .sa_handler = SIG_DFL }, &old_chld);
+        (void) sigaction(SIGPIPE, &(struct sigaction) { .sa_handler = SIG_IGN }, &old_pipe);
         child = fork();
         if (child < 0) {
                 r = negative_errno();
+                (void) sigaction(SIGCHLD, &old_chld, NULL);
+                (void) sigaction(SIGPIPE, &old_pipe, NULL);
                 goto fail_pipes;
         }
         if (child == 0) {
                 char *argv[] = { (char *) type, NULL };
 
+                /* A process group of its own, killed whole on a timeout;
+                 * killed with us (a run killed half-way: gc's DEL must not
+                 * race an ADD still going on); the pod's lock held while it
+                 * runs (rt->keep_fd), so gc waits for it. */
+                (void) setpgid(0, 0);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (dup2(in[0], 0) < 0 || dup2(o[1], 1) < 0 || dup2(e[1], 2) < 0)
                         _exit(127);
                 {
-                        const int keep[] = { 0, 1, 2, exe };
+                        const int keep[] = { 0, 1, 2, exe, rt->keep_fd };
 
                         if (fd_close_all_except(keep, ELEMENTSOF(keep)) < 0)
                                 _exit(127);
                 }
+                /* fexecve() of a script hands the interpreter /dev/fd/N. */
+                (void) fcntl(exe, F_SETFD, 0);
+                if (rt->keep_fd >= 0)
+                        (void) fcntl(rt->keep_fd, F_SETFD, 0);
                 sigset_t none;
 
                 /* Not what we block or ignore (pod_run blocks the stop signals). */
@@ -339,16 +366,24 @@ static int run_plugin(const CniNetwork *n, const char *type, const char *command
         safe_close(e[1]);
         in[0] = o[1] = e[1] = -1;
         /* The configuration is small (a pipe holds 64 KiB); written at once. */
-        r = fd_write_all(in[1], input, strlen(input));
-        in[1] = safe_close(in[1]);
         clock_gettime(CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += CNI_PLUGIN_TIMEOUT_SEC;
+        r = fd_write_all(in[1], input, strlen(input));
+        in[1] = safe_close(in[1]);
         if (r >= 0 || r == -EPIPE)
                 r = collect(o[0], e[0], &out, &errout, &deadline);
         if (r < 0)
-                (void) kill(child, SIGKILL);
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-                ;
+                (void) kill(-child, SIGKILL);
+        for (;;) {
+                if (waitpid(child, &status, 0) >= 0)
+                        break;
+                if (errno != EINTR) {
+                        r = r < 0 ? r : negative_errno();
+                        break;
+                }
+        }
+        (void) sigaction(SIGCHLD, &old_chld, NULL);
+        (void) sigaction(SIGPIPE, &old_pipe, NULL);
         safe_close(o[0]);
         safe_close(e[0]);
         if (r == -ETIMEDOUT)

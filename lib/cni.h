@@ -56,6 +56,8 @@ typedef struct CniRuntime {
         const char *plugin_dir;   /* NULL: CNI_PLUGIN_DIR */
         json_t *port_mappings;    /* runtimeConfig.portMappings for the plugins that take
                                    * them, or NULL (borrowed) */
+        int keep_fd;              /* a descriptor the plugin holds while it runs (the pod's
+                                   * lock: gc waits for it); -1: none */
 } CniRuntime;
 
 /* ADD: each plugin of the list in order, each given the one before's result

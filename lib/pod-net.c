@@ -218,18 +218,21 @@ static void masquerade_del(const uint8_t uuid[16], const char *ifname) {
 /* A record: {"name", "ifName", "args", "conf", "result"} (result null
  * until the ADD succeeded). */
 static int write_record(int dir, const char *file, const CniNetwork *n, const char *ifname, const char *args,
-                        json_t *port_mappings, json_t *result) {
+                        json_t *port_mappings, json_t *result, bool add_failed) {
         _cleanup_json_ json_t *j = json_pack("{sssssOsO}", "name", n->name, "ifName", ifname, "conf", n->conf,
                                              "result", result ? result : json_null());
         _cleanup_free_ char *s = NULL;
 
         if (!j || (args && json_object_set_new(j, "args", json_string(args)) < 0) ||
-            (port_mappings && json_object_set(j, "portMappings", port_mappings) < 0))
+            (port_mappings && json_object_set(j, "portMappings", port_mappings) < 0) ||
+            (add_failed && json_object_set_new(j, "addFailed", json_true()) < 0))
                 return -ENOMEM;
         s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
         if (!s)
                 return -ENOMEM;
-        return fd_write_file_atomic(dir, file, s, strlen(s), 0600);
+        /* Durable: after a power loss the IPAM state on disk must still have
+         * its record, or nobody would release it. */
+        return fd_write_file_atomic_flags(dir, file, s, strlen(s), 0600, WRITE_DURABLE);
 }
 
 static int cmp_names(const void *a, const void *b) {
@@ -290,7 +293,8 @@ static int read_record(int dir, const char *file, json_t **ret) {
 
 /* The pod's namespace name from POD/netns, checked to be one of ours or
  * rkt's (NETNS_DIR or /var/run/netns, a single valid name). NULL: none. */
-static int read_netns(int pod_fd, char **ret_path, const char **ret_name, NpError *err) {
+static int read_netns(int pod_fd, const uint8_t uuid[16], char **ret_path, const char **ret_name, bool *ret_ours,
+                      NpError *err) {
         static const char *const dirs[] = { NETNS_DIR "/", "/var/run/netns/" };
         _cleanup_free_ char *path = NULL;
         const char *name = NULL;
@@ -298,6 +302,7 @@ static int read_netns(int pod_fd, char **ret_path, const char **ret_name, NpErro
         int r;
 
         *ret_path = NULL;
+        *ret_ours = false;
         r = fd_read_file_in_root(pod_fd, POD_NETNS_FILE, 4096, &path, &size);
         if (r == -ENOENT)
                 return 0;
@@ -309,6 +314,13 @@ static int read_netns(int pod_fd, char **ret_path, const char **ret_name, NpErro
                         name = path + strlen(dirs[i]);
         if (!name || !netns_name_is_valid(name))
                 return error_set(err, -EINVAL, POD_NETNS_FILE, "not a network namespace of %s: \"%s\"", NETNS_DIR, path);
+        {
+                char mine[64];
+
+                /* Ours is named for the pod: only in that one are DELs run. */
+                netns_name_of(uuid, mine);
+                *ret_ours = strncmp(path, NETNS_DIR "/", strlen(NETNS_DIR) + 1) == 0 && strcmp(name, mine) == 0;
+        }
         *ret_name = name;
         *ret_path = TAKE_PTR(path);
         return 0;
@@ -319,14 +331,21 @@ int pod_net_teardown(int pod_fd, const uint8_t uuid[16], NpError *err) {
         _cleanup_free_ char *netns = NULL;
         _cleanup_close_ int dir = -1;
         const char *name = NULL;
+        bool ours = false;
         char u[37];
         int r, first = 0, live;
 
         uuid_format(uuid, u);
-        r = read_netns(pod_fd, &netns, &name, err);
-        if (r < 0)
-                return r;
-        live = netns ? netns_is_live(netns) : 0;
+        {
+                _cleanup_error_ NpError nerr = NP_ERROR_INIT;
+
+                r = read_netns(pod_fd, uuid, &netns, &name, &ours, &nerr);
+                if (r < 0 && r != -EINVAL)
+                        return error_set(err, r, NULL, "%s", error_format(&nerr, r));
+        }
+        /* A netns file that names something else: the DELs run without a
+         * namespace (they still release what is outside it), and it stays. */
+        live = netns && ours ? netns_is_live(netns) : 0;
         r = list_records(pod_fd, &dir, &files);
         if (r < 0)
                 return error_set(err, r, POD_NET_DIR, "cannot read the pod's network records: %s", strerror(-r));
@@ -353,13 +372,14 @@ int pod_net_teardown(int pod_fd, const uint8_t uuid[16], NpError *err) {
                         .ifname = json_string_value(json_object_get(rec, "ifName")),
                         .args = json_string_value(json_object_get(rec, "args")),
                         .port_mappings = json_object_get(rec, "portMappings"),
+                        .keep_fd = pod_fd,
                 };
                 if (!rt.ifname)
                         rt.ifname = "eth0";
                 if (wants_masquerade(n))
                         masquerade_del(uuid, rt.ifname);
                 r = cni_del(n, &rt, json_is_object(result) ? result : NULL, &perr);
-                if (r < 0 && *rt.netns) {
+                if (r < 0 && *rt.netns && !json_is_object(result)) {
                         /* An ADD cut short (the run killed half-way) leaves
                          * what ptp's DEL then fails to find (its masquerading
                          * chain): without the namespace the plugins release
@@ -372,13 +392,12 @@ int pod_net_teardown(int pod_fd, const uint8_t uuid[16], NpError *err) {
                                 r = 0;
                         rt.netns = netns;
                 }
-                /* A network whose ADD never succeeded (it failed, or the run
-                 * was killed during it) has had every plugin's DEL that could
-                 * run (cni_del() goes on past failures): a DEL that cannot
-                 * succeed (its plugin missing, the configuration that failed
-                 * the ADD) must not keep the pod forever. One whose ADD did
-                 * succeed keeps its record until its DEL does. */
-                if (r < 0 && json_is_object(result)) {
+                /* A network whose ADD was seen to fail has had every plugin's
+                 * DEL that could run (cni_del() goes on past failures): a DEL
+                 * that cannot succeed (its plugin missing, the configuration
+                 * that failed the ADD) must not keep the pod forever. Any
+                 * other keeps its record until its DEL succeeds. */
+                if (r < 0 && !json_is_true(json_object_get(rec, "addFailed"))) {
                         if (first == 0)
                                 first = error_set(err, r, NULL, "%s", error_format(&perr, r));
                         continue;
@@ -391,7 +410,7 @@ int pod_net_teardown(int pod_fd, const uint8_t uuid[16], NpError *err) {
         if (dir >= 0)
                 (void) unlinkat(pod_fd, POD_NET_DIR, AT_REMOVEDIR); /* empty now; a stray file keeps it, ignoring */
         (void) unlinkat(pod_fd, "net-info.json", 0);             /* rkt's summary, if written; ignoring ENOENT */
-        if (netns) {
+        if (netns && (ours || strncmp(netns, "/var/run/netns/cni-", 19) == 0)) { /* ours, or rkt's stage1's */
                 r = netns_remove(name);
                 if (r < 0)
                         return error_set(err, r, netns, "cannot remove the pod's network namespace: %s", strerror(-r));
@@ -422,7 +441,7 @@ static int write_net_info(int pod_fd, CniNetwork **nets, char **ifnames, char **
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_strv_free_ char **addrs = NULL;
-                char ip[64] = "", mask[8] = "";
+                char ip[64] = "", mask[16] = "";
                 int r = cni_result_addresses(results[i], &addrs);
 
                 if (r < 0)
@@ -432,8 +451,14 @@ static int write_net_info(int pod_fd, CniNetwork **nets, char **ifnames, char **
 
                         snprintf(ip, sizeof(ip), "%.*s", (int) (slash ? slash - addrs[0] : (int) strlen(addrs[0])),
                                  addrs[0]);
-                        if (slash)
-                                snprintf(mask, sizeof(mask), "%s", slash + 1);
+                        if (slash && !strchr(addrs[0], ':')) {
+                                /* rkt's NetInfo.Mask is an IP: the dotted mask. */
+                                unsigned long bits = strtoul(slash + 1, NULL, 10);
+                                uint32_t m = bits == 0 ? 0 : bits >= 32 ? 0xffffffffu : ~0u << (32 - bits);
+
+                                snprintf(mask, sizeof(mask), "%u.%u.%u.%u", m >> 24, (m >> 16) & 255, (m >> 8) & 255,
+                                         m & 255);
+                        }
                 }
                 if (json_array_append_new(a, json_pack("{ssssssssssssss}", "netName", nets[i]->name, "netConf",
                                                        nets[i]->file, "pluginPath", CNI_PLUGIN_DIR, "ifName",
@@ -507,7 +532,18 @@ int pod_net_setup(int pod_fd, const PodNetSetup *s, char **ret_netns, NpError *e
                 r = -ENOMEM;
                 goto finish;
         }
-        r = fd_write_file_atomic(pod_fd, POD_NETNS_FILE, netns, strlen(netns), 0644);
+        /* What an earlier start left (a failed run-prepared, say) goes first. */
+        {
+                _cleanup_error_ NpError terr = NP_ERROR_INIT;
+
+                r = pod_net_teardown(pod_fd, s->uuid, &terr);
+                if (r < 0) {
+                        r = error_set(err, r, NULL, "an earlier start's networks cannot be torn down: %s",
+                                      error_format(&terr, r));
+                        goto finish;
+                }
+        }
+        r = fd_write_file_atomic_flags(pod_fd, POD_NETNS_FILE, netns, strlen(netns), 0644, WRITE_DURABLE);
         if (r < 0) {
                 r = error_set(err, r, POD_NETNS_FILE, "cannot write: %s", strerror(-r));
                 goto finish;
@@ -515,7 +551,10 @@ int pod_net_setup(int pod_fd, const PodNetSetup *s, char **ret_netns, NpError *e
         r = netns_create(nsname);
         if (r < 0) {
                 r = error_set(err, r, netns, "cannot create the pod's network namespace: %s", strerror(-r));
-                (void) unlinkat(pod_fd, POD_NETNS_FILE, 0);
+                /* Named for this pod and just torn down: EEXIST is a mount
+                 * nobody else made; our file goes only when we made nothing. */
+                if (r != -EEXIST)
+                        (void) unlinkat(pod_fd, POD_NETNS_FILE, 0);
                 goto finish;
         }
         dir = fd_mkdir_open(pod_fd, POD_NET_DIR, 0700, O_PATH);
@@ -536,7 +575,7 @@ int pod_net_setup(int pod_fd, const PodNetSetup *s, char **ret_netns, NpError *e
                         r = -ENOMEM;
                         goto undo;
                 }
-                r = write_record(dir, file, nets[i], ifnames[i], args[i], pm, NULL);
+                r = write_record(dir, file, nets[i], ifnames[i], args[i], pm, NULL, false);
                 if (r < 0) {
                         r = error_set(err, r, file, "cannot record the network: %s", strerror(-r));
                         goto undo;
@@ -548,13 +587,18 @@ int pod_net_setup(int pod_fd, const PodNetSetup *s, char **ret_netns, NpError *e
                         .args = args[i],
                         .plugin_dir = s->plugin_dir,
                         .port_mappings = pm,
+                        .keep_fd = pod_fd,
                 };
                 r = cni_add(nets[i], &rt, &results[i], err);
-                if (r < 0)
+                if (r < 0) {
+                        /* We saw it fail: its teardown may drop the record once
+                         * the DELs that can run have run (see pod_net_teardown()). */
+                        (void) write_record(dir, file, nets[i], ifnames[i], args[i], pm, NULL, true);
                         goto undo;
+                }
                 if (wants_masquerade(nets[i]) && (r = masquerade_add(s->uuid, ifnames[i], results[i], err)) < 0)
                         goto undo;
-                r = write_record(dir, file, nets[i], ifnames[i], args[i], pm, results[i]);
+                r = write_record(dir, file, nets[i], ifnames[i], args[i], pm, results[i], false);
                 if (r < 0) {
                         r = error_set(err, r, file, "cannot record the network: %s", strerror(-r));
                         goto undo;

@@ -69,6 +69,11 @@ typedef struct PodRunOptions {
  * for host or none beside other networks, or with arguments. */
 int pod_run_net_kind(char *const *networks, PodNet default_kind, PodNet *ret, NpError *err);
 
+/* A value that may go into resolv.conf or hosts as one word: printable,
+ * no whitespace, no '#' or ';' (comments there). An IP address for
+ * `address` (inet_pton, v4 or v6). */
+bool pod_run_dns_word_is_valid(const char *s, bool address);
+
 /* Splits comma-separated network lists into `*networks`. */
 int pod_run_net_list_add(char ***networks, const char *list);
 

@@ -201,19 +201,28 @@ static int take_net_option(char **argv, int argc, int *i, RunSpec *s) {
         if ((r = take_value(argv, argc, i, "--dns", &v)) != 0) {
                 if (r < 0)
                         return r;
-                if (strcmp(v, "host") != 0 && strcmp(v, "none") != 0 && !ipv4_is_valid(v) && !strchr(v, ':')) {
+                if (strcmp(v, "host") != 0 && strcmp(v, "none") != 0 && !pod_run_dns_word_is_valid(v, true)) {
                         log_error("--dns=%s: an IP address, host or none", v);
                         return -EINVAL;
                 }
                 return strv_extend(&s->dns, v) < 0 ? -ENOMEM : 1;
         }
-        if ((r = take_value(argv, argc, i, "--dns-search", &v)) != 0)
-                return r < 0 ? r : strv_extend(&s->dns_search, v) < 0 ? -ENOMEM : 1;
-        if ((r = take_value(argv, argc, i, "--dns-opt", &v)) != 0)
-                return r < 0 ? r : strv_extend(&s->dns_opt, v) < 0 ? -ENOMEM : 1;
-        if ((r = take_value(argv, argc, i, "--dns-domain", &v)) != 0) {
-                s->dns_domain = v;
-                return r < 0 ? r : 1;
+        for (size_t k = 0; k < 3; k++) {
+                static const char *const names[] = { "--dns-search", "--dns-opt", "--dns-domain" };
+
+                if ((r = take_value(argv, argc, i, names[k], &v)) == 0)
+                        continue;
+                if (r < 0)
+                        return r;
+                if (!pod_run_dns_word_is_valid(v, false)) {
+                        log_error("%s=%s: one word of printable characters, no '#' or ';'", names[k], v);
+                        return -EINVAL;
+                }
+                if (k == 2)
+                        s->dns_domain = v;
+                else if (strv_extend(k == 0 ? &s->dns_search : &s->dns_opt, v) < 0)
+                        return -ENOMEM;
+                return 1;
         }
         if ((r = take_value(argv, argc, i, "--hosts-entry", &v)) != 0) {
                 _cleanup_free_ char *copy = NULL;
@@ -230,9 +239,8 @@ static int take_net_option(char **argv, int argc, int *i, RunSpec *s) {
                 for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
                         char *eq = strchr(w, '=');
 
-                        if (!eq || eq == w || !eq[1] || (!ipv4_is_valid(strndupa(w, (size_t) (eq - w))) &&
-                                                         !strchr(strndupa(w, (size_t) (eq - w)), ':')) ||
-                            strpbrk(eq + 1, " \t\n#")) {
+                        if (!eq || eq == w || !pod_run_dns_word_is_valid(strndupa(w, (size_t) (eq - w)), true) ||
+                            !pod_run_dns_word_is_valid(eq + 1, false)) {
                                 log_error("--hosts-entry=%s: expected IP=HOSTNAME[,IP=HOSTNAME…] or host", v);
                                 return -EINVAL;
                         }

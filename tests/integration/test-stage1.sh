@@ -462,7 +462,7 @@ for e in gc stop; do
         printf '#!/bin/sh\necho "%s $* cwd=$(pwd)" >>%s/foreign.log\n' "$e" "$HARNESS_DIR" >"$PH/stage1/rootfs/$e"
         chmod +x "$PH/stage1/rootfs/$e"
 done
-netns=nspawn-pod-test-cni-$$
+netns=cni-nspawn-pod-test-$$   # rkt names its pods' namespaces cni-…
 ip netns add "$netns" && harness_on_exit "ip netns delete $netns 2>/dev/null"
 echo "/var/run/netns/$netns" >"$PH/netns"
 esc=${UH//-/\\x2d}
