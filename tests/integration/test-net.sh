@@ -60,18 +60,7 @@ app_said() {
 }
 # run_pod NAME ARGS...: `nspawn-pod run` in the foreground with a UUID file;
 # UUID and POD set.
-run_pod() {
-        local name=$1
-        shift
-        rm -f "$H/$name.uuid"
-        np "$name" run --uuid-file-save="$H/$name.uuid" "$@"
-        UUID=$(head -n 1 "$H/$name.uuid" 2>/dev/null)
-        POD=""
-        if [ -n "$UUID" ]; then
-                HARNESS_NP_UUIDS+=("$UUID")
-                POD=$(harness_np_pod_dir "$UUID") || POD=""
-        fi
-}
+run_pod() { harness_np_run_pod "$@"; }
 # app_dir POD APP: where, on the host, the files app APP writes land.
 app_dir() {
         if [ -d "$1/overlay/$2/upper" ]; then

@@ -43,18 +43,7 @@ TAG=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 np() { harness_np_capture "$@"; }
 diag() { harness_np_diag "$@"; }
 # run_pod NAME ARGS...: `nspawn-pod run` with a UUID file; UUID and POD set.
-run_pod() {
-        local name=$1
-        shift
-        rm -f "$H/$name.uuid"
-        np "$name" run --uuid-file-save="$H/$name.uuid" "$@"
-        UUID=$(head -n 1 "$H/$name.uuid" 2>/dev/null)
-        POD=""
-        if [ -n "$UUID" ]; then
-                HARNESS_NP_UUIDS+=("$UUID")
-                POD=$(harness_np_pod_dir "$UUID") || POD=""
-        fi
-}
+run_pod() { harness_np_run_pod "$@"; }
 # said NAME LINE: the pod run as NAME had an app print LINE (the console
 # shows app output as "APP[PID]: LINE\r\n").
 said() {

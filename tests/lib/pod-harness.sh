@@ -734,6 +734,9 @@ _harness_teardown() {
 #   harness_np_capture NAME ARGS...   harness_np_run ARGS with stdout and stderr in
 #                                     HARNESS_DIR/NAME.out and .err; its status in RC; returns 0
 #   harness_np_diag NAME              TAP diagnostics of such a run: RC, the ends of both files
+#   harness_np_run_pod NAME ARGS...   harness_np_capture NAME run --uuid-file-save=… ARGS; sets
+#                                     UUID and POD (its directory, "" if none) and remembers the
+#                                     pod for the teardown
 HARNESS_NP=""
 HARNESS_NP_DATA=""
 HARNESS_NP_PID=""
@@ -752,6 +755,19 @@ harness_np_capture() {
         RC=0
         harness_np_run "$@" >"$HARNESS_DIR/$name.out" 2>"$HARNESS_DIR/$name.err" || RC=$?
         return 0
+}
+
+harness_np_run_pod() {
+        local name=$1
+        shift
+        rm -f "$HARNESS_DIR/$name.uuid"
+        harness_np_capture "$name" run --uuid-file-save="$HARNESS_DIR/$name.uuid" "$@"
+        UUID=$(head -n 1 "$HARNESS_DIR/$name.uuid" 2>/dev/null)
+        POD=""
+        if [ -n "$UUID" ]; then
+                HARNESS_NP_UUIDS+=("$UUID")
+                POD=$(harness_np_pod_dir "$UUID") || POD=""
+        fi
 }
 
 harness_np_diag() {
@@ -1017,6 +1033,14 @@ harness_np_leftovers() {
                 if [ -e "/run/netns/nspawn-pod-$uuid" ]; then
                         printf 'netns /run/netns/nspawn-pod-%s\n' "$uuid"
                         n=$((n + 1))
+                fi
+                # Rules that name the pod (our masquerading's comment, ptp's and
+                # portmap's "id: <uuid>").
+                if [ -n "$HARNESS_NETNS" ]; then
+                        while IFS= read -r line; do
+                                printf 'iptables %s\n' "$line"
+                                n=$((n + 1))
+                        done < <(harness_in_net iptables-save -t nat 2>/dev/null | grep -F -- "$uuid")
                 fi
         done < <(harness_np_uuids)
         # The pods' veths and leases (in the test's network namespace and
