@@ -711,7 +711,7 @@ has_all() {
                 has "$name" "$u" || return 1
         done
 }
-vx gc1 in_other_cgroups "$HARNESS_NP" --dir="$HARNESS_NP_DATA" gc --grace-period=0
+vx gc1 in_other_cgroups nsenter --net="/run/netns/$HARNESS_NETNS" "$HARNESS_NP" --dir="$HARNESS_NP_DATA" gc --grace-period=0
 [ "$RC" = 0 ] && has_all gc1 "${K1:-x}" "${K2:-x}" "${K3:-x}" "$E_UUID" "${R_UUID:-x}" "${F1:-x}" "${F2:-x}" "$F"
 tap_ok $? "gc --grace-period=0 (from another cgroup) removes every exited pod (stopped, forced, killed, exited, fake) and prints each" ||
         diag gc1
