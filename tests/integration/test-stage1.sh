@@ -382,7 +382,7 @@ tap_ok $? "stop and gc entrypoints run from another pod's directory: 254, that p
 stage0_gc() {
         local uuid=$1 g=$D/pods/exited-garbage/$1
         mv "$D/pods/run/$uuid" "$g" || return 253
-        (cd "$g" && exec 9<. && flock -x -n 9 && exec stage1/rootfs/gc --local-config /etc/rkt "$uuid")
+        (cd "$g" && exec 9<. && flock -x -n 9 && exec nsenter --net="/run/netns/$HARNESS_NETNS" stage1/rootfs/gc --local-config /etc/rkt "$uuid")
 }
 ok=0
 for u in "$U1" "$U2" "$U3" "$U4" "$U5" "$U6" "$U7" "$U8"; do
