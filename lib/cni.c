@@ -93,10 +93,6 @@ static bool conf_file_name(const char *n) {
                (l > 5 && strcmp(n + l - 5, ".json") == 0);
 }
 
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /* Looks for `name` in one directory. 1: found (*ret set), 0: not there. A
  * file that is not JSON cannot name a network: it is skipped, the first such
  * noted in *skipped for the message when nothing is found. */
@@ -118,8 +114,7 @@ static int find_in_dir(const char *dir, const char *name, CniNetwork **ret, char
                         closedir(d);
                         return -ENOMEM;
                 }
-        if (files)
-                qsort(files, strv_length(files), sizeof(char *), cmp_names);
+        strv_sort(files);
         STRV_FOREACH(f, files) {
                 _cleanup_free_ char *data = NULL, *path = NULL;
                 _cleanup_json_ json_t *j = NULL;

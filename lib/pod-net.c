@@ -235,10 +235,6 @@ static int write_record(int dir, const char *file, const CniNetwork *n, const ch
         return fd_write_file_atomic_flags(dir, file, s, strlen(s), 0600, WRITE_DURABLE);
 }
 
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /* The record files of POD/net/, sorted. */
 static int list_records(int pod_fd, int *ret_dir, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
@@ -271,8 +267,7 @@ static int list_records(int pod_fd, int *ret_dir, char ***ret) {
                 }
         }
         closedir(d);
-        if (l)
-                qsort(l, strv_length(l), sizeof(char *), cmp_names);
+        strv_sort(l);
         *ret_dir = TAKE_FD(dir);
         *ret = TAKE_PTR(l);
         return 0;

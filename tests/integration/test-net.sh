@@ -117,12 +117,7 @@ start_pod() {
         tap_diag "pod $name did not come up:" "$(sed 's/\x1b\[[0-9;]*m//g' "$H/$name.log" 2>&1 | tail -n 30)"
         return 1
 }
-# stop_pod UUID RUNPID: stop in order and wait for the run process.
-stop_pod() {
-        [ -n "$1" ] && harness_np_run stop --wait=60s "$1" >/dev/null 2>&1
-        [ -n "$2" ] && harness_np_wait "$2" 60 >/dev/null 2>&1
-        return 0
-}
+stop_pod() { harness_np_stop_pod "$@"; }
 # kill_pod UUID RUNPID: SIGKILL to the run process and nspawn (the pod's
 # payload survives them); waits for both to be gone.
 kill_pod() {

@@ -110,12 +110,7 @@ start_pod() {
         tap_diag "pod $name did not come up:" "$(cat "$H/$name.log" 2>&1)"
         return 1
 }
-# stop_pod UUID RUNPID: stop in order and wait for the run process.
-stop_pod() {
-        [ -n "$1" ] && harness_np_run stop --wait=60s "$1" >/dev/null 2>&1
-        [ -n "$2" ] && harness_np_wait "$2" 60 >/dev/null 2>&1
-        return 0
-}
+stop_pod() { harness_np_stop_pod "$@"; }
 # enter_ NAME UUID ARGS...: `enter` into a running pod, as np.
 enter_() {
         local name=$1

@@ -770,6 +770,13 @@ harness_np_run_pod() {
         fi
 }
 
+# harness_np_stop_pod UUID RUNPID: stop in order, wait for the run process.
+harness_np_stop_pod() {
+        [ -n "$1" ] && harness_np_run stop --wait=60s "$1" >/dev/null 2>&1
+        [ -n "$2" ] && harness_np_wait "$2" 60 >/dev/null 2>&1
+        return 0
+}
+
 harness_np_diag() {
         tap_diag "exit status $RC" "stderr:" "$(tail -n 20 "$HARNESS_DIR/$1.err" 2>&1)" \
                 "stdout:" "$(head -n 40 "$HARNESS_DIR/$1.out" 2>&1)"
