@@ -19,8 +19,9 @@
 #include "proc-state.h"
 
 
-/* Our own path in the unified hierarchy ("0::") or in name=systemd. */
-static int own_cgroup(bool unified, char **ret) {
+/* Our own path in the unified hierarchy ("0::", `controller` NULL), or in the
+ * v1 one whose controller list holds `controller` ("name=systemd", "memory"). */
+int cgroup_own_path(const char *controller, char **ret) {
         _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
         _cleanup_free_ char *line = NULL;
         size_t n = 0;
@@ -29,13 +30,22 @@ static int own_cgroup(bool unified, char **ret) {
                 return negative_errno();
         while (getline(&line, &n, f) > 0) {
                 char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+                bool match = false;
 
                 if (!b)
                         continue;
                 *a = *b = 0;
                 b[1 + strcspn(b + 1, "\n")] = 0;
-                if ((unified && strcmp(line, "0") == 0 && a[1] == 0) ||
-                    (!unified && strcmp(a + 1, "name=systemd") == 0)) {
+                if (!controller)
+                        match = strcmp(line, "0") == 0 && a[1] == 0;
+                else
+                        for (char *p = a + 1; *p && !match;) {
+                                size_t len = strcspn(p, ",");
+
+                                match = len == strlen(controller) && strncmp(p, controller, len) == 0;
+                                p += len + (p[len] == ',');
+                        }
+                if (match) {
                         char *p = strdup(b + 1);
 
                         if (!p)
@@ -47,13 +57,13 @@ static int own_cgroup(bool unified, char **ret) {
         return -ENOENT;
 }
 
-static int enter_one(const char *mount_point, bool unified, const char *name, char **ret_rel) {
+static int enter_one(const char *mount_point, const char *controller, const char *name, char **ret_rel) {
         _cleanup_free_ char *own = NULL, *rel = NULL, *dir = NULL;
         _cleanup_close_ int fd = -1, procs = -1;
         char pid[32];
         int r, len;
 
-        r = own_cgroup(unified, &own);
+        r = cgroup_own_path(controller, &own);
         if (r < 0)
                 return r;
         if (asprintf(&rel, "%s%s%s", strcmp(own, "/") == 0 ? "" : own, "/", name) < 0)
@@ -84,6 +94,9 @@ static int enter_one(const char *mount_point, bool unified, const char *name, ch
 typedef struct Hierarchy {
         char *mount_point;
         bool unified;
+        const char *controller; /* NULL (cgroup2), "name=systemd", or a v1 controller of lib/cgroup-limits.h */
+        bool placement;         /* where processes are placed (cgroup2, name=systemd); the v1 controller
+                                 * ones hold a pod's cgroups only when it has limits there */
 } Hierarchy;
 
 static int hierarchies(Hierarchy **ret, size_t *ret_n);
@@ -99,7 +112,9 @@ int cgroup_enter_pod(const char *name, char **ret_subcgroup) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n && r >= 0; i++)
-                r = enter_one(h[i].mount_point, h[i].unified, name, h[i].unified ? &unified_rel : &systemd_rel);
+                if (h[i].placement)
+                        r = enter_one(h[i].mount_point, h[i].controller, name,
+                                      h[i].unified ? &unified_rel : &systemd_rel);
         hierarchies_free(h, n);
         if (r < 0)
                 return r;
@@ -170,34 +185,42 @@ static void hierarchies_free(Hierarchy *h, size_t n) {
 typedef struct HierarchyList {
         Hierarchy *h;
         size_t n;
-        bool have_unified, have_systemd;
+        bool have_unified, have_systemd, have_memory, have_cpu;
 } HierarchyList;
 
 static int add_hierarchy(struct libmnt_fs *fs, void *userdata) {
         HierarchyList *l = userdata;
         const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
         Hierarchy *grown;
-        bool unified;
+        Hierarchy add = {};
 
         if (!type || !target)
                 return 0;
         if (strcmp(type, "cgroup2") == 0 && !l->have_unified)
-                unified = l->have_unified = true;
+                add = (Hierarchy){ .unified = l->have_unified = true, .placement = true };
+        else if (strcmp(type, "cgroup") != 0)
+                return 0;
         /* The v1 hierarchy systemd uses for its own bookkeeping. */
-        else if (strcmp(type, "cgroup") == 0 && !l->have_systemd && mountinfo_has_option(fs, "name", "systemd")) {
-                unified = false;
-                l->have_systemd = true;
-        } else
+        else if (!l->have_systemd && mountinfo_has_option(fs, "name", "systemd"))
+                add = (Hierarchy){ .controller = "name=systemd", .placement = l->have_systemd = true };
+        /* Those a pod with limits has cgroups in (lib/cgroup-limits.h). */
+        else if (!l->have_memory && mountinfo_has_option(fs, "memory", NULL))
+                add = (Hierarchy){ .controller = "memory", .placement = !(l->have_memory = true) };
+        else if (!l->have_cpu && mountinfo_has_option(fs, "cpu", NULL))
+                add = (Hierarchy){ .controller = "cpu", .placement = !(l->have_cpu = true) };
+        else
                 return 0;
         grown = reallocarray(l->h, l->n + 1, sizeof(Hierarchy));
         if (!grown)
                 return -ENOMEM;
         l->h = grown;
-        l->h[l->n] = (Hierarchy){ .unified = unified, .mount_point = strdup(target) };
+        add.mount_point = strdup(target);
+        l->h[l->n] = add;
         return l->h[l->n++].mount_point ? 0 : -ENOMEM;
 }
 
-/* The cgroup2 mount and the name=systemd one: where processes are placed. */
+/* The cgroup2 mount and the name=systemd one (where processes are placed),
+ * and the v1 memory and cpu ones. */
 static int hierarchies(Hierarchy **ret, size_t *ret_n) {
         HierarchyList l = {};
         int r = mountinfo_foreach(add_hierarchy, &l);
@@ -270,7 +293,7 @@ static int search(int mfd, char *const *names, char **ret_rel) {
 }
 
 /* The pod's cgroup in one hierarchy, relative to its mount point ("/a/b"). */
-static int find_pod(int mfd, bool unified, char *const *names, const char *subcgroup, char **ret_rel) {
+static int find_pod(int mfd, const char *controller, char *const *names, const char *subcgroup, char **ret_rel) {
         _cleanup_free_ char *own = NULL, *rel = NULL;
         int fd, r;
 
@@ -285,7 +308,7 @@ static int find_pod(int mfd, bool unified, char *const *names, const char *subcg
                         return 0;
                 }
         }
-        r = own_cgroup(unified, &own);
+        r = cgroup_own_path(controller, &own);
         if (r == -ENOMEM)
                 return r;
         if (r >= 0)
@@ -464,7 +487,7 @@ static int for_each_pod_cgroup(char *const *names, const char *subcgroup, Action
                                         ret = negative_errno();
                                 continue;
                         }
-                        r = find_pod(mfd, h[i].unified, names, subcgroup, &rel);
+                        r = find_pod(mfd, h[i].controller, names, subcgroup, &rel);
                         if (r == -ENOENT)
                                 continue;
                         if (r >= 0 && action == ACTION_KILL) {

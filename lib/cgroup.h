@@ -14,6 +14,11 @@
  * itself there before it execs nspawn.
  */
 
+/* Our own cgroup's path ("/a/b") in the cgroup2 hierarchy (`controller`
+ * NULL) or in the v1 one whose controller list in /proc/self/cgroup holds
+ * `controller` ("name=systemd", "memory", "cpu"). -ENOENT if there is none. */
+int cgroup_own_path(const char *controller, char **ret);
+
 /* Creates and enters the pod's cgroups. `*ret_subcgroup` is the path of the
  * new cgroup relative to its hierarchy (the name=systemd one when present,
  * as rkt's `subcgroup` file holds), e.g. "/nspawn-pod-<uuid>". */

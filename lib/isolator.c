@@ -629,6 +629,7 @@ int isolator_settings_resolve(const Isolator *isolators, size_t n, uid_t uid, co
                          * CPUWeight=1..10000, the way the kernel docs and systemd do. */
                         s.has_cpu_weight = true;
                         s.cpu_weight = 1 + ((uint64_t) (iso->integer - 2) * 9999) / 262142;
+                        s.cpu_shares = (uint64_t) iso->integer;
                         break;
                 case ISOLATOR_OOM_SCORE_ADJ:
                         if (iso->integer < OOM_SCORE_ADJ_MIN || iso->integer > OOM_SCORE_ADJ_MAX)
@@ -710,4 +711,31 @@ void isolator_settings_done(IsolatorSettings *s) {
         free(s->selinux_context);
         free(s->apparmor_profile);
         *s = (IsolatorSettings){};
+}
+
+int isolator_pod_resolve(const Isolator *isolators, size_t n, IsolatorSettings *ret, NpError *err) {
+        _cleanup_(isolator_settings_done) IsolatorSettings s = {};
+        int r;
+
+        for (size_t i = 0; i < n; i++)
+                if (!IN_SET(isolators[i].kind, ISOLATOR_RESOURCE_MEMORY, ISOLATOR_RESOURCE_CPU, ISOLATOR_CPU_SHARES))
+                        return fail(err, "$.isolators", i, "", NO_INDEX,
+                                    "isolator \"%s\" cannot apply to a whole pod: a pod's own isolators may be "
+                                    "resource/memory, resource/cpu and os/linux/cpu-shares; put the others on "
+                                    "its apps",
+                                    strempty(isolator_kind_to_string(isolators[i].kind)));
+        /* The app rules (ranges, last limit wins, one cpu-shares): same checks. */
+        r = isolator_settings_resolve(isolators, n, 0, "$.isolators", &s, err);
+        if (r < 0)
+                return r;
+        *ret = (IsolatorSettings){
+                .has_memory_max = s.has_memory_max,
+                .memory_max = s.memory_max,
+                .has_cpu_quota = s.has_cpu_quota,
+                .cpu_quota_milli = s.cpu_quota_milli,
+                .has_cpu_weight = s.has_cpu_weight,
+                .cpu_weight = s.cpu_weight,
+                .cpu_shares = s.cpu_shares,
+        };
+        return 0;
 }

@@ -56,6 +56,7 @@ typedef struct IsolatorSettings {
         uint64_t cpu_quota_milli; /* CPUQuota= (milli / 10) percent, e.g. 500 -> 50% */
         bool has_cpu_weight;
         uint64_t cpu_weight;  /* CPUWeight=, converted from cpu-shares */
+        uint64_t cpu_shares;  /* the cpu-shares as written (cgroup v1 cpu.shares) */
         bool has_oom_score_adj;
         int oom_score_adj;
         char *selinux_context; /* "user:role:type:level" or NULL */
@@ -73,6 +74,12 @@ typedef struct IsolatorSettings {
 int isolator_settings_resolve(const Isolator *isolators, size_t n, uid_t uid, const char *path,
                               IsolatorSettings *ret, NpError *err);
 void isolator_settings_done(IsolatorSettings *s);
+
+/* The pod's own isolators (PodManifest.isolators): the limits of the pod as
+ * a whole. Only resource/memory, resource/cpu and os/linux/cpu-shares mean
+ * something for a whole pod; any other kind is refused with a message naming
+ * it. Only the resource fields of `ret` are set. */
+int isolator_pod_resolve(const Isolator *isolators, size_t n, IsolatorSettings *ret, NpError *err);
 
 /* Name of an isolator kind as written in manifests ("resource/cpu", …). */
 const char *isolator_kind_to_string(IsolatorKind k);

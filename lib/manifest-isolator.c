@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -417,5 +419,166 @@ int manifest_isolators(ManifestContext *c, const json_t *v, Isolator **ret, size
                         first[t] = i;
                 manifest_path_pop(c, saved);
         }
+        return 0;
+}
+
+/* ---- rkt's per-app run options as isolators ------------------------------- */
+
+static void context_done_isolator(ManifestContext *c) {
+        strbuf_done(&c->path);
+}
+
+/* "A,B,C" as a JSON array of strings (empty items refused). */
+static json_t *comma_list(const char *s) {
+        _cleanup_json_ json_t *a = json_array();
+        const char *p = s;
+
+        if (!a)
+                return NULL;
+        for (;;) {
+                size_t n = strcspn(p, ",");
+
+                if (n == 0 || json_array_append_new(a, json_stringn(p, n)) < 0)
+                        return NULL;
+                if (!p[n])
+                        break;
+                p += n + 1;
+        }
+        return TAKE_PTR(a);
+}
+
+/* --seccomp=mode=retain|remove[,errno=ENAME],SET…: the isolator's value. */
+static int seccomp_option(ManifestContext *c, const char *value, const char **ret_name, json_t **ret) {
+        _cleanup_json_ json_t *o = json_object(), *set = NULL;
+        const char *rest;
+
+        if (!o)
+                return -ENOMEM;
+        if (strncmp(value, "mode=retain,", 12) == 0) {
+                *ret_name = "os/linux/seccomp-retain-set";
+                rest = value + 12;
+        } else if (strncmp(value, "mode=remove,", 12) == 0) {
+                *ret_name = "os/linux/seccomp-remove-set";
+                rest = value + 12;
+        } else
+                return manifest_error(c, -EINVAL, "expected mode=retain or mode=remove, then the system calls "
+                                                  "(mode=retain,[errno=ENAME,]NAME,…)");
+        if (strncmp(rest, "errno=", 6) == 0) {
+                size_t n = strcspn(rest + 6, ",");
+
+                if (json_object_set_new(o, "errno", json_stringn(rest + 6, n)) < 0)
+                        return -ENOMEM;
+                rest += 6 + n + (rest[6 + n] == ',');
+        }
+        set = *rest ? comma_list(rest) : NULL;
+        if (!set)
+                return manifest_error(c, -EINVAL, "expected a comma-separated list of system calls and "
+                                                  "wildcards (@rkt/default-whitelist, …) after the mode");
+        if (json_object_set_new(o, "set", TAKE_PTR(set)) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int isolator_from_option(const char *option, const char *value, Isolator *ret, NpError *err) {
+        _cleanup_(context_done_isolator) ManifestContext c = { .err = err };
+        _cleanup_json_ json_t *o = json_object(), *v = NULL;
+        const char *name = NULL;
+        size_t t;
+        int r;
+
+        strbuf_printf(&c.path, "--%s", option);
+        if (!o || strbuf_error(&c.path) < 0)
+                return -ENOMEM;
+        if (strcmp(option, "memory") == 0 || strcmp(option, "cpu") == 0) {
+                name = option[0] == 'm' ? "resource/memory" : "resource/cpu";
+                /* rkt's: the request is the limit. */
+                v = json_pack("{s:s,s:s}", "request", value, "limit", value);
+        } else if (strcmp(option, "cpu-shares") == 0 || strcmp(option, "oom-score-adj") == 0) {
+                char *end = NULL;
+                long long n;
+
+                errno = 0;
+                n = strtoll(value, &end, 10);
+                if (!*value || *end || errno != 0)
+                        return manifest_error(&c, -EINVAL, "\"%s\" is not an integer", value);
+                name = option[0] == 'c' ? "os/linux/cpu-shares" : "os/linux/oom-score-adj";
+                v = json_integer(n);
+        } else if (strcmp(option, "caps-retain") == 0 || strcmp(option, "caps-remove") == 0) {
+                _cleanup_json_ json_t *set = comma_list(value);
+
+                if (!set)
+                        return manifest_error(&c, -EINVAL, "expected a comma-separated list of capabilities "
+                                                           "(CAP_NET_ADMIN,CAP_SYS_TIME)");
+                name = option[5] == 'r' && option[7] == 't' ? "os/linux/capabilities-retain-set"
+                                                             : "os/linux/capabilities-remove-set";
+                v = json_pack("{s:O}", "set", set);
+        } else if (strcmp(option, "seccomp") == 0) {
+                r = seccomp_option(&c, value, &name, &v);
+                if (r < 0)
+                        return r;
+        } else
+                return -EINVAL;
+        if (!v || json_object_set_new(o, "name", json_string(name)) < 0 ||
+            json_object_set_new(o, "value", TAKE_PTR(v)) < 0)
+                return -ENOMEM;
+        *ret = (Isolator){};
+        r = isolator(&c, o, ret, &t);
+        if (r < 0)
+                isolator_done(ret);
+        return r;
+}
+
+/* The kinds an option's isolator replaces in the image's list. */
+static bool same_family(IsolatorKind a, IsolatorKind b) {
+        static const IsolatorKind pairs[][2] = {
+                { ISOLATOR_CAPABILITIES_RETAIN, ISOLATOR_CAPABILITIES_REMOVE },
+                { ISOLATOR_SECCOMP_RETAIN, ISOLATOR_SECCOMP_REMOVE },
+        };
+
+        if (a == b)
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(pairs); i++)
+                if ((a == pairs[i][0] && b == pairs[i][1]) || (a == pairs[i][1] && b == pairs[i][0]))
+                        return true;
+        return false;
+}
+
+int manifest_app_set_isolator_option(App *a, const char *option, const char *value, NpError *err) {
+        Isolator iso = {}, *grown;
+        size_t k = 0;
+        int r;
+
+        r = isolator_from_option(option, value, &iso, err);
+        if (r < 0)
+                return r;
+        {
+                /* What the run would refuse (ranges, names), refused now,
+                 * before a pod exists, and said of the option. */
+                _cleanup_(isolator_settings_done) IsolatorSettings check = {};
+                _cleanup_error_ NpError e = NP_ERROR_INIT;
+
+                r = isolator_settings_resolve(&iso, 1, 0, "", &check, &e);
+                if (r < 0) {
+                        const char *m = error_format(&e, r), *colon = strstr(m, ": ");
+
+                        isolator_done(&iso);
+                        return r == -ENOMEM ? r : error_set(err, r, NULL, "--%s=%s: %s", option, value,
+                                                            colon ? colon + 2 : m);
+                }
+        }
+        for (size_t i = 0; i < a->n_isolators; i++)
+                if (same_family(a->isolators[i].kind, iso.kind))
+                        isolator_done(&a->isolators[i]);
+                else
+                        a->isolators[k++] = a->isolators[i];
+        a->n_isolators = k;
+        grown = reallocarray(a->isolators, k + 1, sizeof(Isolator));
+        if (!grown) {
+                isolator_done(&iso);
+                return -ENOMEM;
+        }
+        a->isolators = grown;
+        a->isolators[a->n_isolators++] = iso;
         return 0;
 }

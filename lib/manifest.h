@@ -230,6 +230,14 @@ App *app_free(App *a);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Pod *, pod_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Image *, image_free);
 
+/* rkt's per-app run options that are isolators (docs/run.md): OPTION
+ * "memory", "cpu" (a quantity: limit and request), "cpu-shares",
+ * "oom-score-adj" (integers), "caps-retain", "caps-remove" (CAP_A,CAP_B),
+ * "seccomp" (mode=retain|remove,[errno=ENAME,]NAME,…). The isolator, checked
+ * as a manifest's would be, replaces the app's isolators of its kind (both
+ * capability kinds, both seccomp kinds). Messages name "--OPTION". */
+int manifest_app_set_isolator_option(App *a, const char *option, const char *value, NpError *err);
+
 /* Lookups; NULL when absent. */
 const NameValue *name_value_find(const NameValue *items, size_t n, const char *name);
 const Volume *pod_find_volume(const Pod *p, const char *name);

@@ -127,6 +127,13 @@ static int build_app(const PodPrepareOptions *s, const PodPrepareApp *as, const 
         STRV_FOREACH(e, as->environment)
                 if (r >= 0)
                         r = app_setenv(a, *e, err);
+        STRV_FOREACH(o, as->isolators)
+                if (r >= 0) {
+                        _cleanup_free_ char *option = strndup(*o, strcspn(*o, "="));
+
+                        r = option ? manifest_app_set_isolator_option(a, option, *o + strlen(option) + 1, err)
+                                   : -ENOMEM;
+                }
         if (r >= 0 && (!a->user || !a->group || strv_length(a->exec) == 0))
                 r = error_set(err, -EINVAL, as->image,
                               "the image does not say how to run it (exec, user, group); give --exec, --user and "

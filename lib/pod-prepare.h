@@ -28,6 +28,9 @@ typedef struct PodPrepareApp {
         bool has_args;
         const Mount *mounts;   /* --mount=, in order (pod_prepare_parse_mount()) */
         size_t n_mounts;
+        char **isolators;      /* "OPTION=VALUE" of the isolator options (--memory=64Mi, …), in
+                                * order: each replaces the image's of its kind
+                                * (manifest_app_set_isolator_option()) */
 } PodPrepareApp;
 
 typedef struct PodPrepareOptions {

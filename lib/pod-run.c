@@ -14,6 +14,7 @@
 
 #include "bind-mount.h"
 #include "cgroup.h"
+#include "cgroup-limits.h"
 #include "chase.h"
 #include "copy.h"
 #include "exit-status.h"
@@ -741,7 +742,8 @@ static _Noreturn void child_fail(int report_fd, int r, const char *message) {
  * foreground group, so that it can read it and ^C goes to the pod's
  * console. */
 static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_dir, const char *cgname,
-                                  const char *machine_scope, const RenderResult *res, bool take_terminal) {
+                                  const char *machine_scope, const RenderResult *res,
+                                  const CgroupLimitsSetup *limits, bool take_terminal) {
         _cleanup_free_ char *sub = NULL;
         char ppid[32];
         int r;
@@ -754,6 +756,9 @@ static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_di
          * not: ours, not whoever ran us. */
         if ((r = cgroup_enter_pod(cgname, &sub)) < 0)
                 child_fail(report_fd, r, "cannot create the pod's cgroups");
+        /* Before nspawn: everything of the pod is inside its limits. */
+        if ((r = cgroup_limits_enter(limits)) < 0)
+                child_fail(report_fd, r, "cannot place the pod in its resource limits' cgroups");
         if (machine_scope) {
                 /* Registered with machined, the pod's payload goes to the
                  * machine's scope: that is the pod's cgroup, as rkt records it. */
@@ -849,7 +854,8 @@ static void remove_pod_cgroups(const char *cgname, const char *machine, const ch
  * and removes the pod's cgroups when it has ended. `machine_scope`: the pod
  * is registered with machined as `machine`, its payload in that scope. */
 static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, const char *machine,
-                          const char *machine_scope, const RenderResult *res, NpError *err) {
+                          const char *machine_scope, const RenderResult *res, const CgroupLimitsSetup *limits,
+                          NpError *err) {
         _cleanup_close_ int report_r = -1, report_w = -1;
         struct sigaction old_chld;
         sigset_t stop_signals, old_mask;
@@ -886,7 +892,7 @@ static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, 
                 /* SIGCHLD stays at its default: nspawn waits for its own. */
                 (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 report_r = safe_close(report_r);
-                exec_nspawn(report_w, lock_fd, pod_dir, cgname, machine_scope, res, terminal);
+                exec_nspawn(report_w, lock_fd, pod_dir, cgname, machine_scope, res, limits, terminal);
         }
         report_w = safe_close(report_w);
         (void) setpgid(child, child); /* also here: whichever of us runs first */
@@ -932,6 +938,8 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         Image **images = NULL;
         char cgname[49];
         bool register_machine, propagate_tmpfs = false;
+        CgroupLimitsSetup limits = CGROUP_LIMITS_SETUP_INIT;
+        CgroupPlace places[_CGROUP_CTRL_MAX];
         uint64_t journal_max_use;
         size_t size;
         int r;
@@ -1038,6 +1046,11 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
 
         /* machined where it answers (docs/stage1.md): detected, never assumed. */
         register_machine = machined_available() > 0;
+        r = cgroup_places_detect(places);
+        if (r < 0) {
+                r = error_set(err, r, NULL, "cannot tell where this host's cgroup controllers are: %s", strerror(-r));
+                goto finish;
+        }
         r = bind_mount_device_sources(pod, &device_sources);
         if (r < 0)
                 goto finish;
@@ -1065,6 +1078,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 .ids = ids,
                 .device_sources = device_sources,
                 .rendered_dir = rendered,
+                .cgroup_v1_mask = cgroup_places_v1_mask(places),
         };
         memcpy(opts.uuid, uuid, 16);
         r = render_pod(pod, images, &opts, &res, &perr);
@@ -1085,8 +1099,26 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         if (r < 0)
                 goto finish;
 
+        {
+                _cleanup_free_ uid_t *uids = calloc(pod->n_apps + 1, sizeof(uid_t));
+                _cleanup_free_ char **names = calloc(pod->n_apps + 1, sizeof(char *));
+
+                if (!uids || !names) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                for (size_t i = 0; i < pod->n_apps; i++) {
+                        uids[i] = ids[i].uid;
+                        names[i] = pod->apps[i].name;
+                }
+                r = cgroup_limits_setup(cgname, places, &res->pod_limits, names, res->app_limits, uids, s1,
+                                        &limits, err);
+                if (r < 0)
+                        goto finish;
+        }
         propagate_tmpfs = propagate_dir_on_tmpfs(machine);
-        r = spawn_and_wait(pod_dir, lock_fd, cgname, machine, scope, res, err);
+        r = spawn_and_wait(pod_dir, lock_fd, cgname, machine, scope, res, &limits, err);
+        cgroup_limits_release(&limits);
         if (propagate_tmpfs)
                 propagate_dir_remove(machine);
 finish:

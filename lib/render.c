@@ -47,6 +47,7 @@ typedef struct RenderContext {
         size_t n_mounts;
         char **extra_caps; /* capabilities beyond nspawn's default set */
         char **warnings;
+        CgroupLimits *app_limits; /* per app, in pod order */
         char *default_syscalls; /* the shared default allow list, joined once per pod */
         uint32_t *uids, *gids;  /* every user and group the apps run with, for etc/passwd and etc/group */
         uint32_t *uid_gids;     /* the primary gid that came with each of uids[] */
@@ -67,6 +68,18 @@ static void render_mounts_free(RenderMount *m, size_t n) {
         free(m);
 }
 
+static void limits_from_settings(const IsolatorSettings *iso, CgroupLimits *ret) {
+        *ret = (CgroupLimits){
+                .has_memory = iso->has_memory_max,
+                .memory = iso->memory_max,
+                .has_cpu_quota = iso->has_cpu_quota,
+                .cpu_milli = iso->cpu_quota_milli,
+                .has_cpu_shares = iso->has_cpu_weight,
+                .cpu_shares = iso->cpu_shares,
+                .cpu_weight = iso->cpu_weight,
+        };
+}
+
 RenderResult *render_result_free(RenderResult *r) {
         if (!r)
                 return NULL;
@@ -75,6 +88,7 @@ RenderResult *render_result_free(RenderResult *r) {
         strv_free(r->nspawn_argv);
         strv_free(r->nspawn_env);
         strv_free(r->warnings);
+        free(r->app_limits);
         free(r);
         return NULL;
 }
@@ -699,8 +713,11 @@ static const struct {
         const char *syscall, *group;
 } app_stdio_groups[] = {
         { "socket", "@network-io" }, { "connect", "@network-io" }, { "dup3", "@basic-io" },
-        { "write", "@basic-io" },    { "close", "@basic-io" },
+        { "write", "@basic-io" },    { "close", "@basic-io" },   { "openat", "@file-system" },
 };
+
+/* What app-stdio does to join the app's v1 cgroups (lib/cgroup-limits.h). */
+static const char *const app_join_syscalls[] = { "openat", "write", "close" };
 
 static bool syscall_listed(char *const *list, const char *name) {
         if (strv_contains(list, name))
@@ -711,6 +728,25 @@ static bool syscall_listed(char *const *list, const char *name) {
         return false;
 }
 
+/* Whether the app's filter lets app-stdio do each of `calls` (or makes it
+ * fail with an errno rather than killing). */
+static bool filter_allows(const RenderContext *c, const IsolatorSettings *iso, const char *const *calls, size_t n) {
+        bool ok = true;
+
+        if (c->opts->disable_seccomp || iso->syscall_errno)
+                return true;
+        if (iso->seccomp_mode == SECCOMP_MODE_ALLOW)
+                for (size_t i = 0; i < n; i++)
+                        ok = ok && syscall_listed(iso->syscalls, calls[i]);
+        else if (iso->seccomp_mode == SECCOMP_MODE_DENY) {
+                for (size_t i = 0; i < n; i++)
+                        ok = ok && !syscall_listed(iso->syscalls, calls[i]);
+                STRV_FOREACH(s, iso->syscalls)
+                        ok = ok && (*s)[0] != '@'; /* a group we cannot see into */
+        }
+        return ok;
+}
+
 /* Whether the app's output goes through app-stdio, so that its stdout and
  * stderr are two journal streams (docs/logs.md). Not for an interactive pod
  * (the console is the app's), nor when a volume is the app's /dev (where
@@ -719,8 +755,6 @@ static bool syscall_listed(char *const *list, const char *name) {
  * both streams are one, as systemd makes them, and render says so. */
 static int use_app_stdio(RenderContext *c, const RuntimeApp *ra, const IsolatorSettings *iso,
                          const RenderMount *mounts, size_t n_mounts, bool *ret) {
-        bool ok = true;
-
         *ret = false;
         if (c->opts->interactive)
                 return 0;
@@ -738,20 +772,9 @@ static int use_app_stdio(RenderContext *c, const RuntimeApp *ra, const IsolatorS
         for (size_t i = 0; i < n_mounts; i++)
                 if (strcmp(mounts[i].target, "/dev") == 0)
                         return 0;
-        if (!c->opts->disable_seccomp && iso->seccomp_mode == SECCOMP_MODE_ALLOW) {
-                for (size_t i = 0; i < ELEMENTSOF(app_stdio_syscalls); i++)
-                        ok = ok && syscall_listed(iso->syscalls, app_stdio_syscalls[i]);
-        } else if (!c->opts->disable_seccomp && iso->seccomp_mode == SECCOMP_MODE_DENY) {
-                for (size_t i = 0; i < ELEMENTSOF(app_stdio_syscalls); i++)
-                        ok = ok && !syscall_listed(iso->syscalls, app_stdio_syscalls[i]);
-                STRV_FOREACH(s, iso->syscalls)
-                        ok = ok && (*s)[0] != '@'; /* a group we cannot see into */
-        }
         /* A filter that makes refused calls fail with an errno instead of
          * killing: app-stdio then keeps what systemd gave the app. */
-        if (!ok && iso->syscall_errno)
-                ok = true;
-        if (!ok) {
+        if (!filter_allows(c, iso, app_stdio_syscalls, ELEMENTSOF(app_stdio_syscalls))) {
                 if (strv_extendf(&c->warnings,
                                  "app \"%s\": its seccomp filter may block socket, connect, dup3, write or "
                                  "close, which give its stdout and stderr a journal stream each: both go to "
@@ -764,15 +787,40 @@ static int use_app_stdio(RenderContext *c, const RuntimeApp *ra, const IsolatorS
         return 0;
 }
 
+/* The v1 cgroups app-stdio must join for the app (a CGROUP_CTRL_MASK), or a
+ * refusal where it could not be there to do it: a limit is never dropped. */
+static int app_joins(RenderContext *c, size_t idx, const IsolatorSettings *iso, const RenderMount *mounts,
+                     size_t n_mounts, unsigned *ret) {
+        unsigned join = cgroup_limits_mask(&c->app_limits[idx]) & c->opts->cgroup_v1_mask;
+
+        *ret = join;
+        if (!join)
+                return 0;
+        for (size_t i = 0; i < n_mounts; i++)
+                if (strcmp(mounts[i].target, "/dev") == 0)
+                        return error_set(c->err, -EINVAL, NULL,
+                                         "$.apps[%zu]: a volume is its /dev, where its resource limits are "
+                                         "joined on this host's cgroup v1 controllers (docs/resources.md)",
+                                         idx);
+        if (!filter_allows(c, iso, app_join_syscalls, ELEMENTSOF(app_join_syscalls)))
+                return error_set(c->err, -EINVAL, NULL,
+                                 "$.apps[%zu]: its seccomp filter may kill openat, write or close, which joining "
+                                 "its resource limits on this host's cgroup v1 controllers needs "
+                                 "(docs/resources.md)",
+                                 idx);
+        return 0;
+}
+
 /* ExecStart=: the app's exec, checked as systemd will read it, behind
- * app-stdio when `stdio`. */
+ * app-stdio when `stdio` (its two journal streams) or `join` (the v1
+ * cgroups it joins first: "+memory", "+cpu"; "-n" without the streams). */
 static int add_app_exec(RenderContext *c, Unit *u, const RuntimeApp *ra, char *const *exec, bool stdio,
-                        const char *who) {
+                        unsigned join, const char *who) {
         _cleanup_free_ char **argv = NULL;
-        size_t n = strv_length(exec);
+        size_t n = strv_length(exec), k = 0;
         int r;
 
-        if (!stdio)
+        if (!stdio && !join)
                 return add_exec(c, u, "ExecStart", exec, who);
         {
                 /* The app's own argv0 is checked as systemd would check it
@@ -784,12 +832,17 @@ static int add_app_exec(RenderContext *c, Unit *u, const RuntimeApp *ra, char *c
                 if (r < 0)
                         return fail_escape(c, who, "ExecStart", reason);
         }
-        argv = calloc(n + 3, sizeof(char *));
+        argv = calloc(n + 3 + 1 + _CGROUP_CTRL_MAX, sizeof(char *));
         if (!argv)
                 return -ENOMEM;
-        argv[0] = (char *) APP_STDIO_PATH;
-        argv[1] = ra->name;
-        memcpy(argv + 2, exec, n * sizeof(char *));
+        argv[k++] = (char *) APP_STDIO_PATH;
+        if (!stdio)
+                argv[k++] = (char *) "-n";
+        for (CgroupController j = 0; j < _CGROUP_CTRL_MAX; j++)
+                if (join & CGROUP_CTRL_MASK(j))
+                        argv[k++] = (char *) (j == CGROUP_CTRL_MEMORY ? "+memory" : "+cpu");
+        argv[k++] = ra->name;
+        memcpy(argv + k, exec, n * sizeof(char *));
         return add_exec(c, u, "ExecStart", argv, who);
 }
 
@@ -801,6 +854,7 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
         _cleanup_free_ char *name = NULL, *desc = NULL, *root = NULL, *prepare = NULL, *reaper = NULL,
                             *who = NULL, *envfile = NULL, *socket = NULL;
         bool has_socket = false, stdio;
+        unsigned join;
         int r;
 
         for (size_t i = 0; i < app->n_ports; i++)
@@ -866,7 +920,8 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
                     (r = add_exec(c, u, "ExecStartPre", app->event_handlers[i].exec, who)) < 0)
                         return r;
         if ((r = use_app_stdio(c, ra, iso, mounts, n_mounts, &stdio)) < 0 ||
-            (r = add_app_exec(c, u, ra, app->exec, stdio, who)) < 0)
+            (r = app_joins(c, idx, iso, mounts, n_mounts, &join)) < 0 ||
+            (r = add_app_exec(c, u, ra, app->exec, stdio, join, who)) < 0)
                 return r;
         for (size_t i = 0; i < app->n_event_handlers; i++)
                 if (strcmp(app->event_handlers[i].name, "post-stop") == 0 &&
@@ -1109,6 +1164,7 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
         r = isolator_settings_resolve(app->isolators, app->n_isolators, uid, iso_path, &iso, c->err);
         if (r < 0)
                 return r;
+        limits_from_settings(&iso, &c->app_limits[idx]);
         if (!c->opts->disable_capabilities)
                 STRV_FOREACH(cap, iso.capabilities)
                         if (!is_nspawn_default_cap(*cap) && (r = strv_extend(&c->extra_caps, *cap)) < 0)
@@ -1314,6 +1370,7 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
 int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, RenderResult **ret,
                NpError *err) {
         _cleanup_(render_result_freep) RenderResult *res = NULL;
+        CgroupLimits pod_limits = {};
         RenderContext c = {
                 .pod = pod,
                 .opts = opts,
@@ -1323,9 +1380,14 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
 
         if (pod->n_apps == 0)
                 return error_set(err, -EINVAL, "$.apps", "a pod needs at least one app");
-        if (pod->n_isolators > 0)
-                return error_set(err, -EINVAL, "$.isolators",
-                                 "pod-level isolators are not supported; put isolators on the apps");
+        if (pod->n_isolators > 0) {
+                _cleanup_(isolator_settings_done) IsolatorSettings iso = {};
+
+                r = isolator_pod_resolve(pod->isolators, pod->n_isolators, &iso, err);
+                if (r < 0)
+                        return r;
+                limits_from_settings(&iso, &pod_limits);
+        }
         {
                 /* What the run will refuse (lib/journal.h): refused here too. */
                 uint64_t journal_max_use;
@@ -1353,7 +1415,8 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
                 c.pod_dir = NULL;
         c.files = fileset_new();
         res = calloc(1, sizeof(*res));
-        if (!c.pod_dir || !c.files || !res) {
+        c.app_limits = calloc(pod->n_apps, sizeof(CgroupLimits));
+        if (!c.pod_dir || !c.files || !res || !c.app_limits) {
                 r = -ENOMEM;
                 goto finish;
         }
@@ -1379,6 +1442,9 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
         res->n_mounts = c.n_mounts;
         c.n_mounts = 0;
         res->warnings = TAKE_PTR(c.warnings);
+        res->pod_limits = pod_limits;
+        res->app_limits = TAKE_PTR(c.app_limits);
+        res->n_app_limits = pod->n_apps;
         *ret = TAKE_PTR(res);
         r = 0;
 finish:
@@ -1388,6 +1454,7 @@ finish:
         strv_free(c.extra_caps);
         strv_free(c.warnings);
         free(c.default_syscalls);
+        free(c.app_limits);
         free(c.uids);
         free(c.gids);
         free(c.uid_gids);

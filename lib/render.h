@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup-limits.h"
 #include "error.h"
 #include "fileset.h"
 #include "manifest.h"
@@ -36,6 +37,8 @@
  * it, and where prepare-app binds it in each app's root (its own /dev). */
 #define STAGE1_APP_STDIO "/app-stdio"
 #define APP_STDIO_PATH "/dev/.nspawn-pod-stdio"
+#define STAGE1_CGROUP_DIR "rkt/cgroup"            /* rkt/cgroup/<app>/<controller>: lib/cgroup-limits.h */
+#define APP_CGROUP_DIR "/dev/.nspawn-pod-cgroup"  /* where prepare-app binds them in the app */
 /* An empty file of the stage1 image, bound read-only where the pod must find
  * an empty file (docs/logs.md). */
 #define STAGE1_EMPTY "etc/systemd/nspawn-pod-empty"
@@ -85,6 +88,9 @@ typedef struct RenderOptions {
         char *const *device_sources; /* host volume sources that are device nodes (the
                                       * caller stat()s them, lib/bind-mount.h: render does
                                       * no I/O); NULL: none */
+        unsigned cgroup_v1_mask;   /* controllers (CGROUP_CTRL_MASK) the host has in cgroup v1
+                                    * hierarchies only: an app limited in one joins its cgroup
+                                    * there through app-stdio (lib/cgroup-limits.h) */
         const char *rendered_dir;  /* absolute directory where the rendered files are written
                                     * instead of the stage1 root: they are then bound read-only
                                     * into the pod (--bind-ro=…) so the pod cannot alter them;
@@ -122,6 +128,9 @@ typedef struct RenderResult {
         char **nspawn_argv;  /* argv[0] is the nspawn path; run from the pod directory */
         char **nspawn_env;   /* NAME=VALUE to add to nspawn's environment, sorted */
         char **warnings;     /* things worth telling a person; never fatal */
+        CgroupLimits pod_limits;  /* the pod's own (PodManifest.isolators): set by the run */
+        CgroupLimits *app_limits; /* per app, in pod order */
+        size_t n_app_limits;
 } RenderResult;
 
 RenderResult *render_result_free(RenderResult *r);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <string.h>
@@ -46,6 +47,11 @@ static void render_usage(FILE *f) {
               "  --disable-capabilities     apps keep every capability\n"
               "  --disable-paths            no /proc, /sys protection, no device policy\n"
               "  --disable-seccomp          no system call filters\n"
+              "  --cgroup-layout=host|unified|v1\n"
+              "                             where the memory and cpu controllers are: as on\n"
+              "                             this host (default), in cgroup2, or in cgroup v1\n"
+              "                             hierarchies (apps with limits then join them\n"
+              "                             through app-stdio: docs/resources.md)\n"
               "  --nspawn-binds             volumes as systemd-nspawn --bind= arguments, for\n"
               "                             booting the output with plain systemd-nspawn\n"
               "                             (run mounts them itself: docs/volumes.md)\n"
@@ -114,7 +120,41 @@ static void print_field(const char *s) {
         }
 }
 
-static void print_result(const RenderResult *res) {
+static void print_limit_fields(const CgroupLimits *l) {
+        if (l->has_memory)
+                printf(" memory=%" PRIu64, l->memory);
+        if (l->has_cpu_quota)
+                printf(" cpu=%" PRIu64 "m", l->cpu_milli);
+        if (l->has_cpu_shares)
+                printf(" cpu-shares=%" PRIu64 " cpu-weight=%" PRIu64, l->cpu_shares, l->cpu_weight);
+}
+
+/* The limits the run enforces (docs/resources.md): the pod's in its
+ * cgroup, the apps' in theirs. */
+static void print_limits(const Pod *pod, const RenderResult *res) {
+        bool any = cgroup_limits_mask(&res->pod_limits) != 0;
+
+        for (size_t i = 0; i < res->n_app_limits; i++)
+                any = any || cgroup_limits_mask(&res->app_limits[i]) != 0;
+        if (!any)
+                return;
+        printf("==> resource limits <==\n");
+        if (cgroup_limits_mask(&res->pod_limits)) {
+                printf("pod");
+                print_limit_fields(&res->pod_limits);
+                putchar('\n');
+        }
+        for (size_t i = 0; i < res->n_app_limits; i++)
+                if (cgroup_limits_mask(&res->app_limits[i])) {
+                        printf("app=");
+                        print_field(pod->apps[i].name);
+                        print_limit_fields(&res->app_limits[i]);
+                        putchar('\n');
+                }
+        putchar('\n');
+}
+
+static void print_result(const Pod *pod, const RenderResult *res) {
         for (size_t i = 0; i < res->files->n_entries; i++) {
                 const FileSetEntry *e = &res->files->entries[i];
 
@@ -161,6 +201,7 @@ static void print_result(const RenderResult *res) {
                 }
                 putchar('\n');
         }
+        print_limits(pod, res);
         printf("==> nspawn environment <==\n");
         STRV_FOREACH(s, res->nspawn_env)
                 print_word(*s);
@@ -252,6 +293,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 ARG_IPC,
                 ARG_MACHINE_PREFIX,
                 ARG_NSPAWN_BINDS,
+                ARG_CGROUP_LAYOUT,
         };
         static const struct option options[] = {
                 { "image-manifest", required_argument, NULL, ARG_IMAGE },
@@ -269,6 +311,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 { "ipc", required_argument, NULL, ARG_IPC },
                 { "machine-prefix", required_argument, NULL, ARG_MACHINE_PREFIX },
                 { "nspawn-binds", no_argument, NULL, ARG_NSPAWN_BINDS },
+                { "cgroup-layout", required_argument, NULL, ARG_CGROUP_LAYOUT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -282,7 +325,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
         /* The printk timestamp is hidden as on any host that has one (run
          * looks: docs/logs.md). */
         RenderOptions opts = { .debug = g->debug, .hide_printk_time = true };
-        const char *output = NULL;
+        const char *output = NULL, *layout = "host";
         bool have_uuid = false;
         int c, r, ret;
 
@@ -364,6 +407,13 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 case ARG_NSPAWN_BINDS:
                         opts.nspawn_binds = true;
                         break;
+                case ARG_CGROUP_LAYOUT:
+                        if (strcmp(optarg, "host") != 0 && strcmp(optarg, "unified") != 0 && strcmp(optarg, "v1") != 0) {
+                                log_error("--cgroup-layout must be host, unified or v1, not \"%s\"", optarg);
+                                return EXIT_USAGE;
+                        }
+                        layout = optarg;
+                        break;
                 case 'h':
                         render_usage(stdout);
                         return EXIT_OK;
@@ -431,6 +481,15 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 goto finish;
         }
         opts.device_sources = device_sources;
+        if (strcmp(layout, "v1") == 0)
+                opts.cgroup_v1_mask = CGROUP_CTRL_MASK(CGROUP_CTRL_MEMORY) | CGROUP_CTRL_MASK(CGROUP_CTRL_CPU);
+        else if (strcmp(layout, "host") == 0) {
+                CgroupPlace places[_CGROUP_CTRL_MAX];
+
+                /* As the run will see it (lib/cgroup-limits.h). */
+                if (cgroup_places_detect(places) >= 0)
+                        opts.cgroup_v1_mask = cgroup_places_v1_mask(places);
+        }
         opts.private_network = net == POD_NET_NONE;
         if (net == POD_NET_CNI) {
                 char u[37];
@@ -463,7 +522,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                         goto finish;
                 }
         } else {
-                print_result(res);
+                print_result(pod, res);
                 if (fflush(stdout) != 0 || ferror(stdout)) {
                         log_error("cannot write to standard output: %m");
                         ret = EXIT_INTERNAL;

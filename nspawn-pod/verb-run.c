@@ -51,6 +51,7 @@ typedef struct RunSpec {
 static void run_spec_done(RunSpec *s) {
         for (size_t i = 0; i < s->n_apps; i++) {
                 strv_free(s->apps[i].environment);
+                strv_free(s->apps[i].isolators);
                 strv_free(s->apps[i].args);
                 for (size_t j = 0; j < s->apps[i].n_mounts; j++)
                         pod_prepare_mount_clear((Mount *) &s->apps[i].mounts[j]);
@@ -127,6 +128,16 @@ static const char run_usage_text[] =
         "  --environment=NAME=VALUE environment variable; repeatable\n"
         "  --mount=volume=NAME,target=PATH  mount the volume at PATH in the app (PATH is\n"
         "                           resolved inside the app; created if missing); repeatable\n"
+        "  --memory=QUANTITY        memory limit (64Mi, 1G, 500M; docs/resources.md)\n"
+        "  --cpu=QUANTITY           CPU limit (500m = half a CPU, 2 = two CPUs)\n"
+        "  --cpu-shares=N           relative CPU weight, 2..262144 (1024: the default)\n"
+        "  --oom-score-adj=N        the app's OOM score adjustment, -1000..1000\n"
+        "  --caps-retain=CAP,...    exactly these capabilities (bounding set)\n"
+        "  --caps-remove=CAP,...    the default capabilities but these\n"
+        "  --seccomp=mode=retain|remove,[errno=ENAME,]SYSCALL,...  system call filter:\n"
+        "                           only these, or all but these; names, or sets such as\n"
+        "                           @rkt/default-whitelist, @docker/default-whitelist\n"
+        "                           (each of these replaces the image's isolator of its kind)\n"
         "  -- ARGS...               arguments, replacing the image's (until ---)\n"
         "  ---                      the next image\n"
         "\n"
@@ -253,6 +264,27 @@ static int take_net_option(char **argv, int argc, int *i, RunSpec *s) {
         return 0;
 }
 
+/* rkt's per-app options that become isolators (lib/manifest.h,
+ * manifest_app_set_isolator_option()); checked when the app is built. */
+static int take_isolator_option(char **argv, int argc, int *i, PodPrepareApp *app) {
+        static const char *const names[] = { "memory", "cpu", "cpu-shares", "oom-score-adj",
+                                             "caps-retain", "caps-remove", "seccomp" };
+        const char *v;
+        int r;
+
+        for (size_t k = 0; k < ELEMENTSOF(names); k++) {
+                char opt[32];
+
+                (void) snprintf(opt, sizeof(opt), "--%s", names[k]);
+                if ((r = take_value(argv, argc, i, opt, &v)) == 0)
+                        continue;
+                if (r < 0)
+                        return r;
+                return strv_extendf(&app->isolators, "%s=%s", names[k], v) < 0 ? -ENOMEM : 1;
+        }
+        return 0;
+}
+
 static int parse_run_args(int argc, char *argv[], RunSpec *s) {
         PodPrepareApp *cur = NULL;
         int i = 1, r;
@@ -375,6 +407,11 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                                 return r;
                         continue;
                 }
+                if ((r = take_isolator_option(argv, argc, &i, cur)) != 0) {
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if ((r = take_value(argv, argc, &i, "--mount", &v)) != 0) {
                         _cleanup_error_ NpError err = NP_ERROR_INIT;
                         Mount *n;
@@ -404,7 +441,7 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
         if (s->pod_manifest)
                 for (size_t k = 0; k < s->n_apps; k++)
                         if (s->apps[k].exec || s->apps[k].user || s->apps[k].group || s->apps[k].working_dir ||
-                            s->apps[k].environment || s->apps[k].has_args) {
+                            s->apps[k].environment || s->apps[k].has_args || s->apps[k].isolators) {
                                 log_error("with --pod-manifest, app options other than "
                                           "--name are refused: the manifest says how apps run");
                                 return -EINVAL;

@@ -557,6 +557,8 @@ static const MountEntry dev_entries[] = {
         },
 };
 
+static const char *const cgroup_controllers[] = { "memory", "cpu" };
+
 static const struct {
         const char *name, *target;
 } dev_links[] = {
@@ -701,6 +703,25 @@ static int step_dev(Context *c) {
                 if (there >= 0)
                         continue;
                 r = mount_entry_apply(&dev_entries[i], devfd, where, NULL);
+                if (r < 0)
+                        goto finish;
+        }
+        /* The app's v1 cgroups, which app-stdio joins (lib/cgroup-limits.h):
+         * the run bound their cgroup.procs in the stage1 when the app has
+         * limits there. Writable: joining is a write; it can only move the
+         * app's own processes into the app's own cgroup. */
+        for (size_t i = 0; i < ELEMENTSOF(cgroup_controllers); i++) {
+                _cleanup_free_ char *source = NULL, *target = NULL;
+                MountEntry e = { .kind = MOUNT_BIND, .flags = MOUNT_FILE | MOUNT_OPTIONAL };
+
+                if (asprintf(&source, "/" STAGE1_CGROUP_DIR "/%s/%s", c->app, cgroup_controllers[i]) < 0 ||
+                    asprintf(&target, "%s/%s", APP_CGROUP_DIR + sizeof("/dev/") - 1, cgroup_controllers[i]) < 0) {
+                        r = log_errno(-ENOMEM, "Failed to prepare '%s'", where);
+                        goto finish;
+                }
+                e.source = source;
+                e.target = target;
+                r = mount_entry_apply(&e, devfd, where, NULL);
                 if (r < 0)
                         goto finish;
         }

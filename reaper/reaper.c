@@ -281,7 +281,28 @@ static int failed_dependency(sd_bus *bus, const char *path, const char *unit, ch
 
 /* --- what to record ------------------------------------------------------------------------ */
 
-static int decide_outcome(sd_bus *bus, const char *path, const char *unit, const UnitState *s, Outcome *ret) {
+/* Whether the kernel OOM-killed a process of the app for its memory limit:
+ * systemd says so on cgroup2 (Result=oom-kill); on v1 the app's
+ * memory.oom_control, bound read-only in /rkt/cgroup/APP by the run
+ * (lib/cgroup-limits.h), counts the kills ("oom_kill N"). */
+static bool oom_killed(const char *app, const UnitState *s) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *p;
+
+        if (strcmp(s->result, "oom-kill") == 0)
+                return true;
+        if (asprintf(&path, "/rkt/cgroup/%s/memory.oom_control", app) < 0)
+                return false;
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fd_read_all(fd, 4096, &text, NULL) < 0)
+                return false;
+        p = strstr(text, "\noom_kill ");
+        return p && strtoull(p + 10, NULL, 10) > 0;
+}
+
+static int decide_outcome(sd_bus *bus, const char *app, const char *path, const char *unit, const UnitState *s,
+                          Outcome *ret) {
         bool failed = strcmp(s->result, "success") != 0;
         char *end = NULL;
         int status, r;
@@ -310,7 +331,8 @@ static int decide_outcome(sd_bus *bus, const char *path, const char *unit, const
                 /* The shell's (and rkt's) 128+N, so a SIGKILL reads 137;
                  * the .end file tells it apart from an exit(137). */
                 status = 128 + (s->status & 0x7f);
-                r = asprintf(&end, "%s %d", s->code == CODE_KILLED ? "killed" : "dumped", s->status);
+                r = asprintf(&end, "%s %d%s", s->code == CODE_KILLED ? "killed" : "dumped", s->status,
+                             s->status == SIGKILL && oom_killed(app, s) ? " oom-kill" : "");
         } else {
                 /* Forked but no end known: still running after we tried
                  * to stop it. It will die with the pod; say so. */
@@ -423,7 +445,7 @@ static int reap(const char *app) {
         }
         r = settle_unit(bus, path, unit, &state);
         if (r >= 0)
-                r = decide_outcome(bus, path, unit, &state, &o);
+                r = decide_outcome(bus, app, path, unit, &state, &o);
         unit_state_done(&state);
         if (r < 0)
                 return EXIT_INTERNAL;

@@ -13,6 +13,15 @@
  * be executed, it says so on stderr and exits 203, systemd's own status for
  * that.
  *
+ * `app-stdio [-n] [+CONTROLLER...] APP PROGRAM [ARG...]`: "-n" leaves
+ * stdout and stderr as systemd made them; each "+memory", "+cpu" first
+ * writes the process into the app's cgroup of that v1 controller, whose
+ * cgroup.procs prepare-app bound at /dev/.nspawn-pod-cgroup/CONTROLLER
+ * (lib/cgroup-limits.h): on hosts whose memory and cpu controllers are v1,
+ * the app's limits are there. One it cannot join is fatal (exit 219,
+ * systemd's status for a cgroup that could not be set up): an app never runs
+ * outside its limits.
+ *
  * It runs inside the app's root, where no C library can be assumed: a
  * static program without one (raw system calls), bound there read-only by
  * prepare-app. The app's seccomp filter applies to it: render uses it only
@@ -29,9 +38,17 @@
 #else
 #include <asm/unistd.h>
 #endif
+#ifdef APP_STDIO_LIBC
+#include <fcntl.h>
+#endif
 
 #define JOURNAL_STDOUT "/run/systemd/journal/stdout"
 #define EXIT_EXEC 203
+#define EXIT_CGROUP 219
+#define CGROUP_DIR "/dev/.nspawn-pod-cgroup/"
+#define O_WRONLY_ 01
+#define O_CLOEXEC_ 02000000
+#define AT_FDCWD_ (-100)
 #define EXIT_USAGE 2
 
 #define AF_UNIX_ 1
@@ -51,11 +68,23 @@ static long sys3(long n, long a, long b, long c) {
 
         return r < 0 ? -errno : r;
 }
+static long sys4(long n, long a, long b, long c, long d) {
+        long r = syscall(n, a, b, c, d);
+
+        return r < 0 ? -errno : r;
+}
 #elif defined(__x86_64__)
 static long sys3(long n, long a, long b, long c) {
         long r;
 
         __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+        return r;
+}
+static long sys4(long n, long a, long b, long c, long d) {
+        register long r10 __asm__("r10") = d;
+        long r;
+
+        __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
         return r;
 }
 #elif defined(__aarch64__)
@@ -66,6 +95,16 @@ static long sys3(long n, long a, long b, long c) {
         register long x2 __asm__("x2") = c;
 
         __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+        return x0;
+}
+static long sys4(long n, long a, long b, long c, long d) {
+        register long x8 __asm__("x8") = n;
+        register long x0 __asm__("x0") = a;
+        register long x1 __asm__("x1") = b;
+        register long x2 __asm__("x2") = c;
+        register long x3 __asm__("x3") = d;
+
+        __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
         return x0;
 }
 #else
@@ -158,41 +197,81 @@ static const char *errno_text(long e) {
         case 8: return "Exec format error";
         case 12: return "Cannot allocate memory";
         case 13: return "Permission denied";
+        case 16: return "Device or resource busy";
         case 20: return "Not a directory";
         case 21: return "Is a directory";
+        case 22: return "Invalid argument";
         case 26: return "Text file busy";
+        case 28: return "No space left on device";
+        case 30: return "Read-only file system";
         case 40: return "Too many levels of symbolic links";
         default: return "error";
         }
 }
 
+static void say(const char *app, const char *what, const char *name, long e) {
+        char msg[600];
+        size_t_ len = 0;
+
+        put(msg, &len, sizeof(msg) - 1, app);
+        put(msg, &len, sizeof(msg) - 1, what);
+        put(msg, &len, sizeof(msg) - 1, name);
+        put(msg, &len, sizeof(msg) - 1, ": ");
+        put(msg, &len, sizeof(msg) - 1, errno_text(e));
+        msg[len++] = '\n';
+        write_all(2, msg, len);
+}
+
+/* Writes "0" (this process) into the cgroup.procs bound for `controller`. */
+static long join(const char *controller) {
+        char path[64];
+        size_t_ len = 0;
+        long fd, w;
+
+        put(path, &len, sizeof(path) - 1, CGROUP_DIR);
+        put(path, &len, sizeof(path) - 1, controller);
+        path[len] = 0;
+        fd = sys4(__NR_openat, AT_FDCWD_, (long) path, O_WRONLY_ | O_CLOEXEC_, 0);
+        if (fd < 0)
+                return fd;
+        do
+                w = sys3(__NR_write, fd, (long) "0\n", 2);
+        while (w == -4); /* EINTR */
+        (void) sys3(__NR_close, fd, 0, 0);
+        return w < 0 ? w : 0;
+}
+
 static int app_stdio(int argc, char **argv, char **envp) {
-        int err;
+        int err, first = 1, stream = 1;
         long r;
 
-        if (argc < 3) {
-                write_all(2, "Usage: app-stdio APP PROGRAM [ARG...]\n", 38);
+        if (first < argc && argv[first][0] == '-' && argv[first][1] == 'n' && !argv[first][2]) {
+                stream = 0;
+                first++;
+        }
+        for (; first < argc && argv[first][0] == '+'; first++)
+                ;
+        if (argc - first < 2) {
+                static const char usage[] = "Usage: app-stdio [-n] [+CONTROLLER...] APP PROGRAM [ARG...]\n";
+
+                write_all(2, usage, sizeof(usage) - 1);
                 return EXIT_USAGE;
         }
-        err = journal_stream(argv[1], "3");
-        if (err >= 0) {
-                (void) sys3(__NR_dup3, err, 2, 0);
-                (void) sys3(__NR_close, err, 0, 0);
+        for (int i = 1; i < first; i++)
+                if (argv[i][0] == '+' && (r = join(argv[i] + 1)) < 0) {
+                        say(argv[first], ": cannot join its cgroup ", argv[i] + 1, -r);
+                        return EXIT_CGROUP;
+                }
+        if (stream) {
+                err = journal_stream(argv[first], "3");
+                if (err >= 0) {
+                        (void) sys3(__NR_dup3, err, 2, 0);
+                        (void) sys3(__NR_close, err, 0, 0);
+                }
         }
 
-        r = sys3(__NR_execve, (long) argv[2], (long) (argv + 2), (long) envp);
-        {
-                char msg[600];
-                size_t_ len = 0;
-
-                put(msg, &len, sizeof(msg) - 1, argv[1]);
-                put(msg, &len, sizeof(msg) - 1, ": cannot execute ");
-                put(msg, &len, sizeof(msg) - 1, argv[2]);
-                put(msg, &len, sizeof(msg) - 1, ": ");
-                put(msg, &len, sizeof(msg) - 1, errno_text(-r));
-                msg[len++] = '\n';
-                write_all(2, msg, len);
-        }
+        r = sys3(__NR_execve, (long) argv[first + 1], (long) (argv + first + 1), (long) envp);
+        say(argv[first], ": cannot execute ", argv[first + 1], -r);
         return EXIT_EXEC;
 }
 

@@ -8,7 +8,9 @@
 # the host's /usr under it, as the host flavor runs it (an overlay, so that
 # stand-ins can be added without touching the host); executables the units
 # name are stood in for by small executable files, since only loading is
-# checked. The static units are verified with every case.
+# checked. The static units are verified with every case. Cases render as
+# for a unified host (the apps' limits as MemoryMax=, CPUQuota=, CPUWeight=)
+# unless their args say --cgroup-layout=v1.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -39,6 +41,12 @@ for dir in tests/golden/cases/*/; do
         pod=$work/$name
         args=()
         [ -f "$dir/args" ] && mapfile -t args <"$dir/args"
+        # As the golden output: the unified-host rendering (MemoryMax=,
+        # CPUQuota= applied by the pod's systemd) unless the case says v1.
+        case " ${args[*]} " in
+        *" --cgroup-layout="*) ;;
+        *) args+=(--cgroup-layout=unified) ;;
+        esac
         if ! (cd "$dir" && "$cmd" render pod.json --uuid=$uuid "${args[@]}" -o "$pod" >/dev/null 2>&1); then
                 echo "not ok $n - $name: render -o failed"
                 continue

@@ -607,7 +607,7 @@ while read -r uuid; do
         while IFS= read -r -d '' mp; do
                 c=$(find "$mp" -maxdepth 4 -type d -name "nspawn-pod-$uuid" -print -quit 2>/dev/null)
                 [ -z "$c" ] || cg_left+=" $c"
-        done < <(_harness_cgroup_mounts)
+        done < <(_harness_cgroup_mounts_all)
 done < <(harness_np_uuids)
 [ -z "$left" ] && [ -z "$nspawns" ] && [ -z "$cg_left" ] && ! grep -qF "$HARNESS_NP_DATA" /proc/self/mountinfo
 tap_ok $? "machine clean: no mount under the data dir, no systemd-nspawn of ours, no nspawn-pod-<uuid> cgroup of our $(harness_np_uuids | wc -l) pods" ||

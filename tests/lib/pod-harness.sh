@@ -254,14 +254,34 @@ EOF
 # be placed in: the cgroup2 mount and the v1 name=systemd one (hybrid hosts
 # such as this CI machine have both; nspawn uses both).
 _harness_cgroup_mounts() {
-        local mp rest fstype super
+        _harness_cgroup_mounts_of name=systemd
+}
+
+# Those, and the v1 memory and cpu hierarchies a pod with resource limits
+# has cgroups in too (docs/resources.md): where leftovers are looked for.
+_harness_cgroup_mounts_all() {
+        _harness_cgroup_mounts_of name=systemd memory cpu
+}
+
+_harness_cgroup_mounts_of() {
+        local mp rest fstype super want
         while read -r _ _ _ _ mp rest; do
                 fstype=${rest#* - }
                 super=${fstype#* * }
                 fstype=${fstype%% *}
                 case $fstype in
                 cgroup2) printf '%s\0' "$(printf '%b' "$mp")" ;;
-                cgroup) case ,$super, in *,name=systemd,*) printf '%s\0' "$(printf '%b' "$mp")" ;; esac ;;
+                cgroup)
+                        for want in "$@"; do
+                                case ,$super, in
+                                *,"$want",*)
+                                        printf '%s\0' "$(printf '%b' "$mp")"
+                                        break
+                                        ;;
+                                *) ;;
+                                esac
+                        done
+                        ;;
                 *) ;;
                 esac
         done </proc/self/mountinfo
@@ -269,14 +289,16 @@ _harness_cgroup_mounts() {
 
 # Our cgroup path in the hierarchy mounted at $1 (from /proc/self/cgroup).
 _harness_own_cgroup() {
-        local mp=$1 fstype h ctl path
+        local mp=$1 fstype h ctl path key=name=systemd
         fstype=$(stat -f -c %T "$mp" 2>/dev/null) || return 1
+        [ -e "$mp/memory.limit_in_bytes" ] && key=memory
+        [ -e "$mp/cpu.shares" ] && key=cpu
         while IFS=: read -r h ctl path; do
                 if [ "$fstype" = cgroup2fs ] && [ "$h" = 0 ] && [ -z "$ctl" ]; then
                         printf '%s\n' "$path"
                         return 0
                 fi
-                if [ "$fstype" != cgroup2fs ] && [ "$ctl" = name=systemd ]; then
+                if [ "$fstype" != cgroup2fs ] && case ,$ctl, in *,$key,*) true ;; *) false ;; esac; then
                         printf '%s\n' "$path"
                         return 0
                 fi
@@ -925,7 +947,7 @@ _harness_np_pod_cgroups() {
                 for d in "${sub:+${mp%/}/${sub#/}}" "${mp%/}${own%/}/nspawn-pod-$uuid" "${mp%/}/nspawn-pod-$uuid"; do
                         [ -n "$d" ] && [ -d "$d" ] && printf '%s\n' "$d"
                 done
-        done < <(_harness_cgroup_mounts) | sort -u
+        done < <(_harness_cgroup_mounts_all) | sort -u
 }
 
 # Processes tied to the data dir: rooted in a pod's stage1/rootfs, or with
