@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -212,5 +213,65 @@ done:
         *ret_dir_fd = TAKE_FD(dir);
         if (ret_manifest)
                 *ret_manifest = TAKE_PTR(img);
+        return 0;
+}
+
+int image_store_find(int data_fd, const char *ref, char **ret_id, int *ret_dir_fd, Image **ret_manifest,
+                     NpError *err) {
+        _cleanup_free_ char *name = strndup(ref, strcspn(ref, ":")), *best_id = NULL;
+        const char *version = strchr(ref, ':') ? strchr(ref, ':') + 1 : NULL;
+        _cleanup_close_ int images = -1, best_dir = -1;
+        _cleanup_(image_freep) Image *best = NULL;
+        struct timespec best_time = {};
+        DIR *d;
+
+        if (!name)
+                return -ENOMEM;
+        images = open_store_dir(data_fd, IMAGE_STORE_IMAGES);
+        if (images < 0)
+                return error_set(err, images, NULL, "cannot open the image store: %s", strerror(-images));
+        d = fdopendir(openat(images, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!d)
+                return error_set(err, negative_errno(), NULL, "cannot read the image store: %m");
+        for (struct dirent *de; (de = readdir(d));) {
+                _cleanup_(image_freep) Image *img = NULL;
+                _cleanup_error_ NpError ignored = NP_ERROR_INIT;
+                _cleanup_close_ int dir = -1;
+                const NameValue *v;
+                struct stat st;
+
+                if (!image_id_is_valid(de->d_name) || image_store_open(data_fd, de->d_name, &dir) < 0 ||
+                    load_manifest(dir, &img, &ignored) < 0 || strcmp(img->name, name) != 0)
+                        continue;
+                v = name_value_find(img->labels, img->n_labels, "version");
+                if (version && (!v || strcmp(v->value, version) != 0))
+                        continue;
+                /* The newest import of that name, as rkt picks the latest. */
+                if (fstatat(dir, "manifest", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (best && (st.st_mtim.tv_sec < best_time.tv_sec ||
+                             (st.st_mtim.tv_sec == best_time.tv_sec && st.st_mtim.tv_nsec <= best_time.tv_nsec)))
+                        continue;
+                free(best_id);
+                best_id = strdup(de->d_name);
+                if (!best_id) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+                image_free(best);
+                best = TAKE_PTR(img);
+                safe_close(best_dir);
+                best_dir = TAKE_FD(dir);
+                best_time = st.st_mtim;
+        }
+        closedir(d);
+        if (!best)
+                return error_set(err, -ENOENT, NULL,
+                                 "\"%s\" is neither a file nor an image in the store (give the ACI once to "
+                                 "store it; a name may end in :VERSION)",
+                                 ref);
+        *ret_id = TAKE_PTR(best_id);
+        *ret_dir_fd = TAKE_FD(best_dir);
+        *ret_manifest = TAKE_PTR(best);
         return 0;
 }

@@ -24,6 +24,12 @@
 int image_store_get(int data_fd, const char *path, char **ret_id, int *ret_dir_fd, Image **ret_manifest,
                     NpError *err);
 
+/* The stored image named `ref` ("example.com/app" or "example.com/app:1.0",
+ * the version label), the newest one of that name; as image_store_get().
+ * -ENOENT (with a message) when there is none. */
+int image_store_find(int data_fd, const char *ref, char **ret_id, int *ret_dir_fd, Image **ret_manifest,
+                     NpError *err);
+
 /* Opens <data dir>/images/<id> (O_PATH). -ENOENT if absent or incomplete. */
 int image_store_open(int data_fd, const char *id, int *ret_dir_fd);
 

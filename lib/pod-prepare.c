@@ -13,6 +13,7 @@
 #include "names.h"
 #include "pod-prepare.h"
 #include "pod.h"
+#include "render.h"
 #include "rm-rf.h"
 #include "stage1.h"
 #include "strv.h"
@@ -80,6 +81,82 @@ static int replace_string(char **field, const char *value) {
 }
 
 
+static void name_values_free(NameValue *l, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(l[i].name);
+                free(l[i].value);
+        }
+        free(l);
+}
+
+/* Sets `name` to `value` in a list of name/value pairs (replacing). */
+static int nv_set(NameValue **l, size_t *n, const char *name, const char *value) {
+        _cleanup_free_ char *v = strdup(value), *k = NULL;
+        NameValue *grown;
+
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < *n; i++)
+                if (strcmp((*l)[i].name, name) == 0) {
+                        free((*l)[i].value);
+                        (*l)[i].value = TAKE_PTR(v);
+                        return 0;
+                }
+        k = strdup(name);
+        grown = k ? reallocarray(*l, *n + 1, sizeof(NameValue)) : NULL;
+        if (!grown)
+                return -ENOMEM;
+        *l = grown;
+        grown[(*n)++] = (NameValue){ TAKE_PTR(k), TAKE_PTR(v) };
+        return 0;
+}
+
+/* "NAME=VALUE" of option `opt` into a list. */
+static int nv_set_assignment(NameValue **l, size_t *n, const char *kv, const char *opt, NpError *err) {
+        const char *eq = strchr(kv, '=');
+        _cleanup_free_ char *name = eq ? strndup(kv, (size_t) (eq - kv)) : NULL;
+
+        if (!eq || eq == kv)
+                return error_set(err, -EINVAL, NULL, "%s=%s: expected NAME=VALUE", opt, kv);
+        if (!name)
+                return -ENOMEM;
+        return nv_set(l, n, name, eq + 1);
+}
+
+static int parse_u32_word(const char *v, unsigned base, uint32_t *ret);
+
+/* --supplementary-gids=N,N,…: replaces the app's list. */
+static int parse_gids(const char *list, App *a, NpError *err) {
+        _cleanup_free_ uint32_t *gids = NULL;
+        size_t n = 0;
+
+        for (const char *p = list;;) {
+                size_t len = strcspn(p, ",");
+                _cleanup_free_ char *w = strndup(p, len);
+                uint32_t gid;
+                uint32_t *grown;
+
+                if (!w)
+                        return -ENOMEM;
+                if (parse_u32_word(w, 10, &gid) < 0 || gid == UINT32_MAX)
+                        return error_set(err, -EINVAL, NULL,
+                                         "--supplementary-gids=%s: expected group ids (numbers) separated by ','",
+                                         list);
+                grown = reallocarray(gids, n + 1, sizeof(uint32_t));
+                if (!grown)
+                        return -ENOMEM;
+                gids = grown;
+                gids[n++] = gid;
+                if (!p[len])
+                        break;
+                p += len + 1;
+        }
+        free(a->supplementary_gids);
+        a->supplementary_gids = TAKE_PTR(gids);
+        a->n_supplementary_gids = n;
+        return 0;
+}
+
 /* The image's app with the command line's overrides (rkt's precedence:
  * image < --set-env < --environment). */
 static int build_app(const PodPrepareOptions *s, const PodPrepareApp *as, const Image *img, App **ret,
@@ -121,12 +198,34 @@ static int build_app(const PodPrepareOptions *s, const PodPrepareApp *as, const 
                 r = replace_string(&a->group, as->group);
         if (r >= 0)
                 r = replace_string(&a->working_directory, as->working_dir);
+        STRV_FOREACH(e, s->inherit_env) {
+                size_t n = strcspn(*e, "=");
+                bool present = false;
+
+                for (size_t i = 0; i < a->n_environment; i++)
+                        present = present || (strlen(a->environment[i].name) == n &&
+                                              strncmp(a->environment[i].name, *e, n) == 0);
+                if (r >= 0 && !present)
+                        r = app_setenv(a, *e, err);
+        }
+        STRV_FOREACH(e, s->env_file)
+                if (r >= 0)
+                        r = app_setenv(a, *e, err);
         STRV_FOREACH(e, s->set_env)
                 if (r >= 0)
                         r = app_setenv(a, *e, err);
         STRV_FOREACH(e, as->environment)
                 if (r >= 0)
                         r = app_setenv(a, *e, err);
+        if (r >= 0 && as->supplementary_gids)
+                r = parse_gids(as->supplementary_gids, a, err);
+        STRV_FOREACH(kv, as->user_annotations)
+                if (r >= 0)
+                        r = nv_set_assignment(&a->user_annotations, &a->n_user_annotations, *kv,
+                                              "--user-annotation", err);
+        STRV_FOREACH(kv, as->user_labels)
+                if (r >= 0)
+                        r = nv_set_assignment(&a->user_labels, &a->n_user_labels, *kv, "--user-label", err);
         STRV_FOREACH(o, as->isolators)
                 if (r >= 0) {
                         _cleanup_free_ char *option = strndup(*o, strcspn(*o, "="));
@@ -188,31 +287,6 @@ static int write_app_info(int info_fd, const char *app, int opt_fd) {
         return fd_write_file_atomic(dir, "manifest", m, size, 0644);
 }
 
-/* Sets the annotation `name` of `p` (a manifest given to us, which owns
- * its strings) to `value`, replacing one of that name. */
-static int pod_set_annotation(Pod *p, const char *name, const char *value) {
-        _cleanup_free_ char *v = strdup(value);
-        NameValue *n;
-
-        if (!v)
-                return -ENOMEM;
-        for (size_t i = 0; i < p->n_annotations; i++)
-                if (strcmp(p->annotations[i].name, name) == 0) {
-                        free(p->annotations[i].value);
-                        p->annotations[i].value = TAKE_PTR(v);
-                        return 0;
-                }
-        n = reallocarray(p->annotations, p->n_annotations + 1, sizeof(NameValue));
-        if (!n)
-                return -ENOMEM;
-        p->annotations = n;
-        n[p->n_annotations].name = strdup(name);
-        if (!n[p->n_annotations].name)
-                return -ENOMEM;
-        n[p->n_annotations++].value = TAKE_PTR(v);
-        return 0;
-}
-
 /* What prepare_pod() fills in a Pod of its own: the apps (their names,
  * image names and IDs, apps); the rest of it is borrowed or empty. */
 static void pod_apps_done(Pod *p) {
@@ -223,9 +297,13 @@ static void pod_apps_done(Pod *p) {
                 free(p->apps[i].image.name);
                 free(p->apps[i].image.id);
                 app_free(p->apps[i].app);
+                name_values_free(p->apps[i].annotations, p->apps[i].n_annotations);
         }
         p->apps = mfree(p->apps);
         p->n_apps = 0;
+        name_values_free(p->annotations, p->n_annotations);
+        p->annotations = NULL;
+        p->n_annotations = 0;
 }
 
 void pod_prepare_volume_clear(Volume *v) {
@@ -522,7 +600,16 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
                         return error_set(err, dest, tmp, "cannot open");
                 /* An ACI comes from the image store (imported once) and gets an
                  * overlay at run time; an image directory is imported per pod. */
-                r = image_store_get(data_fd, as->image, &id, &store, &img, err);
+                {
+                        struct stat st;
+
+                        /* Not a file: the name of an image in the store (rkt's). */
+                        if (stat(as->image, &st) < 0 && errno == ENOENT && as->image[0] != '/' &&
+                            acidentifier_is_valid(strndupa(as->image, strcspn(as->image, ":"))))
+                                r = image_store_find(data_fd, as->image, &id, &store, &img, err);
+                        else
+                                r = image_store_get(data_fd, as->image, &id, &store, &img, err);
+                }
                 if (r >= 0) {
                         _cleanup_free_ char *m = NULL;
                         size_t msize;
@@ -594,6 +681,16 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
                         /* Borrowed: the JSON is written below, while they live. */
                         ra->mounts = (Mount *) as->mounts;
                         ra->n_mounts = as->n_mounts;
+                        ra->read_only_root_fs = as->readonly_rootfs;
+                        for (size_t k = 0; k < 3; k++) {
+                                static const char *const names[] = { STDIO_ANNOTATION_PREFIX "stdin",
+                                                                     STDIO_ANNOTATION_PREFIX "stdout",
+                                                                     STDIO_ANNOTATION_PREFIX "stderr" };
+
+                                if (as->stdio[k] &&
+                                    (r = nv_set(&ra->annotations, &ra->n_annotations, names[k], as->stdio[k])) < 0)
+                                        return r;
+                        }
                 }
         }
 
@@ -611,17 +708,21 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
                         free(g->image.id);
                         g->image.id = TAKE_PTR(apps[i].image.id);
                 }
-                if (s->journal_max_use && (r = pod_set_annotation(given, JOURNAL_MAX_USE_ANNOTATION,
-                                                                  s->journal_max_use)) < 0)
+                if (s->journal_max_use && (r = nv_set(&given->annotations, &given->n_annotations,
+                                                      JOURNAL_MAX_USE_ANNOTATION, s->journal_max_use)) < 0)
                         return r;
+                STRV_FOREACH(kv, s->annotations)
+                        if ((r = nv_set_assignment(&given->annotations, &given->n_annotations, *kv, "--annotation",
+                                                   err)) < 0)
+                                return r;
                 r = manifest_pod_to_json(given, &json, &json_size);
         } else {
-                NameValue journal = { (char *) JOURNAL_MAX_USE_ANNOTATION, (char *) s->journal_max_use };
-
-                if (s->journal_max_use) {
-                        pod.annotations = &journal;
-                        pod.n_annotations = 1;
-                }
+                if (s->journal_max_use && (r = nv_set(&pod.annotations, &pod.n_annotations,
+                                                      JOURNAL_MAX_USE_ANNOTATION, s->journal_max_use)) < 0)
+                        return r;
+                STRV_FOREACH(kv, s->annotations)
+                        if ((r = nv_set_assignment(&pod.annotations, &pod.n_annotations, *kv, "--annotation", err)) < 0)
+                                return r;
                 pod.volumes = (Volume *) s->volumes;
                 pod.n_volumes = s->n_volumes;
                 pod.ports = (ExposedPort *) s->ports;
@@ -629,8 +730,6 @@ static int prepare_pod(const PodPrepareOptions *s, const char *data_dir, int dat
                 r = manifest_pod_to_json(&pod, &json, &json_size);
                 pod.ports = NULL;
                 pod.n_ports = 0;
-                pod.annotations = NULL;
-                pod.n_annotations = 0;
                 pod.volumes = NULL;
                 pod.n_volumes = 0;
         }

@@ -28,6 +28,11 @@ typedef struct PodPrepareApp {
         bool has_args;
         const Mount *mounts;   /* --mount=, in order (pod_prepare_parse_mount()) */
         size_t n_mounts;
+        bool readonly_rootfs;  /* --readonly-rootfs */
+        const char *supplementary_gids; /* --supplementary-gids=N,N,…: replace the image's */
+        char **user_annotations, **user_labels; /* NAME=VALUE, over the image's */
+        const char *stdio[3];  /* --stdin, --stdout, --stderr: null, log, tty, stream (the
+                                * runtime app's coreos.com/rkt/stage2/… annotations) */
         char **isolators;      /* "OPTION=VALUE" of the isolator options (--memory=64Mi, …), in
                                 * order: each replaces the image's of its kind
                                 * (manifest_app_set_isolator_option()) */
@@ -38,7 +43,11 @@ typedef struct PodPrepareOptions {
          * come from apps[i] (same order; only `image` and `name` may be
          * given then). Modified: the apps' image names and IDs are filled in. */
         Pod *pod_manifest;
-        char **set_env;          /* NAME=VALUE for every app, under each app's own */
+        char **inherit_env;      /* NAME=VALUE (--inherit-env: the caller's environment), for every
+                                  * app, for names the app does not set itself */
+        char **env_file;         /* NAME=VALUE (--set-env-file), for every app, over inherit_env */
+        char **set_env;          /* NAME=VALUE for every app, over env_file, under each app's own */
+        char **annotations;      /* NAME=VALUE (--annotation): the pod's annotations */
         const char *stage1_path; /* the stage1 image; NULL: stage1_default_path() */
         const char *journal_max_use; /* the journal's bound (lib/journal.h), recorded as the
                                       * pod's annotation; NULL: the manifest's, else the default */

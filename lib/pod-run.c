@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "bind-mount.h"
+#include "capability.h"
 #include "cgroup.h"
 #include "cgroup-limits.h"
 #include "chase.h"
@@ -1089,6 +1091,20 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         if (o->warn)
                 STRV_FOREACH(w, res->warnings)
                         o->warn(*w);
+        if (res->lowers_oom_score) {
+                uint64_t eff = 0;
+
+                /* The kernel lets only CAP_SYS_RESOURCE lower an OOM score,
+                 * and the pod's systemd ignores the failure: refused here
+                 * instead of a setting that looks applied and is not. */
+                if (capability_get(&eff, NULL, NULL) < 0 || !(eff & (UINT64_C(1) << CAP_SYS_RESOURCE))) {
+                        r = error_set(err, -EPERM, NULL,
+                                      "app \"%s\": its negative oom-score-adj cannot be applied: lowering an OOM "
+                                      "score takes CAP_SYS_RESOURCE, which this run does not have",
+                                      res->lowers_oom_score);
+                        goto finish;
+                }
+        }
         /* Rendered anew at every start: no fsync on the start path. */
         r = fileset_write_flags(res->files, stage1, "rendered", FILESET_WRITE_NO_SYNC | FILESET_WRITE_PRIVATE);
         if (r < 0) {

@@ -48,6 +48,7 @@ typedef struct RenderContext {
         char **extra_caps; /* capabilities beyond nspawn's default set */
         char **warnings;
         CgroupLimits *app_limits; /* per app, in pod order */
+        char *lowers_oom_score;   /* RenderResult.lowers_oom_score */
         char *default_syscalls; /* the shared default allow list, joined once per pod */
         uint32_t *uids, *gids;  /* every user and group the apps run with, for etc/passwd and etc/group */
         uint32_t *uid_gids;     /* the primary gid that came with each of uids[] */
@@ -89,6 +90,7 @@ RenderResult *render_result_free(RenderResult *r) {
         strv_free(r->nspawn_env);
         strv_free(r->warnings);
         free(r->app_limits);
+        free(r->lowers_oom_score);
         free(r);
         return NULL;
 }
@@ -728,6 +730,46 @@ static bool syscall_listed(char *const *list, const char *name) {
         return false;
 }
 
+/* The app's stdin, stdout and stderr as systemd settings, from rkt's I/O
+ * modes (its runtime app's coreos.com/rkt/stage2/{stdin,stdout,stderr}
+ * annotations, which `run --stdin=…` writes too): "null"; "log" (the
+ * default for output: the pod's journal and console); "interactive" (what
+ * rkt's stage0 writes for --interactive: the console). "tty" and "stream" are
+ * rkt's attachable modes, which need its ttymux/iomux services and `rkt
+ * attach`: refused, not dropped. */
+static int stdio_modes(RenderContext *c, size_t idx, const char *ret[3]) {
+        static const char *const names[] = { "stdin", "stdout", "stderr" };
+        const RuntimeApp *ra = &c->pod->apps[idx];
+
+        for (size_t k = 0; k < 3; k++) {
+                _cleanup_free_ char *key = NULL;
+                const NameValue *a;
+
+                if (asprintf(&key, STDIO_ANNOTATION_PREFIX "%s", names[k]) < 0)
+                        return -ENOMEM;
+                a = name_value_find(ra->annotations, ra->n_annotations, key);
+                ret[k] = k == 0 ? "null" : "journal+console";
+                if (!a || strcmp(a->value, k == 0 ? "null" : "log") == 0)
+                        continue;
+                if (strcmp(a->value, "null") == 0)
+                        ret[k] = "null";
+                else if (strcmp(a->value, "interactive") == 0)
+                        ret[k] = "tty";
+                else if (strcmp(a->value, "tty") == 0 || strcmp(a->value, "stream") == 0)
+                        return error_set(c->err, -EOPNOTSUPP, NULL,
+                                         "$.apps[%zu]: %s \"%s\" (annotation %s) is rkt's attachable I/O, which needs "
+                                         "rkt attach; this stage1 does not provide it: use --interactive for a "
+                                         "terminal, or null or log",
+                                         idx, names[k], a->value, key);
+                else
+                        return error_set(c->err, -EINVAL, NULL,
+                                         "$.apps[%zu]: %s \"%s\" (annotation %s): must be null, %sinteractive, tty or "
+                                         "stream",
+                                         idx, names[k], a->value, key, k == 0 ? "" : "log, ");
+        }
+        return 0;
+}
+
 /* Whether the app's filter lets app-stdio do each of `calls` (or makes it
  * fail with an errno rather than killing). */
 static bool filter_allows(const RenderContext *c, const IsolatorSettings *iso, const char *const *calls, size_t n) {
@@ -853,7 +895,7 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
         _cleanup_(unit_freep) Unit *u = NULL;
         _cleanup_free_ char *name = NULL, *desc = NULL, *root = NULL, *prepare = NULL, *reaper = NULL,
                             *who = NULL, *envfile = NULL, *socket = NULL;
-        bool has_socket = false, stdio;
+        bool has_socket = false, stdio, split_output = true;
         unsigned join;
         int r;
 
@@ -910,17 +952,29 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
                     (r = unit_add(u, "Service", "StandardOutput", "tty")) < 0 ||
                     (r = unit_add(u, "Service", "StandardError", "tty")) < 0)
                         return r;
-        } else if ((r = unit_add(u, "Service", "StandardInput", "null")) < 0 ||
-                   (r = unit_add(u, "Service", "StandardOutput", "journal+console")) < 0 ||
-                   (r = unit_add(u, "Service", "StandardError", "journal+console")) < 0)
-                return r;
+        } else {
+                const char *io[3];
+
+                r = stdio_modes(c, idx, io);
+                if (r < 0)
+                        return r;
+                if ((r = unit_add(u, "Service", "StandardInput", io[0])) < 0 ||
+                    (r = unit_add(u, "Service", "StandardOutput", io[1])) < 0 ||
+                    (r = unit_add(u, "Service", "StandardError", io[2])) < 0)
+                        return r;
+                split_output = strcmp(io[1], "journal+console") == 0 && strcmp(io[2], "journal+console") == 0;
+        }
 
         for (size_t i = 0; i < app->n_event_handlers; i++)
                 if (strcmp(app->event_handlers[i].name, "pre-start") == 0 &&
                     (r = add_exec(c, u, "ExecStartPre", app->event_handlers[i].exec, who)) < 0)
                         return r;
-        if ((r = use_app_stdio(c, ra, iso, mounts, n_mounts, &stdio)) < 0 ||
-            (r = app_joins(c, idx, iso, mounts, n_mounts, &join)) < 0 ||
+        r = use_app_stdio(c, ra, iso, mounts, n_mounts, &stdio);
+        if (r < 0)
+                return r;
+        /* Two journal streams only where both go to the journal. */
+        stdio = stdio && split_output;
+        if ((r = app_joins(c, idx, iso, mounts, n_mounts, &join)) < 0 ||
             (r = add_app_exec(c, u, ra, app->exec, stdio, join, who)) < 0)
                 return r;
         for (size_t i = 0; i < app->n_event_handlers; i++)
@@ -1169,6 +1223,16 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
                 STRV_FOREACH(cap, iso.capabilities)
                         if (!is_nspawn_default_cap(*cap) && (r = strv_extend(&c->extra_caps, *cap)) < 0)
                                 return r;
+        /* Lowering an OOM score takes CAP_SYS_RESOURCE, which nspawn does
+         * not give the pod's systemd: without it OOMScoreAdjust=-N is
+         * dropped without a word. The app's own bounding set stays its. */
+        if (!c->opts->disable_capabilities && iso.has_oom_score_adj && iso.oom_score_adj < 0 &&
+            !strv_contains(c->extra_caps, "CAP_SYS_RESOURCE") &&
+            (r = strv_extend(&c->extra_caps, "CAP_SYS_RESOURCE")) < 0)
+                return r;
+        if (iso.has_oom_score_adj && iso.oom_score_adj < 0 && !c->lowers_oom_score &&
+            !(c->lowers_oom_score = strdup(ra->name)))
+                return -ENOMEM;
 
         r = collect_mounts(c, idx, app, img, &first_mount);
         if (r < 0)
@@ -1444,6 +1508,7 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
         res->warnings = TAKE_PTR(c.warnings);
         res->pod_limits = pod_limits;
         res->app_limits = TAKE_PTR(c.app_limits);
+        res->lowers_oom_score = TAKE_PTR(c.lowers_oom_score);
         res->n_app_limits = pod->n_apps;
         *ret = TAKE_PTR(res);
         r = 0;
@@ -1455,6 +1520,7 @@ finish:
         strv_free(c.warnings);
         free(c.default_syscalls);
         free(c.app_limits);
+        free(c.lowers_oom_score);
         free(c.uids);
         free(c.gids);
         free(c.uid_gids);

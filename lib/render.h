@@ -37,6 +37,7 @@
  * it, and where prepare-app binds it in each app's root (its own /dev). */
 #define STAGE1_APP_STDIO "/app-stdio"
 #define APP_STDIO_PATH "/dev/.nspawn-pod-stdio"
+#define STDIO_ANNOTATION_PREFIX "coreos.com/rkt/stage2/" /* …stdin, …stdout, …stderr of a runtime app */
 #define STAGE1_CGROUP_DIR "rkt/cgroup"            /* rkt/cgroup/<app>/<controller>: lib/cgroup-limits.h */
 #define APP_CGROUP_DIR "/dev/.nspawn-pod-cgroup"  /* where prepare-app binds them in the app */
 /* An empty file of the stage1 image, bound read-only where the pod must find
@@ -131,6 +132,8 @@ typedef struct RenderResult {
         CgroupLimits pod_limits;  /* the pod's own (PodManifest.isolators): set by the run */
         CgroupLimits *app_limits; /* per app, in pod order */
         size_t n_app_limits;
+        char *lowers_oom_score; /* the first app with a negative OOMScoreAdjust=, which needs
+                                 * CAP_SYS_RESOURCE (the run checks it has it); NULL: none */
 } RenderResult;
 
 RenderResult *render_result_free(RenderResult *r);

@@ -6,6 +6,7 @@
 
 #include "exe-path.h"
 #include "fd-util.h"
+#include "log.h"
 #include "macro.h"
 #include "manifest.h"
 #include "verbs.h"
@@ -50,4 +51,16 @@ int manifest_load_file(const char *path, ManifestKind kind, void **ret, NpError 
 
 int manifest_load_exit_code(int r) {
         return r == -ENOMEM ? EXIT_INTERNAL : EXIT_INVALID;
+}
+
+int parse_bool_option(const char *opt, const char *v, bool *ret) {
+        if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+                *ret = true;
+        else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+                *ret = false;
+        else {
+                log_error("%s expects yes or no, not \"%s\"", opt, v);
+                return -EINVAL;
+        }
+        return 0;
 }

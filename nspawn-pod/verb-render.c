@@ -62,18 +62,6 @@ static void render_usage(FILE *f) {
               f);
 }
 
-static int parse_bool_arg(const char *opt, const char *v, bool *ret) {
-        if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-                *ret = true;
-        else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-                *ret = false;
-        else {
-                log_error("%s expects yes or no, not \"%s\"", opt, v);
-                return -EINVAL;
-        }
-        return 0;
-}
-
 static int exit_for(int r) {
         return r == -ENOMEM || r == -EIO || r == -ENOSPC ? EXIT_INTERNAL : EXIT_INVALID;
 }
@@ -361,11 +349,11 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                         opts.hostname = optarg;
                         break;
                 case ARG_REGISTER:
-                        if (parse_bool_arg("--register", optarg, &opts.register_machine) < 0)
+                        if (parse_bool_option("--register", optarg, &opts.register_machine) < 0)
                                 return EXIT_USAGE;
                         break;
                 case ARG_LINK_JOURNAL:
-                        if (parse_bool_arg("--link-journal", optarg, &opts.link_journal) < 0)
+                        if (parse_bool_option("--link-journal", optarg, &opts.link_journal) < 0)
                                 return EXIT_USAGE;
                         break;
                 case ARG_INTERACTIVE:

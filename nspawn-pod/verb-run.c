@@ -34,6 +34,12 @@ typedef struct RunSpec {
         const char *stage1_path;  /* --stage1-path */
         const char *journal_max_use; /* --journal-max-use */
         char **set_env;           /* --set-env=NAME=VALUE, for every app */
+        char **env_file;          /* --set-env-file=FILE's NAME=VALUE lines */
+        char **annotations;       /* --annotation=NAME=VALUE */
+        bool inherit_env;         /* --inherit-env */
+        int ipc;                  /* --ipc: -1 auto (private), 0 private, 1 parent */
+        bool have_ipc;
+        const char *help;         /* the --help text of the verb */
         bool interactive;
         bool disable_caps, disable_paths, disable_seccomp;
         PodPrepareApp *apps;
@@ -52,6 +58,8 @@ static void run_spec_done(RunSpec *s) {
         for (size_t i = 0; i < s->n_apps; i++) {
                 strv_free(s->apps[i].environment);
                 strv_free(s->apps[i].isolators);
+                strv_free(s->apps[i].user_annotations);
+                strv_free(s->apps[i].user_labels);
                 strv_free(s->apps[i].args);
                 for (size_t j = 0; j < s->apps[i].n_mounts; j++)
                         pod_prepare_mount_clear((Mount *) &s->apps[i].mounts[j]);
@@ -71,78 +79,127 @@ static void run_spec_done(RunSpec *s) {
         strv_free(s->dns_opt);
         strv_free(s->hosts_entries);
         strv_free(s->set_env);
+        strv_free(s->env_file);
+        strv_free(s->annotations);
 }
+
+#define POD_OPTIONS_TEXT \
+        "  --pod-manifest=FILE      use this pod manifest; the images follow in the order of\n" \
+        "                           its apps\n" \
+        "  --set-env=NAME=VALUE     environment variable for every app; repeatable\n" \
+        "  --set-env-file=FILE      NAME=VALUE lines (blank and '#' lines skipped) for every\n" \
+        "                           app, under --set-env\n" \
+        "  --inherit-env            every app gets this command's environment, for names it\n" \
+        "                           does not set itself (under --set-env-file)\n" \
+        "  --annotation=NAME=VALUE  an annotation of the pod; repeatable\n" \
+        "  --uuid-file-save=FILE    write the pod's UUID to FILE\n" \
+        "  --stage1-path=FILE       the stage1 image (default: the stage1-host.aci built or\n" \
+        "                           installed with nspawn-pod)\n" \
+        "  --port=NAME:[HOSTIP:]HOSTPORT  publish the app port NAME on the host\n" \
+        "  --volume=NAME,kind=host|empty[,source=PATH][,readOnly=BOOL][,recursive=BOOL]\n" \
+        "           [,mode=0755][,uid=N][,gid=N]\n" \
+        "                           a volume the apps may mount (rkt's syntax): a host\n" \
+        "                           directory, file or device node, or a new empty\n" \
+        "                           directory; repeatable (docs/volumes.md)\n" \
+        "  --journal-max-use=SIZE   the most the pod's journal takes on disk (default 128Mi;\n" \
+        "                           4Mi to 1Ti: 64Mi, 1Gi, 500M); docs/logs.md\n"
+
+#define START_OPTIONS_TEXT \
+        "  --hostname=NAME          pod hostname (default nspawn-pod-<uuid>)\n" \
+        "  --interactive            the (single) app gets the terminal\n" \
+        "  --ipc=auto|private|parent  an IPC namespace of the pod's own (auto, private:\n" \
+        "                           the default), or the host's\n" \
+        "  --insecure-options=LIST  capabilities, paths, seccomp, all-run, all: turn\n" \
+        "                           protections off; rkt's fetch-time ones (none, image,\n" \
+        "                           tls, ondisk, http, pubkey, all-fetch) are accepted and\n" \
+        "                           change nothing here (docs/run.md)\n" \
+        "  --net=LIST               the pod's networks: host, none (loopback only), or CNI\n" \
+        "                           networks: default (the default: 172.16.28.0/24,\n" \
+        "                           masqueraded), default-restricted (no route out), or\n" \
+        "                           named ones from /etc/nspawn-pod/net.d, each\n" \
+        "                           NAME[:K=V;...]; repeatable (docs/networks.md)\n" \
+        "  --local-config=DIR       user CNI network configurations in DIR/net.d (default\n" \
+        "                           /etc/nspawn-pod)\n" \
+        "  --dns=IP|host|none       the pods' nameservers (repeatable), the host's, or\n" \
+        "                           none (the images' own); default: the first network's\n" \
+        "                           DNS, else the host's\n" \
+        "  --dns-search=DOMAIN --dns-opt=OPTION --dns-domain=DOMAIN  resolv.conf's search,\n" \
+        "                           options and domain (repeatable but the domain)\n" \
+        "  --hosts-entry=IP=HOSTNAME[,…]|host  /etc/hosts lines for every app (over the\n" \
+        "                           image's), or the host's /etc/hosts\n"
+
+#define APP_OPTIONS_TEXT \
+        "App options (after an image, for that app):\n" \
+        "  --name=NAME              app name (default: from the image name)\n" \
+        "  --exec=PATH              run PATH (absolute) instead of the image's exec\n" \
+        "  --user=USER --group=GROUP  name, number, or /path (its owner) in the image\n" \
+        "  --supplementary-gids=N,N  the app's supplementary groups (replace the image's)\n" \
+        "  --working-dir=DIR        working directory\n" \
+        "  --environment=NAME=VALUE environment variable; repeatable\n" \
+        "  --mount=volume=NAME,target=PATH  mount the volume at PATH in the app (PATH is\n" \
+        "                           resolved inside the app; created if missing); repeatable\n" \
+        "  --readonly-rootfs[=BOOL] the app's root file system is read-only (its volumes\n" \
+        "                           keep their own mode)\n" \
+        "  --memory=QUANTITY        memory limit (64Mi, 1G, 500M; docs/resources.md)\n" \
+        "  --cpu=QUANTITY           CPU limit (500m = half a CPU, 2 = two CPUs)\n" \
+        "  --cpu-shares=N           relative CPU weight, 2..262144 (1024: the default)\n" \
+        "  --oom-score-adj=N        the app's OOM score adjustment, -1000..1000\n" \
+        "  --caps-retain=CAP,...    exactly these capabilities (bounding set)\n" \
+        "  --caps-remove=CAP,...    the default capabilities but these\n" \
+        "  --seccomp=mode=retain|remove,[errno=ENAME,]SYSCALL,...  system call filter:\n" \
+        "                           only these, or all but these; names, or sets such as\n" \
+        "                           @rkt/default-whitelist, @docker/default-whitelist\n" \
+        "                           (each of these replaces the image's isolator of its kind)\n" \
+        "  --user-annotation=NAME=VALUE --user-label=NAME=VALUE  the app's user annotations\n" \
+        "                           and labels (over the image's); repeatable\n" \
+        "  --stdin=null|tty|stream --stdout=null|log|tty|stream --stderr=…  the app's I/O\n" \
+        "                           (default: stdin null, output to the pod's journal;\n" \
+        "                           tty and stream need rkt attach: refused, docs/run.md)\n" \
+        "  -- ARGS...               arguments, replacing the image's (until ---)\n" \
+        "  ---                      the next image\n"
 
 static const char run_usage_text[] =
         "Usage: nspawn-pod [--dir=DIR] run [OPTIONS] IMAGE [APP-OPTIONS] [-- ARGS...] [--- IMAGE ...]\n"
         "       nspawn-pod [--dir=DIR] run [OPTIONS] --pod-manifest=FILE IMAGE [--- IMAGE ...]\n"
-        "       nspawn-pod [--dir=DIR] prepare (same arguments as run)\n"
-        "       nspawn-pod [--dir=DIR] run-prepared [OPTIONS] UUID (or a unique prefix)\n"
         "\n"
-        "Run a pod of one or more apps, each from an appc image: an ACI file (tar,\n"
-        "optionally gzip/bzip2/xz compressed) or a directory with manifest and rootfs/.\n"
-        "'run' prepares and runs; 'prepare' only prepares and prints the pod's UUID;\n"
-        "'run-prepared' runs a prepared pod. The exit status is the pod's (docs/exit-codes.md).\n"
+        "Prepare and run a pod of one or more apps, each from an appc image: an ACI file\n"
+        "(tar, optionally gzip/bzip2/xz compressed), a directory with manifest and rootfs/,\n"
+        "or the name of an image already in the store (example.com/app[:VERSION]). The\n"
+        "exit status is the pod's (docs/exit-codes.md). 'prepare' and 'run-prepared' do\n"
+        "the two halves (see their --help).\n"
         "\n"
-        "Options (before the first image):\n"
-        "  --pod-manifest=FILE      use this pod manifest; the images follow in the order of\n"
-        "                           its apps\n"
-        "  --hostname=NAME          pod hostname (default nspawn-pod-<uuid>; run, run-prepared)\n"
-        "  --set-env=NAME=VALUE     environment variable for every app; repeatable\n"
-        "  --interactive            the (single) app gets the terminal (run, run-prepared)\n"
-        "  --insecure-options=LIST  capabilities, paths, seccomp, all-run: turn protections\n"
-        "                           off (run, run-prepared)\n"
-        "  --uuid-file-save=FILE    write the pod's UUID to FILE\n"
-        "  --stage1-path=FILE       the stage1 image (default: the stage1-host.aci built or\n"
-        "                           installed with nspawn-pod)\n"
-        "  --net=LIST               the pod's networks (run, run-prepared): host, none\n"
-        "                           (loopback only), or CNI networks: default (the\n"
-        "                           default: 172.16.28.0/24, masqueraded), default-\n"
-        "                           restricted (no route out), or named ones from\n"
-        "                           /etc/nspawn-pod/net.d, each NAME[:K=V;...];\n"
-        "                           repeatable (docs/networks.md)\n"
-        "  --local-config=DIR       user CNI network configurations in DIR/net.d (run,\n"
-        "                           run-prepared; default /etc/nspawn-pod)\n"
-        "  --port=NAME:[HOSTIP:]HOSTPORT  publish the app port NAME on the host\n"
-        "  --dns=IP|host|none       the pods' nameservers (repeatable), the host's, or\n"
-        "                           none (the images' own); default: the first network's\n"
-        "                           DNS, else the host's (run, run-prepared)\n"
-        "  --dns-search=DOMAIN --dns-opt=OPTION --dns-domain=DOMAIN  resolv.conf's search,\n"
-        "                           options and domain (repeatable but the domain)\n"
-        "  --hosts-entry=IP=HOSTNAME[,…]|host  /etc/hosts lines for every app (over the\n"
-        "                           image's), or the host's /etc/hosts\n"
-        "  --volume=NAME,kind=host|empty[,source=PATH][,readOnly=BOOL][,recursive=BOOL]\n"
-        "           [,mode=0755][,uid=N][,gid=N]\n"
-        "                           a volume the apps may mount (rkt's syntax): a host\n"
-        "                           directory, file or device node, or a new empty\n"
-        "                           directory; repeatable (docs/volumes.md)\n"
-        "  --journal-max-use=SIZE   the most the pod's journal takes on disk (default 128Mi;\n"
-        "                           4Mi to 1Ti: 64Mi, 1Gi, 500M); docs/logs.md\n"
+        "Options (before the first image):\n" POD_OPTIONS_TEXT START_OPTIONS_TEXT
         "  -h, --help               show this help\n"
+        "\n" APP_OPTIONS_TEXT
         "\n"
-        "App options (after an image, for that app):\n"
-        "  --name=NAME              app name (default: from the image name)\n"
-        "  --exec=PATH              run PATH (absolute) instead of the image's exec\n"
-        "  --user=USER --group=GROUP  name, number, or /path (its owner) in the image\n"
-        "  --working-dir=DIR        working directory\n"
-        "  --environment=NAME=VALUE environment variable; repeatable\n"
-        "  --mount=volume=NAME,target=PATH  mount the volume at PATH in the app (PATH is\n"
-        "                           resolved inside the app; created if missing); repeatable\n"
-        "  --memory=QUANTITY        memory limit (64Mi, 1G, 500M; docs/resources.md)\n"
-        "  --cpu=QUANTITY           CPU limit (500m = half a CPU, 2 = two CPUs)\n"
-        "  --cpu-shares=N           relative CPU weight, 2..262144 (1024: the default)\n"
-        "  --oom-score-adj=N        the app's OOM score adjustment, -1000..1000\n"
-        "  --caps-retain=CAP,...    exactly these capabilities (bounding set)\n"
-        "  --caps-remove=CAP,...    the default capabilities but these\n"
-        "  --seccomp=mode=retain|remove,[errno=ENAME,]SYSCALL,...  system call filter:\n"
-        "                           only these, or all but these; names, or sets such as\n"
-        "                           @rkt/default-whitelist, @docker/default-whitelist\n"
-        "                           (each of these replaces the image's isolator of its kind)\n"
-        "  -- ARGS...               arguments, replacing the image's (until ---)\n"
-        "  ---                      the next image\n"
+        "Pod directories live in DIR/pods (default /var/lib/nspawn-pod). Exit status of\n"
+        "nspawn-pod's own failures: 254.\n";
+
+static const char prepare_usage_text[] =
+        "Usage: nspawn-pod [--dir=DIR] prepare [OPTIONS] IMAGE [APP-OPTIONS] [-- ARGS...] [--- IMAGE ...]\n"
+        "       nspawn-pod [--dir=DIR] prepare [OPTIONS] --pod-manifest=FILE IMAGE [--- IMAGE ...]\n"
         "\n"
-        "Pod directories live in DIR/pods (default\n"
-        "/var/lib/nspawn-pod). Exit status of nspawn-pod's own failures: 254.\n";
+        "Prepare a pod without running it: import the images (ACI files, image directories\n"
+        "or names of stored images), write the pod manifest, and print the pod's UUID. Start\n"
+        "it later with 'nspawn-pod run-prepared UUID'. The options of the start itself\n"
+        "(--hostname, --interactive, --ipc, --insecure-options, --net, --dns…) belong to\n"
+        "run-prepared and are refused here, rather than dropped.\n"
+        "\n"
+        "Options (before the first image):\n" POD_OPTIONS_TEXT
+        "  -h, --help               show this help\n"
+        "\n" APP_OPTIONS_TEXT
+        "\n"
+        "Exit status: 0 prepared (the UUID on stdout), 254 on failure (nothing is left).\n";
+
+static const char run_prepared_usage_text[] =
+        "Usage: nspawn-pod [--dir=DIR] run-prepared [OPTIONS] UUID\n"
+        "\n"
+        "Run a pod made by 'prepare' (UUID, or a unique prefix of at least 4 hex digits).\n"
+        "The apps were fixed at prepare time; these options are the start's. The exit\n"
+        "status is the pod's (docs/exit-codes.md), 254 for nspawn-pod's own failures.\n"
+        "\n"
+        "Options:\n" START_OPTIONS_TEXT
+        "  -h, --help               show this help\n";
 
 /* Matches "--name=value" or "--name value"; advances *i over a separate value. */
 static int take_value(char **argv, int argc, int *i, const char *opt, const char **ret) {
@@ -180,8 +237,17 @@ static int parse_insecure(RunSpec *s, const char *list) {
                         s->disable_seccomp = true;
                 else if (strcmp(w, "all-run") == 0 || strcmp(w, "all") == 0)
                         s->disable_caps = s->disable_paths = s->disable_seccomp = true;
+                /* rkt's fetch-time ones: nothing here verifies signatures,
+                 * fetches over the network or checks the store on disk, so
+                 * they are accepted and change nothing (docs/run.md). */
+                else if (strcmp(w, "none") == 0 || strcmp(w, "image") == 0 || strcmp(w, "tls") == 0 ||
+                         strcmp(w, "ondisk") == 0 || strcmp(w, "http") == 0 || strcmp(w, "pubkey") == 0 ||
+                         strcmp(w, "all-fetch") == 0)
+                        ;
                 else {
-                        log_error("unknown --insecure-options value \"%s\"", w);
+                        log_error("unknown --insecure-options value \"%s\" (rkt's: none, image, tls, ondisk, "
+                                  "http, pubkey, capabilities, paths, seccomp, all-fetch, all-run, all)",
+                                  w);
                         return -EINVAL;
                 }
         }
@@ -264,6 +330,73 @@ static int take_net_option(char **argv, int argc, int *i, RunSpec *s) {
         return 0;
 }
 
+/* "--flag" or "--flag=BOOL"; 1 taken, 0 not this option, -errno. */
+static int take_flag(const char *a, const char *opt, bool *ret) {
+        size_t n = strlen(opt);
+
+        if (strncmp(a, opt, n) != 0 || (a[n] != 0 && a[n] != '='))
+                return 0;
+        if (a[n] == 0) {
+                *ret = true;
+                return 1;
+        }
+        return parse_bool_option(opt, a + n + 1, ret) < 0 ? -EINVAL : 1;
+}
+
+/* rkt's --set-env-file: NAME=VALUE lines; blank lines and '#' comments skipped. */
+static int read_env_file(const char *path, char ***env) {
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        _cleanup_free_ char *line = NULL;
+        size_t n = 0;
+        unsigned no = 0;
+
+        if (!f) {
+                log_errno(negative_errno(), "--set-env-file=%s", path);
+                return -EINVAL;
+        }
+        while (getline(&line, &n, f) > 0) {
+                char *p = line, *end;
+
+                no++;
+                p += strspn(p, " \t");
+                end = p + strlen(p);
+                while (end > p && strchr(" \t\r\n", end[-1]))
+                        *--end = 0;
+                if (!*p || *p == '#')
+                        continue;
+                if (!strchr(p, '=') || *p == '=') {
+                        log_error("--set-env-file=%s:%u: expected NAME=VALUE", path, no);
+                        return -EINVAL;
+                }
+                if (strv_extend(env, p) < 0)
+                        return -ENOMEM;
+        }
+        if (ferror(f)) {
+                log_errno(-EIO, "--set-env-file=%s", path);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* --ipc=auto|private|parent (run, run-prepared). */
+static int take_ipc(char **argv, int argc, int *i, RunSpec *s) {
+        const char *v;
+        int r = take_value(argv, argc, i, "--ipc", &v);
+
+        if (r <= 0)
+                return r;
+        if (strcmp(v, "auto") == 0 || strcmp(v, "private") == 0)
+                s->ipc = 0;
+        else if (strcmp(v, "parent") == 0)
+                s->ipc = 1;
+        else {
+                log_error("--ipc=%s: must be auto, private or parent", v);
+                return -EINVAL;
+        }
+        s->have_ipc = true;
+        return 1;
+}
+
 /* rkt's per-app options that become isolators (lib/manifest.h,
  * manifest_app_set_isolator_option()); checked when the app is built. */
 static int take_isolator_option(char **argv, int argc, int *i, PodPrepareApp *app) {
@@ -285,6 +418,28 @@ static int take_isolator_option(char **argv, int argc, int *i, PodPrepareApp *ap
         return 0;
 }
 
+/* --stdin, --stdout, --stderr=null|log|tty|stream (rkt's I/O modes). */
+static int take_stdio(char **argv, int argc, int *i, PodPrepareApp *app) {
+        static const char *const names[] = { "--stdin", "--stdout", "--stderr" };
+        const char *v;
+        int r;
+
+        for (size_t k = 0; k < 3; k++) {
+                if ((r = take_value(argv, argc, i, names[k], &v)) == 0)
+                        continue;
+                if (r < 0)
+                        return r;
+                if (strcmp(v, "null") != 0 && strcmp(v, "tty") != 0 && strcmp(v, "stream") != 0 &&
+                    (k == 0 || strcmp(v, "log") != 0)) {
+                        log_error("%s=%s: must be null, %stty or stream", names[k], v, k == 0 ? "" : "log, ");
+                        return -EINVAL;
+                }
+                app->stdio[k] = v;
+                return 1;
+        }
+        return 0;
+}
+
 static int parse_run_args(int argc, char *argv[], RunSpec *s) {
         PodPrepareApp *cur = NULL;
         int i = 1, r;
@@ -293,7 +448,7 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                 const char *a = argv[i], *v;
 
                 if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-                        fputs(run_usage_text, stdout);
+                        fputs(s->help ? s->help : run_usage_text, stdout);
                         return 1;
                 }
                 if (strcmp(a, "---") == 0) {
@@ -326,6 +481,22 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                         }
                         if ((r = take_value(argv, argc, &i, "--set-env", &v)) != 0) {
                                 if (r < 0 || (r = strv_extend(&s->set_env, v)) < 0)
+                                        return r;
+                                continue;
+                        }
+                        if ((r = take_value(argv, argc, &i, "--set-env-file", &v)) != 0) {
+                                if (r < 0 || (r = read_env_file(v, &s->env_file)) < 0)
+                                        return r;
+                                continue;
+                        }
+                        if ((r = take_value(argv, argc, &i, "--annotation", &v)) != 0) {
+                                if (r < 0 || (r = strv_extend(&s->annotations, v)) < 0)
+                                        return r;
+                                continue;
+                        }
+                        if ((r = take_flag(a, "--inherit-env", &s->inherit_env)) != 0 ||
+                            (r = take_ipc(argv, argc, &i, s)) != 0) {
+                                if (r < 0)
                                         return r;
                                 continue;
                         }
@@ -407,8 +578,21 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                                 return r;
                         continue;
                 }
-                if ((r = take_isolator_option(argv, argc, &i, cur)) != 0) {
+                if ((r = take_isolator_option(argv, argc, &i, cur)) != 0 ||
+                    (r = take_flag(a, "--readonly-rootfs", &cur->readonly_rootfs)) != 0 ||
+                    (r = take_value(argv, argc, &i, "--supplementary-gids", &cur->supplementary_gids)) != 0 ||
+                    (r = take_stdio(argv, argc, &i, cur)) != 0) {
                         if (r < 0)
+                                return r;
+                        continue;
+                }
+                if ((r = take_value(argv, argc, &i, "--user-annotation", &v)) != 0) {
+                        if (r < 0 || (r = strv_extend(&cur->user_annotations, v)) < 0)
+                                return r;
+                        continue;
+                }
+                if ((r = take_value(argv, argc, &i, "--user-label", &v)) != 0) {
+                        if (r < 0 || (r = strv_extend(&cur->user_labels, v)) < 0)
                                 return r;
                         continue;
                 }
@@ -441,7 +625,10 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
         if (s->pod_manifest)
                 for (size_t k = 0; k < s->n_apps; k++)
                         if (s->apps[k].exec || s->apps[k].user || s->apps[k].group || s->apps[k].working_dir ||
-                            s->apps[k].environment || s->apps[k].has_args || s->apps[k].isolators) {
+                            s->apps[k].environment || s->apps[k].has_args || s->apps[k].isolators ||
+                            s->apps[k].readonly_rootfs || s->apps[k].supplementary_gids ||
+                            s->apps[k].user_annotations || s->apps[k].user_labels || s->apps[k].stdio[0] ||
+                            s->apps[k].stdio[1] || s->apps[k].stdio[2]) {
                                 log_error("with --pod-manifest, app options other than "
                                           "--name are refused: the manifest says how apps run");
                                 return -EINVAL;
@@ -513,6 +700,7 @@ static int run_in(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int 
                 .disable_capabilities = spec->disable_caps,
                 .disable_paths = spec->disable_paths,
                 .disable_seccomp = spec->disable_seccomp,
+                .share_ipc = spec->have_ipc && spec->ipc == 1,
                 .warn = warn,
         };
         r = pod_run(pod_dir, lock_fd, uuid, &o, &err);
@@ -563,6 +751,9 @@ static int prepare_common(int argc, char *argv[], const GlobalOptions *g, RunSpe
         PodPrepareOptions o = {
                 .pod_manifest = given,
                 .set_env = spec->set_env,
+                .env_file = spec->env_file,
+                .inherit_env = spec->inherit_env ? environ : NULL,
+                .annotations = spec->annotations,
                 .stage1_path = spec->stage1_path,
                 .journal_max_use = spec->journal_max_use,
                 .apps = spec->apps,
@@ -589,7 +780,7 @@ static int prepare_common(int argc, char *argv[], const GlobalOptions *g, RunSpe
 }
 
 int verb_prepare(int argc, char *argv[], const GlobalOptions *g) {
-        _cleanup_(run_spec_done) RunSpec spec = {};
+        _cleanup_(run_spec_done) RunSpec spec = { .help = prepare_usage_text };
         _cleanup_close_ int pods = -1, lock = -1;
         uint8_t uuid[16];
         char u[37];
@@ -601,8 +792,8 @@ int verb_prepare(int argc, char *argv[], const GlobalOptions *g) {
         /* What prepare cannot keep for run-prepared must not look applied. */
         if (spec.hostname || spec.interactive || spec.disable_caps || spec.disable_paths || spec.disable_seccomp ||
             spec.networks || spec.net_conf_dir || spec.dns || spec.dns_search || spec.dns_opt || spec.dns_domain ||
-            spec.hosts_entries) {
-                log_error("--hostname, --interactive, --insecure-options, --net, --local-config, --dns* and "
+            spec.hosts_entries || spec.have_ipc) {
+                log_error("--hostname, --interactive, --insecure-options, --net, --local-config, --dns*, --ipc and "
                           "--hosts-entry are options of run-prepared, "
                           "not of prepare");
                 pod_remove_dir(pods, POD_STATE_PREPARE, uuid);
@@ -649,7 +840,7 @@ int verb_run_prepared(int argc, char *argv[], const GlobalOptions *g) {
                 const char *v;
 
                 if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-                        fputs(run_usage_text, stdout);
+                        fputs(run_prepared_usage_text, stdout);
                         return EXIT_OK;
                 }
                 if ((r = take_value(argv, argc, &i, "--hostname", &spec.hostname)) != 0) {
@@ -666,7 +857,7 @@ int verb_run_prepared(int argc, char *argv[], const GlobalOptions *g) {
                         spec.interactive = true;
                         continue;
                 }
-                if ((r = take_net_option(argv, argc, &i, &spec)) != 0) {
+                if ((r = take_net_option(argv, argc, &i, &spec)) != 0 || (r = take_ipc(argv, argc, &i, &spec)) != 0) {
                         if (r < 0)
                                 return EXIT_INTERNAL;
                         continue;

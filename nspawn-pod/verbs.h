@@ -31,6 +31,10 @@ int verb_logs(int argc, char *argv[], const GlobalOptions *g);
  * command in a build tree, else the installed LIBEXECDIR. */
 const char *libexec_dir(void);
 
+/* yes/true/1 or no/false/0 as the value of option `opt`; a message and
+ * -EINVAL otherwise. */
+int parse_bool_option(const char *opt, const char *v, bool *ret);
+
 /* Reads a whole file (at most `max` bytes, else -EFBIG); "-" is stdin. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 
