@@ -728,6 +728,35 @@ typedef struct ExecFailure {
         char message[256];
 } ExecFailure;
 
+/* Sockets a service manager passed us (socket activation: LISTEN_FDS, fds 3
+ * onwards, LISTEN_PID our pid) go on to nspawn, which hands them to the
+ * pod's systemd, which gives each to the app socket unit listening on its
+ * address (docs/lifecycle.md). They are addressed to the run process, whose
+ * child is about to become nspawn: LISTEN_PID is made nspawn's, and the fds
+ * stay open across the exec. Anything else (a LISTEN_PID of another
+ * process, a bad count) is not passed on. */
+static void pass_listen_fds(void) {
+        const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+        char buf[32];
+        long n;
+        char *end;
+
+        if (!pid || !fds)
+                return;
+        errno = 0;
+        n = strtol(fds, &end, 10);
+        if (errno || *end || n <= 0 || n > 1024 || strtol(pid, NULL, 10) != (long) getppid()) {
+                (void) unsetenv("LISTEN_PID");
+                (void) unsetenv("LISTEN_FDS");
+                (void) unsetenv("LISTEN_FDNAMES");
+                return;
+        }
+        for (int fd = 3; fd < 3 + n; fd++)
+                (void) fcntl(fd, F_SETFD, 0);
+        (void) snprintf(buf, sizeof(buf), "%d", (int) getpid());
+        (void) setenv("LISTEN_PID", buf, 1);
+}
+
 static _Noreturn void child_fail(int report_fd, int r, const char *message) {
         ExecFailure f = { .error = r };
 
@@ -775,6 +804,7 @@ static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_di
                 child_fail(report_fd, r, "cannot write the pod's subcgroup and ppid files");
         STRV_FOREACH(e, res->nspawn_env)
                 (void) putenv(*e);
+        pass_listen_fds();
         /* By path: in our mount namespace, where the overlays are; the lock
          * fd was opened before it existed. */
         if (chdir(pod_dir) < 0)

@@ -1306,7 +1306,10 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
                 return r;
         /* Never read a .nspawn file: settings come from the manifest only
          * (docs/security.md, CVE-2026-40226). */
-        if ((r = strv_extend(&argv, "--settings=no")) < 0 ||
+        /* nspawn tells its own service manager (NOTIFY_SOCKET) that the pod is
+         * ready when the pod's systemd is: once every app is (docs/lifecycle.md). */
+        if ((r = strv_extend(&argv, "--notify-ready=yes")) < 0 ||
+            (r = strv_extend(&argv, "--settings=no")) < 0 ||
             (r = strv_extend(&argv, c->opts->link_journal ? "--link-journal=try-guest" : "--link-journal=no")) < 0)
                 return r;
         if (!c->opts->debug && (r = strv_extend(&argv, "--quiet")) < 0)

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fd-util.h"
 #include "journal.h"
@@ -15,6 +16,7 @@
 #include "pod-bind.h"
 #include "pod-net.h"
 #include "pod-util.h"
+#include "proc-state.h"
 
 static void status_usage(FILE *f) {
         fputs("Usage: nspawn-pod [--dir=DIR] status [OPTIONS] UUID\n"
@@ -25,12 +27,56 @@ static void status_usage(FILE *f) {
               "  --format=FORMAT    text (key=value lines, default) or json\n"
               "  --wait[=TIMEOUT]   first wait until the pod no longer runs (nor is being\n"
               "                     prepared); TIMEOUT like 30s, 10m, 1h30m (default: no limit)\n"
+              "  --wait-ready[=TIMEOUT]  first wait until the pod is ready: every app has\n"
+              "                     started, and told it is ready if its image says it will\n"
+              "                     (sd_notify); the pod's /rkt/supervisor-status is then\n"
+              "                     \"ready\" (docs/lifecycle.md)\n"
               "  -h, --help         show this help\n"
               "\n"
               "Exit status: 0 shown; 1 not a UUID, no such pod, or the prefix matches several;\n"
-              "2 usage; 124 --wait timed out (the status is shown all the same); 254 internal\n"
-              "error. Keys and states: docs/lifecycle.md.\n",
+              "2 usage; 3 --wait-ready: the pod ended before it was ready; 124 --wait or\n"
+              "--wait-ready timed out (the status is shown all the same); 254 internal error.\n"
+              "Keys and states: docs/lifecycle.md.\n",
               f);
+}
+
+#define EXIT_NOT_READY 3
+#define READY_POLL_USEC (50 * 1000)
+
+/* The pod's readiness: the symlink /rkt/supervisor-status -> ready, which
+ * the pod's supervisor-ready.service makes once default.target is reached
+ * (every app started, and ready if Type=notify) and removes on a stop. */
+static bool pod_is_ready(int pods, const PodInfo *p) {
+        _cleanup_close_ int fd = -1;
+        char target[16];
+        PodState state;
+        ssize_t n;
+
+        if (p->status != POD_STATUS_RUNNING || pod_open_any(pods, p->uuid, &state, &fd) < 0)
+                return false;
+        n = readlinkat(fd, "stage1/rootfs/rkt/supervisor-status", target, sizeof(target) - 1);
+        return n == 5 && memcmp(target, "ready", 5) == 0;
+}
+
+/* Waits until the pod `u` is ready (0), has ended or was never run (-ESRCH),
+ * or `timeout` has passed (-ETIMEDOUT); *info is reloaded as it is then. */
+static int wait_until_ready(int pods, const char *u, uint64_t timeout, PodInfo **info) {
+        uint64_t start = now_usec();
+        int r;
+
+        for (;;) {
+                if (pod_is_ready(pods, *info))
+                        return 0;
+                if (!IN_SET((*info)->status, POD_STATUS_RUNNING, POD_STATUS_PREPARING, POD_STATUS_PREPARED))
+                        return -ESRCH;
+                if (timeout != UINT64_MAX && now_usec() - start >= timeout)
+                        return -ETIMEDOUT;
+                (void) usleep(READY_POLL_USEC);
+                *info = pod_info_free(*info);
+                r = pod_util_load(pods, u, POD_INFO_APP_STATUS, info);
+                if (r < 0)
+                        return r;
+        }
 }
 
 static bool has_exited(const PodInfo *p) {
@@ -186,6 +232,7 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
         static const struct option options[] = {
                 { "format", required_argument, NULL, 'f' },
                 { "wait", optional_argument, NULL, 'w' },
+                { "wait-ready", optional_argument, NULL, 'r' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -195,7 +242,7 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
         _cleanup_close_ int pods = -1;
         OutputFormat format = OUTPUT_TEXT;
         uint64_t timeout = UINT64_MAX;
-        bool wait = false, timed_out = false;
+        bool wait = false, wait_ready = false, timed_out = false, never_ready = false;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -211,6 +258,13 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                         if (optarg && parse_duration(optarg, &timeout) < 0) {
                                 log_error("--wait: \"%s\" is not a duration (30s, 10m, …)",
                                           optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'r':
+                        wait_ready = true;
+                        if (optarg && parse_duration(optarg, &timeout) < 0) {
+                                log_error("--wait-ready: \"%s\" is not a duration (30s, 10m, …)", optarg);
                                 return EXIT_USAGE;
                         }
                         break;
@@ -231,6 +285,24 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
         r = pod_util_load(pods, argv[optind], POD_INFO_APP_STATUS, &info);
         if (r < 0)
                 return pod_util_exit_code(r);
+        if (wait && wait_ready) {
+                log_error("--wait and --wait-ready wait for different things: give one");
+                return EXIT_USAGE;
+        }
+        if (wait_ready) {
+                char u[37];
+
+                uuid_format(info->uuid, u);
+                r = wait_until_ready(pods, u, timeout, &info);
+                if (r == -ETIMEDOUT) {
+                        log_error("pod %s is not ready after the --wait-ready time", u);
+                        timed_out = true;
+                } else if (r == -ESRCH) {
+                        log_error("pod %s ended before it was ready", u);
+                        never_ready = true;
+                } else if (r < 0)
+                        return pod_util_exit_code(r);
+        }
         if (wait && IN_SET(info->status, POD_STATUS_RUNNING, POD_STATUS_PREPARING)) {
                 _cleanup_close_ int fd = -1;
                 PodState state;
@@ -265,5 +337,5 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                 print_text(info, journal, &binds);
         if (fflush(stdout) != 0)
                 return EXIT_INTERNAL;
-        return timed_out ? EXIT_TIMEOUT : EXIT_OK;
+        return timed_out ? EXIT_TIMEOUT : never_ready ? EXIT_NOT_READY : EXIT_OK;
 }

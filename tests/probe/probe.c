@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -737,12 +739,69 @@ static int parse_exit(const char *s, int *ret) {
         return 0;
 }
 
+/* --notify-when=PATH: once PATH exists (polled), READY=1 to $NOTIFY_SOCKET
+ * (sd_notify's protocol, a datagram), then stay until killed: an app whose
+ * readiness the test decides. */
+static int notify_when(const char *path) {
+        const char *sock = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd;
+
+        if (!sock || strlen(sock) >= sizeof(sa.sun_path)) {
+                fprintf(stderr, "probe: no usable NOTIFY_SOCKET\n");
+                return EXIT_SYSTEM;
+        }
+        while (access(path, F_OK) < 0)
+                usleep(20 * 1000);
+        strcpy(sa.sun_path, sock);
+        if (sa.sun_path[0] == '@')
+                sa.sun_path[0] = 0;
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || sendto(fd, "READY=1", 7, 0, (struct sockaddr *) &sa, sizeof(sa)) != 7) {
+                fprintf(stderr, "probe: cannot notify %s: %m\n", sock);
+                return EXIT_SYSTEM;
+        }
+        printf("notified\n");
+        fflush(stdout);
+        for (;;)
+                pause();
+}
+
+/* --echo-activated: the socket systemd passed (LISTEN_FDS=1, fd 3) served
+ * as an echo server, one connection after another, until killed. */
+static int echo_activated(void) {
+        const char *n = getenv("LISTEN_FDS");
+
+        if (!n || strcmp(n, "1") != 0) {
+                fprintf(stderr, "probe: LISTEN_FDS is %s, not 1\n", n ? n : "unset");
+                return EXIT_SYSTEM;
+        }
+        for (;;) {
+                char buf[4096];
+                ssize_t k;
+                int c = accept4(3, NULL, NULL, SOCK_CLOEXEC);
+
+                if (c < 0) {
+                        fprintf(stderr, "probe: accept: %m\n");
+                        return EXIT_SYSTEM;
+                }
+                while ((k = read(c, buf, sizeof(buf))) > 0)
+                        if (write(c, buf, (size_t) k) != k)
+                                break;
+                close(c);
+        }
+}
+
 int main(int argc, char **argv) {
         struct buf report = {0};
         const char *out;
         int code = 0, fd, r;
         unsigned sleep_s = 0;
 
+        if (argc == 2 && strncmp(argv[1], "--notify-when=", 14) == 0)
+                return notify_when(argv[1] + 14);
+        if (argc == 2 && strcmp(argv[1], "--echo-activated") == 0)
+                return echo_activated();
         if (argc >= 2 && strcmp(argv[1], "--decode") == 0) {
                 if (argc != 3) {
                         fputs(usage, stderr);

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Integration test (TAP, root): readiness (docs/lifecycle.md, "Readiness").
+# An app whose image says it supports sd_notify runs as Type=notify; the pod
+# is ready (its /rkt/supervisor-status -> ready) once every app is;
+# `status --wait-ready` waits for that, and nspawn (--notify-ready=yes) tells
+# the service manager of the run (its NOTIFY_SOCKET) at the same time. The
+# test decides when the app is ready (the probe's --notify-when=FILE), so
+# "not ready before" is checked without any timing: the app cannot have
+# said READY=1 before the file exists.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib/tap.sh
+. "$here/../lib/tap.sh"
+# shellcheck source=tests/lib/pod-harness.sh
+. "$here/../lib/pod-harness.sh"
+
+harness_np_begin "readiness"
+"$HARNESS_SRC_ROOT/tests/images/build-probe" "$images" >>"$HARNESS_DIR/images.log" 2>&1
+tap_ok $? "probe image builds" || harness_bail "$(cat "$HARNESS_DIR/images.log")"
+cp -a "$images/probe" "$images/notify" && python3 - "$images/notify/manifest" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["name"] = "example.com/notify"
+m.setdefault("annotations", []).append({"name": "appc.io/executor/supports-systemd-notify", "value": "true"})
+json.dump(m, open(sys.argv[1], "w"))
+EOF
+tap_ok $? "an image that says it supports sd_notify" || harness_bail "cannot make the notify image"
+
+# The run's own service manager, as a Type=notify host service would have
+# it: a datagram socket the test reads.
+notify_sock=$HARNESS_DIR/host-notify.sock
+python3 - "$notify_sock" "$HARNESS_DIR/host-notify.log" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "ab", buffering=0) as log:
+    while True:
+        log.write(s.recv(4096) + b"\n")
+EOF
+listener=$!
+HARNESS_PIDS+=("$listener")
+harness_np_wait_for "$notify_sock" 10
+
+NOTIFY_SOCKET=$notify_sock harness_np_start "$HARNESS_DIR/notify.log" run --uuid-file-save="$HARNESS_DIR/notify.uuid" \
+        --net=none "$images/notify" --name=slow --exec=/probe -- --notify-when=/tmp/go \
+        --- "$bb" --name=quick --exec=/bin/sleep -- 600
+run_pid=$HARNESS_NP_PID
+harness_np_wait_for "$HARNESS_DIR/notify.uuid" 60
+uuid=$(head -n 1 "$HARNESS_DIR/notify.uuid" 2>/dev/null)
+HARNESS_NP_UUIDS+=("$uuid")
+pod=$(harness_np_pod_dir "$uuid")
+
+harness_np_capture early status --wait-ready=1s "$uuid"
+[ "$RC" = 124 ] && grep -q '^state=running$' "$HARNESS_DIR/early.out" &&
+        [ ! -e "$pod/stage1/rootfs/rkt/supervisor-status" ]
+tap_ok $? "before the notify app is ready: status --wait-ready=1s times out (124), no supervisor-status" ||
+        harness_np_diag early
+grep -q 'READY=1' "$HARNESS_DIR/host-notify.log" 2>/dev/null
+tap_ok $((1 - $?)) "before the app is ready, the run's service manager has no READY=1" ||
+        tap_diag "$(cat "$HARNESS_DIR/host-notify.log")"
+
+touch "$pod/stage1/rootfs/opt/stage2/slow/rootfs/tmp/go"
+harness_np_capture ready status --wait-ready=60s "$uuid"
+[ "$RC" = 0 ] && [ "$(readlink "$pod/stage1/rootfs/rkt/supervisor-status")" = ready ]
+tap_ok $? "once it says READY=1: status --wait-ready returns 0, /rkt/supervisor-status -> ready" || harness_np_diag ready
+for ((i = 0; i < 300; i++)); do
+        grep -q 'READY=1' "$HARNESS_DIR/host-notify.log" 2>/dev/null && break
+        sleep 0.1
+done
+grep -q 'READY=1' "$HARNESS_DIR/host-notify.log"
+tap_ok $? "nspawn --notify-ready=yes: the run's NOTIFY_SOCKET gets READY=1" || tap_diag "$(cat "$HARNESS_DIR/host-notify.log" 2>&1)"
+
+harness_np_stop_pod "$uuid" "$run_pid"
+[ ! -e "$pod/stage1/rootfs/rkt/supervisor-status" ]
+tap_ok $? "an orderly stop removes supervisor-status" || tap_diag "$(ls -l "$pod/stage1/rootfs/rkt")"
+
+# A pod that ends before it is ready.
+harness_np_start "$HARNESS_DIR/never.log" run --uuid-file-save="$HARNESS_DIR/never.uuid" --net=none "$images/notify" \
+        --name=never --exec=/probe -- --notify-when=/tmp/never
+never_pid=$HARNESS_NP_PID
+harness_np_wait_for "$HARNESS_DIR/never.uuid" 60
+never=$(head -n 1 "$HARNESS_DIR/never.uuid" 2>/dev/null)
+HARNESS_NP_UUIDS+=("$never")
+harness_np_run stop "$never" >/dev/null 2>&1
+harness_np_capture gone status --wait-ready=60s "$never"
+[ "$RC" = 3 ] && grep -q 'ended before it was ready' "$HARNESS_DIR/gone.err"
+tap_ok $? "a pod stopped before it is ready: status --wait-ready exits 3, saying so" || harness_np_diag gone
+harness_np_wait "$never_pid" 60 >/dev/null 2>&1
+
+harness_np_capture both status --wait --wait-ready "$never"
+[ "$RC" = 2 ]
+tap_ok $? "--wait with --wait-ready is a usage error" || harness_np_diag both
+
+left=$(harness_np_leftovers)
+[ -z "$left" ]
+tap_ok $? "nothing left: no process, mount, cgroup of the test's pods" || tap_diag "$left"
+tap_done
