@@ -6,7 +6,8 @@
 # the service manager of the run (its NOTIFY_SOCKET) at the same time. The
 # test decides when the app is ready (the probe's --notify-when=FILE), so
 # "not ready before" is checked without any timing: the app cannot have
-# said READY=1 before the file exists.
+# said READY=1 before the file exists. Then a socket-activated echo server
+# (the pod's systemd listens, the app gets the socket) answers a client.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib/tap.sh
@@ -90,6 +91,38 @@ harness_np_wait "$never_pid" 60 >/dev/null 2>&1
 harness_np_capture both status --wait --wait-ready "$never"
 [ "$RC" = 2 ]
 tap_ok $? "--wait with --wait-ready is a usage error" || harness_np_diag both
+
+# --- socket activation ----------------------------------------------------------------
+
+# An image whose port "echo" (5000) is socket-activated: the pod's systemd
+# listens (echo.socket) and hands the socket to the app, which refuses to
+# run without it (the probe's --echo-activated wants LISTEN_FDS=1).
+cp -a "$images/probe" "$images/echo" && python3 - "$images/echo/manifest" <<'EOF2'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["name"] = "example.com/echo"
+m["app"]["ports"] = [{"name": "echo", "protocol": "tcp", "port": 5000, "socketActivated": True}]
+json.dump(m, open(sys.argv[1], "w"))
+EOF2
+harness_np_start "$HARNESS_DIR/echo.log" run --uuid-file-save="$HARNESS_DIR/echo.uuid" "$images/echo" --name=echo \
+        --exec=/probe -- --echo-activated
+echo_pid=$HARNESS_NP_PID
+harness_np_wait_for "$HARNESS_DIR/echo.uuid" 60
+echo_uuid=$(head -n 1 "$HARNESS_DIR/echo.uuid" 2>/dev/null)
+HARNESS_NP_UUIDS+=("$echo_uuid")
+harness_np_run status --wait-ready=60s "$echo_uuid" >/dev/null 2>&1
+ip=$(harness_np_run status --format=json "$echo_uuid" | python3 -c 'import json,sys; print(json.load(sys.stdin)["networks"][0]["addresses"][0].split("/")[0])' 2>/dev/null)
+answer=$(harness_in_net python3 - "$ip" <<'EOF2' 2>&1
+import socket, sys
+s = socket.create_connection((sys.argv[1], 5000), timeout=30)
+s.sendall(b"hello, socket-activated app\n")
+print(s.recv(100).decode().strip())
+EOF2
+)
+[ "$answer" = "hello, socket-activated app" ]
+tap_ok $? "a socket-activated echo server (port 5000, LISTEN_FDS from the pod's echo.socket) answers a client at $ip" ||
+        tap_diag "answer: $answer" "$(tail -n 20 "$HARNESS_DIR/echo.log")"
+harness_np_stop_pod "$echo_uuid" "$echo_pid"
 
 left=$(harness_np_leftovers)
 [ -z "$left" ]
