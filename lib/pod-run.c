@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
@@ -817,6 +819,56 @@ static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_di
         child_fail(report_fd, negative_errno(), "cannot execute systemd-nspawn");
 }
 
+/* Input typed before an interactive pod's app runs (docs/run.md,
+ * "Interactive pods"): the pod's systemd flushes its console when it starts
+ * (console_setup()), so what nspawn had forwarded by then is lost. The
+ * caller reads what is waiting on the terminal before nspawn starts, and we
+ * put it back into the terminal's input (TIOCSTI) once the pod is ready, when
+ * nspawn forwards it to the app. */
+typedef struct TypeAhead {
+        char buf[4096];
+        size_t n;
+        int ready_dir; /* the stage1 root's rkt/, where supervisor-status appears */
+        void (*warn)(const char *);
+} TypeAhead;
+
+static void typeahead_take(TypeAhead *t) {
+        struct termios old, raw;
+        ssize_t k;
+        int flags;
+
+        if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &old) < 0)
+                return;
+        raw = old;
+        raw.c_lflag &= ~(tcflag_t) ICANON; /* a line not yet ended is input too */
+        raw.c_cc[VMIN] = 0;
+        raw.c_cc[VTIME] = 0;
+        flags = fcntl(STDIN_FILENO, F_GETFL);
+        if (flags < 0 || tcsetattr(STDIN_FILENO, TCSANOW, &raw) < 0)
+                return;
+        (void) fcntl(STDIN_FILENO, F_SETFL, flags | O_NONBLOCK);
+        while (t->n < sizeof(t->buf) && (k = read(STDIN_FILENO, t->buf + t->n, sizeof(t->buf) - t->n)) > 0)
+                t->n += (size_t) k;
+        (void) fcntl(STDIN_FILENO, F_SETFL, flags);
+        (void) tcsetattr(STDIN_FILENO, TCSANOW, &old);
+}
+
+/* Once the pod is ready (its app has started), the input goes back. */
+static void typeahead_give(TypeAhead *t) {
+        char target[8];
+
+        if (t->n == 0 || t->ready_dir < 0 || readlinkat(t->ready_dir, "supervisor-status", target, sizeof(target)) != 5)
+                return;
+        for (size_t i = 0; i < t->n; i++)
+                if (ioctl(STDIN_FILENO, TIOCSTI, t->buf + i) < 0) {
+                        if (t->warn)
+                                t->warn("the input typed before the app started could not be passed on to it "
+                                        "(TIOCSTI)");
+                        break;
+                }
+        t->n = 0;
+}
+
 /* Waits for nspawn, passing on the first stop signal we get (SIGTERM,
  * SIGINT, SIGHUP; blocked by the caller before nspawn was forked) as one
  * SIGTERM, which nspawn turns into an orderly shutdown of the pod. Later ones
@@ -827,7 +879,7 @@ static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_di
  * stop is lost, but no longer than POD_STOP_READY_TIMEOUT_USEC: a pod whose
  * init never gets there (a stage1 that does not boot) still gets the
  * SIGTERM, and nspawn's own handling of it. Its exit status is the pod's. */
-static int wait_nspawn(pid_t child, const sigset_t *stop_signals) {
+static int wait_nspawn(pid_t child, const sigset_t *stop_signals, TypeAhead *typeahead) {
         bool sent = false;
         uint64_t held_since = 0; /* 0: no signal held */
         int status;
@@ -842,7 +894,8 @@ static int wait_nspawn(pid_t child, const sigset_t *stop_signals) {
                         break;
                 if (w < 0 && errno != EINTR)
                         return EXIT_INTERNAL;
-                sig = sigtimedwait(stop_signals, &si, held_since ? &poll : NULL);
+                typeahead_give(typeahead);
+                sig = sigtimedwait(stop_signals, &si, held_since || typeahead->n > 0 ? &poll : NULL);
                 if (sig > 0 && sig != SIGCHLD && !sent && !held_since)
                         held_since = now_usec();
                 if (held_since && (pod_init_takes_stop(child) != 0 ||
@@ -887,7 +940,7 @@ static void remove_pod_cgroups(const char *cgname, const char *machine, const ch
  * is registered with machined as `machine`, its payload in that scope. */
 static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, const char *machine,
                           const char *machine_scope, const RenderResult *res, const CgroupLimitsSetup *limits,
-                          NpError *err) {
+                          TypeAhead *typeahead, NpError *err) {
         _cleanup_close_ int report_r = -1, report_w = -1;
         struct sigaction old_chld;
         sigset_t stop_signals, old_mask;
@@ -937,7 +990,7 @@ static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, 
                 f.message[sizeof(f.message) - 1] = 0;
                 r = error_set(err, f.error < 0 ? f.error : -EIO, NULL, "%s", f.message);
         } else {
-                r = wait_nspawn(child, &stop_signals);
+                r = wait_nspawn(child, &stop_signals, typeahead);
                 /* Lifecycle (docs/lifecycle.md): record the pod's exit code;
                  * the file's mtime is its exit time. Written while we still
                  * hold the lock, so `status --wait` finds it. Best effort. */
@@ -971,12 +1024,16 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         char cgname[49];
         bool register_machine, propagate_tmpfs = false;
         CgroupLimitsSetup limits = CGROUP_LIMITS_SETUP_INIT;
+        TypeAhead typeahead = { .ready_dir = -1, .warn = o->warn };
         CgroupPlace places[_CGROUP_CTRL_MAX];
         uint64_t journal_max_use;
         size_t size;
         int r;
 
         pod_cgroup_name(uuid, cgname);
+        /* First of all: what was typed before, whose pod this is. */
+        if (o->interactive)
+                typeahead_take(&typeahead);
         if (asprintf(&rendered, "%s/stage1/rendered", pod_dir) < 0)
                 return -ENOMEM;
         r = render_machine_name(o->machine_prefix, uuid, &machine);
@@ -1163,7 +1220,9 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                         goto finish;
         }
         propagate_tmpfs = propagate_dir_on_tmpfs(machine);
-        r = spawn_and_wait(pod_dir, lock_fd, cgname, machine, scope, res, &limits, err);
+        typeahead.ready_dir = openat(s1, "rkt", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = spawn_and_wait(pod_dir, lock_fd, cgname, machine, scope, res, &limits, &typeahead, err);
+        typeahead.ready_dir = safe_close(typeahead.ready_dir);
         cgroup_limits_release(&limits);
         if (propagate_tmpfs)
                 propagate_dir_remove(machine);
