@@ -550,6 +550,12 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                                 s->interactive = true;
                                 continue;
                         }
+                        if (strncmp(a, "--private-users", 15) == 0 && (a[15] == 0 || a[15] == '=')) {
+                                log_error("%s: pods in a user namespace of their own are not supported yet; "
+                                          "the pod's root is the host's root (docs/security.md)",
+                                          a);
+                                return -EINVAL;
+                        }
                         if (a[0] == '-') {
                                 log_error("unknown option \"%s\" (pod options come before the "
                                           "first image; see --help)", a);

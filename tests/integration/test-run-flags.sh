@@ -145,6 +145,11 @@ harness_np_capture prepipc prepare --ipc=parent "$bb" --exec=/bin/true
 [ "$RC" != 0 ] && grep -q -- '--ipc' "$HARNESS_DIR/prepipc.err"
 tap_ok $? "prepare refuses --ipc (an option of the start), rather than drop it" || harness_np_diag prepipc
 
+harness_np_capture userns run --net=none --private-users=pick "$bb" --exec=/bin/true
+[ "$RC" != 0 ] && grep -q -- '--private-users=pick: pods in a user namespace of their own are not supported yet' \
+        "$HARNESS_DIR/userns.err"
+tap_ok $? "--private-users is refused, saying it is not supported yet, rather than dropped" || harness_np_diag userns
+
 left=$(harness_np_leftovers)
 [ -z "$left" ]
 tap_ok $? "nothing left: no process, mount, cgroup of the test's pods" || tap_diag "$left"
