@@ -45,34 +45,61 @@ unsigned cgroup_places_v1_mask(const CgroupPlace places[_CGROUP_CTRL_MAX]) {
         return m;
 }
 
-typedef struct MountLookup {
-        const char *controller; /* NULL: cgroup2 */
-        char *target;
-} MountLookup;
+/* The mount points of cgroup2 and of the v1 hierarchies of our
+ * controllers, from one reading of the mount table (the first of each). */
+typedef struct CgroupMounts {
+        char *unified;
+        char *v1[_CGROUP_CTRL_MAX];
+} CgroupMounts;
 
-static int match_mount(struct libmnt_fs *fs, void *userdata) {
-        MountLookup *l = userdata;
+static void cgroup_mounts_done(CgroupMounts *m) {
+        free(m->unified);
+        for (CgroupController c = 0; c < _CGROUP_CTRL_MAX; c++)
+                free(m->v1[c]);
+}
+
+static int collect_mount(struct libmnt_fs *fs, void *userdata) {
+        CgroupMounts *m = userdata;
         const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
+        char **slot = NULL;
 
         if (!type || !target)
                 return 0;
-        if (l->controller ? strcmp(type, "cgroup") != 0 || !mountinfo_has_option(fs, l->controller, NULL)
-                          : strcmp(type, "cgroup2") != 0)
+        if (strcmp(type, "cgroup2") == 0)
+                slot = &m->unified;
+        else if (strcmp(type, "cgroup") == 0)
+                for (CgroupController c = 0; c < _CGROUP_CTRL_MAX && !slot; c++)
+                        if (mountinfo_has_option(fs, controller_names[c], NULL))
+                                slot = &m->v1[c];
+        if (!slot || *slot)
                 return 0;
-        l->target = strdup(target);
-        return l->target ? 1 : -ENOMEM;
+        *slot = strdup(target);
+        return *slot ? 0 : -ENOMEM;
 }
 
-/* The mount point of the v1 hierarchy of `controller`, or of cgroup2. */
+static int cgroup_mounts_read(CgroupMounts *ret) {
+        int r = mountinfo_foreach(collect_mount, ret);
+
+        if (r < 0)
+                cgroup_mounts_done(ret);
+        return r;
+}
+
+/* The mount point of the v1 hierarchy of `controller` (one of ours), or of
+ * cgroup2 (NULL). */
 static int mount_of(const char *controller, char **ret) {
-        MountLookup l = { .controller = controller };
-        int r = mountinfo_foreach(match_mount, &l);
+        _cleanup_(cgroup_mounts_done) CgroupMounts m = {};
+        char **slot = &m.unified;
+        int r = cgroup_mounts_read(&m);
 
         if (r < 0)
                 return r;
-        if (!l.target)
+        for (CgroupController c = 0; controller && c < _CGROUP_CTRL_MAX; c++)
+                if (strcmp(controller, controller_names[c]) == 0)
+                        slot = &m.v1[c];
+        if (!*slot)
                 return -ENOENT;
-        *ret = l.target;
+        *ret = TAKE_PTR(*slot);
         return 0;
 }
 
@@ -104,26 +131,25 @@ static int read_small(const char *dir, const char *name, char **ret) {
 }
 
 int cgroup_places_detect(CgroupPlace ret[_CGROUP_CTRL_MAX]) {
-        _cleanup_free_ char *dir = NULL, *controllers = NULL;
+        _cleanup_(cgroup_mounts_done) CgroupMounts m = {};
+        _cleanup_free_ char *own = NULL, *dir = NULL, *controllers = NULL;
         int r;
 
-        r = own_dir(NULL, &dir);
-        if (r >= 0)
+        /* On every pod start: one reading of the mount table. */
+        r = cgroup_mounts_read(&m);
+        if (r < 0)
+                return r;
+        if (m.unified && (r = cgroup_own_path(NULL, &own)) >= 0) {
+                if (asprintf(&dir, "%s%s", m.unified, strcmp(own, "/") == 0 ? "" : own) < 0)
+                        return -ENOMEM;
                 r = read_small(dir, "cgroup.controllers", &controllers);
+        }
         if (r < 0 && r != -ENOENT)
                 return r;
-        for (CgroupController c = 0; c < _CGROUP_CTRL_MAX; c++) {
-                _cleanup_free_ char *m = NULL;
-
-                if (controllers && word_listed(controllers, controller_names[c]))
-                        ret[c] = CGROUP_PLACE_UNIFIED;
-                else if ((r = mount_of(controller_names[c], &m)) >= 0)
-                        ret[c] = CGROUP_PLACE_V1;
-                else if (r == -ENOENT)
-                        ret[c] = CGROUP_PLACE_NONE;
-                else
-                        return r;
-        }
+        for (CgroupController c = 0; c < _CGROUP_CTRL_MAX; c++)
+                ret[c] = controllers && word_listed(controllers, controller_names[c]) ? CGROUP_PLACE_UNIFIED
+                         : m.v1[c]                                                   ? CGROUP_PLACE_V1
+                                                                                     : CGROUP_PLACE_NONE;
         return 0;
 }
 
@@ -231,7 +257,7 @@ static int bind_file(int dirfd, const char *name, bool read_only, int s1, const 
 }
 
 static int setup_v1(const char *cgname, CgroupController c, const CgroupLimits *pod, char *const *apps,
-                    const CgroupLimits *app_limits, const uid_t *uids, int s1, int *ret_procs, char **ret_dir,
+                    const CgroupLimits *app_limits, const uid_t *uids, int s1, int *ret_procs, bool *ret_made,
                     NpError *err) {
         const char *ctrl = controller_names[c], *knob = NULL;
         _cleanup_free_ char *own = NULL, *dir = NULL;
@@ -247,13 +273,13 @@ static int setup_v1(const char *cgname, CgroupController c, const CgroupLimits *
         ownfd = open(own, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (ownfd < 0 || mkdirat(ownfd, cgname, 0755) < 0)
                 return error_set(err, negative_errno(), dir, "cannot create the pod's %s cgroup: %m", ctrl);
-        *ret_dir = TAKE_PTR(dir); /* removed by the caller from now on */
+        *ret_made = true; /* removed by the caller from now on */
         podfd = openat(ownfd, cgname, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (podfd < 0)
-                return error_set(err, negative_errno(), *ret_dir, "cannot open the pod's %s cgroup: %m", ctrl);
+                return error_set(err, negative_errno(), dir, "cannot open the pod's %s cgroup: %m", ctrl);
         r = write_v1(podfd, c, pod, &knob);
         if (r < 0)
-                return error_set(err, r, *ret_dir, "cannot write the pod's %s: %s", knob, strerror(-r));
+                return error_set(err, r, dir, "cannot write the pod's %s: %s", knob, strerror(-r));
 
         for (size_t i = 0; apps[i]; i++) {
                 _cleanup_close_ int appfd = -1;
@@ -262,16 +288,16 @@ static int setup_v1(const char *cgname, CgroupController c, const CgroupLimits *
                         continue;
                 if (mkdirat(podfd, apps[i], 0755) < 0 ||
                     (appfd = openat(podfd, apps[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-                        return error_set(err, negative_errno(), *ret_dir, "cannot create the %s cgroup of app \"%s\": %m",
+                        return error_set(err, negative_errno(), dir, "cannot create the %s cgroup of app \"%s\": %m",
                                          ctrl, apps[i]);
                 r = write_v1(appfd, c, &app_limits[i], &knob);
                 if (r < 0)
-                        return error_set(err, r, *ret_dir, "app \"%s\": cannot write %s: %s", apps[i], knob,
+                        return error_set(err, r, dir, "app \"%s\": cannot write %s: %s", apps[i], knob,
                                          strerror(-r));
                 /* app-stdio runs as the app's user: the file is its to write
                  * (it can only move its own processes, into its own cgroup). */
                 if (uids[i] != 0 && fchownat(appfd, "cgroup.procs", uids[i], (gid_t) -1, 0) < 0)
-                        return error_set(err, negative_errno(), *ret_dir,
+                        return error_set(err, negative_errno(), dir,
                                          "app \"%s\": cannot give its cgroup.procs to uid %u: %m", apps[i],
                                          (unsigned) uids[i]);
                 r = bind_file(appfd, "cgroup.procs", false, s1, apps[i], ctrl);
@@ -283,7 +309,7 @@ static int setup_v1(const char *cgname, CgroupController c, const CgroupLimits *
         }
         *ret_procs = openat(podfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
         if (*ret_procs < 0)
-                return error_set(err, negative_errno(), *ret_dir, "cannot open the pod's %s cgroup.procs: %m", ctrl);
+                return error_set(err, negative_errno(), dir, "cannot open the pod's %s cgroup.procs: %m", ctrl);
         return 0;
 }
 
@@ -318,24 +344,11 @@ static int check_unified(CgroupController c, const CgroupLimits *pod, char *cons
         return refuse(err, c, pod, apps, app_limits, why);
 }
 
-static void remove_dir_tree(const char *dir) {
-        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d;
-
-        if (fd >= 0 && (d = fdopendir(fcntl(fd, F_DUPFD_CLOEXEC, 3)))) {
-                for (struct dirent *de; (de = readdir(d));)
-                        if (de->d_type == DT_DIR && de->d_name[0] != '.')
-                                (void) unlinkat(fd, de->d_name, AT_REMOVEDIR);
-                closedir(d);
-        }
-        (void) rmdir(dir);
-}
-
 int cgroup_limits_setup(const char *cgname, const CgroupPlace places[_CGROUP_CTRL_MAX], const CgroupLimits *pod,
                         char *const *apps, const CgroupLimits *app_limits, const uid_t *uids, int s1,
                         CgroupLimitsSetup *ret, NpError *err) {
         CgroupLimitsSetup s = CGROUP_LIMITS_SETUP_INIT;
-        char *dirs[_CGROUP_CTRL_MAX] = {};
+        bool made = false;
         unsigned need = cgroup_limits_mask(pod);
         int r = 0;
 
@@ -356,7 +369,7 @@ int cgroup_limits_setup(const char *cgname, const CgroupPlace places[_CGROUP_CTR
         }
         for (CgroupController c = 0; c < _CGROUP_CTRL_MAX && r >= 0; c++)
                 if ((need & CGROUP_CTRL_MASK(c)) && places[c] == CGROUP_PLACE_V1)
-                        r = setup_v1(cgname, c, pod, apps, app_limits, uids, s1, &s.procs[c], &dirs[c], err);
+                        r = setup_v1(cgname, c, pod, apps, app_limits, uids, s1, &s.procs[c], &made, err);
         if (r < 0) {
                 _cleanup_close_ int rkt = openat(s1, "rkt", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
@@ -364,9 +377,9 @@ int cgroup_limits_setup(const char *cgname, const CgroupPlace places[_CGROUP_CTR
                         (void) mount_umount_beneath(rkt, "cgroup");
                         (void) rm_rf_at(rkt, "cgroup");
                 }
-                for (CgroupController c = 0; c < _CGROUP_CTRL_MAX; c++)
-                        if (dirs[c])
-                                remove_dir_tree(dirs[c]);
+                /* The pod's cgroups, as a pod's end removes them (lib/cgroup.h). */
+                if (made)
+                        (void) cgroup_remove_pod(cgname, 0);
                 cgroup_limits_release(&s);
         } else {
                 s.pod = *pod;
@@ -375,8 +388,6 @@ int cgroup_limits_setup(const char *cgname, const CgroupPlace places[_CGROUP_CTR
                                         ((cgroup_limits_mask(pod) & CGROUP_CTRL_MASK(c)) && places[c] == CGROUP_PLACE_UNIFIED);
                 *ret = s;
         }
-        for (CgroupController c = 0; c < _CGROUP_CTRL_MAX; c++)
-                free(dirs[c]);
         return r;
 }
 

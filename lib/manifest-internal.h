@@ -62,7 +62,6 @@ int manifest_get_strv(ManifestContext *c, const json_t *o, const char *key, Mani
 
 /* An object of string values (userAnnotations, os/unix/sysctl), sorted by name. */
 int manifest_string_map(ManifestContext *c, const json_t *v, NameValue **ret, size_t *ret_n);
-void manifest_name_values_free(NameValue *l, size_t n);
 
 /* manifest-isolator.c: an isolator array, with the per-app rules (known names,
  * value shapes, single-instance kinds, seccomp retain/remove conflict). */

@@ -238,6 +238,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Image *, image_free);
  * capability kinds, both seccomp kinds). Messages name "--OPTION". */
 int manifest_app_set_isolator_option(App *a, const char *option, const char *value, NpError *err);
 
+/* Frees `n` name/value pairs and the array. */
+void manifest_name_values_free(NameValue *l, size_t n);
+
 /* Lookups; NULL when absent. */
 const NameValue *name_value_find(const NameValue *items, size_t n, const char *name);
 const Volume *pod_find_volume(const Pod *p, const char *name);

@@ -81,14 +81,6 @@ static int replace_string(char **field, const char *value) {
 }
 
 
-static void name_values_free(NameValue *l, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(l[i].name);
-                free(l[i].value);
-        }
-        free(l);
-}
-
 /* Sets `name` to `value` in a list of name/value pairs (replacing). */
 static int nv_set(NameValue **l, size_t *n, const char *name, const char *value) {
         _cleanup_free_ char *v = strdup(value), *k = NULL;
@@ -297,11 +289,11 @@ static void pod_apps_done(Pod *p) {
                 free(p->apps[i].image.name);
                 free(p->apps[i].image.id);
                 app_free(p->apps[i].app);
-                name_values_free(p->apps[i].annotations, p->apps[i].n_annotations);
+                manifest_name_values_free(p->apps[i].annotations, p->apps[i].n_annotations);
         }
         p->apps = mfree(p->apps);
         p->n_apps = 0;
-        name_values_free(p->annotations, p->n_annotations);
+        manifest_name_values_free(p->annotations, p->n_annotations);
         p->annotations = NULL;
         p->n_annotations = 0;
 }

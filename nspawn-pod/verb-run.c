@@ -37,8 +37,8 @@ typedef struct RunSpec {
         char **env_file;          /* --set-env-file=FILE's NAME=VALUE lines */
         char **annotations;       /* --annotation=NAME=VALUE */
         bool inherit_env;         /* --inherit-env */
-        int ipc;                  /* --ipc: -1 auto (private), 0 private, 1 parent */
-        bool have_ipc;
+        bool have_ipc;            /* --ipc given (run, run-prepared only) */
+        bool ipc_parent;          /* --ipc=parent: the host's IPC namespace */
         const char *help;         /* the --help text of the verb */
         bool interactive;
         bool disable_caps, disable_paths, disable_seccomp;
@@ -386,9 +386,9 @@ static int take_ipc(char **argv, int argc, int *i, RunSpec *s) {
         if (r <= 0)
                 return r;
         if (strcmp(v, "auto") == 0 || strcmp(v, "private") == 0)
-                s->ipc = 0;
+                s->ipc_parent = false;
         else if (strcmp(v, "parent") == 0)
-                s->ipc = 1;
+                s->ipc_parent = true;
         else {
                 log_error("--ipc=%s: must be auto, private or parent", v);
                 return -EINVAL;
@@ -706,7 +706,7 @@ static int run_in(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int 
                 .disable_capabilities = spec->disable_caps,
                 .disable_paths = spec->disable_paths,
                 .disable_seccomp = spec->disable_seccomp,
-                .share_ipc = spec->have_ipc && spec->ipc == 1,
+                .share_ipc = spec->ipc_parent,
                 .warn = warn,
         };
         r = pod_run(pod_dir, lock_fd, uuid, &o, &err);

@@ -47,14 +47,18 @@ static void status_usage(FILE *f) {
  * the pod's supervisor-ready.service makes once default.target is reached
  * (every app started, and ready if Type=notify) and removes on a stop. */
 static bool pod_is_ready(int pods, const PodInfo *p) {
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -1, rkt = -1;
         char target[16];
         PodState state;
         ssize_t n;
 
         if (p->status != POD_STATUS_RUNNING || pod_open_any(pods, p->uuid, &state, &fd) < 0)
                 return false;
-        n = readlinkat(fd, "stage1/rootfs/rkt/supervisor-status", target, sizeof(target) - 1);
+        /* rkt/ is in the pod's root, which the pod may change: no symlinks. */
+        rkt = fd_open_in_root(fd, "stage1/rootfs/rkt", O_PATH | O_DIRECTORY, 0, true);
+        if (rkt < 0)
+                return false;
+        n = readlinkat(rkt, "supervisor-status", target, sizeof(target) - 1);
         return n == 5 && memcmp(target, "ready", 5) == 0;
 }
 
