@@ -115,8 +115,8 @@ static const struct {
         { "pid", CLONE_NEWPID },       { "time", CLONE_NEWTIME }, { "uts", CLONE_NEWUTS },
 };
 
-/* The namespaces the target does not share with us. A user namespace of its
- * own is refused: the credentials below are meant in ours. */
+/* The namespaces the target does not share with us, its user namespace
+ * included (a user-namespaced pod: docs/enter.md). */
 static int namespace_flags(int proc_fd, int self_fd, int *ret) {
         dev_t d1, d2;
         ino_t i1, i2;
@@ -128,7 +128,7 @@ static int namespace_flags(int proc_fd, int self_fd, int *ret) {
         if (r < 0)
                 return r;
         if (d1 != d2 || i1 != i2)
-                return -EUSERS;
+                flags |= CLONE_NEWUSER;
         for (size_t i = 0; i < ELEMENTSOF(namespaces); i++) {
                 r = proc_ns_id(proc_fd, namespaces[i].name, &d1, &i1);
                 if (r == -ENOENT && namespaces[i].flag == CLONE_NEWTIME)
@@ -230,9 +230,14 @@ static int target_read(Target *t) {
         }
         r = namespace_flags(t->proc_fd, self_fd, &t->ns_flags);
         if (r < 0) {
-                log_error(r == -EUSERS ? "process %d is in a user namespace of its own: not supported"
-                                       : "cannot read the namespaces of process %d: %s",
-                          (int) t->pid, strerror(-r));
+                log_error("cannot read the namespaces of process %d: %s", (int) t->pid, strerror(-r));
+                return r;
+        }
+        /* Its ids as its own user namespace has them: what the command
+         * takes once it is in there. */
+        if ((t->ns_flags & CLONE_NEWUSER) && (r = proc_status_to_userns(t->proc_fd, &t->status)) < 0) {
+                log_error("cannot map the ids of process %d into its user namespace: %s", (int) t->pid,
+                          strerror(-r));
                 return r;
         }
         r = check_lsm(t->proc_fd, self_fd);

@@ -287,10 +287,18 @@ static int join(Target *t, ChildIo *io, char **argv) {
         }
         closep(&self_fd);
 
-        /* 4. One setns() on the pidfd joins every namespace at once, those of
-         * that very process (kernel >= 5.8): no /proc/<pid>/ns path to race. */
-        if (t->ns_flags != 0 && setns(t->pidfd, t->ns_flags) < 0) {
+        /* 4. setns() on the pidfd joins the namespaces of that very process
+         * (kernel >= 5.8): no /proc/<pid>/ns path to race. Its user
+         * namespace last: joined together, the others would be checked
+         * against our credentials in it, where a network namespace the host
+         * made (a CNI network's, owned by the host's user namespace) is out
+         * of reach. */
+        if ((t->ns_flags & ~CLONE_NEWUSER) != 0 && setns(t->pidfd, t->ns_flags & ~CLONE_NEWUSER) < 0) {
                 log_error("cannot join the namespaces of the app's process: %m");
+                return negative_errno();
+        }
+        if ((t->ns_flags & CLONE_NEWUSER) && setns(t->pidfd, CLONE_NEWUSER) < 0) {
+                log_error("cannot join the user namespace of the app's process: %m");
                 return negative_errno();
         }
         /* 5. The root the app's process has (systemd's RootDirectory=, in

@@ -226,3 +226,17 @@ int parse_timestamp(const char *s, uint64_t *ret_usec) {
         }
         return parse_date_time(s, ret_usec);
 }
+
+int parse_uint64(const char *s, uint64_t *ret) {
+        unsigned long long v;
+        char *end;
+
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}

@@ -21,3 +21,7 @@ int parse_duration(const char *s, uint64_t *ret_usec);
  * prints is accepted); a duration before or after now, "-10m", "+1h", or
  * "10m ago". -EINVAL if malformed, -ERANGE if out of range. */
 int parse_timestamp(const char *s, uint64_t *ret_usec);
+
+/* A decimal number, digits only (no sign, no blanks, nothing after it):
+ * 0 or -EINVAL (also when it does not fit). */
+int parse_uint64(const char *s, uint64_t *ret);

@@ -21,6 +21,7 @@
 #include "fd-util.h"
 #include "macro.h"
 #include "names.h"
+#include "parse-util.h"
 #include "pod-bind.h"
 #include "pod-enter.h"
 #include "pod-stop.h"
@@ -39,16 +40,6 @@ void pod_binds_free(PodBind *b, size_t n) {
                 free(b[i].source);
         }
         free(b);
-}
-
-static int parse_u64(const char *s, uint64_t *ret) {
-        char *end;
-
-        if (!*s || *s == '-')
-                return -EINVAL;
-        errno = 0;
-        *ret = strtoull(s, &end, 10);
-        return errno != 0 || *end ? -EINVAL : 0;
 }
 
 /* Records are lines "app\tdest\tsource\tro|rw\tmount-id\tns-inode"; the
@@ -71,7 +62,7 @@ static int parse_binds(char *data, PodBind **ret, size_t *ret_n) {
                                 *f[i]++ = 0;
                 }
                 PodBind rec = { .read_only = f[3] && strcmp(f[3], "ro") == 0 };
-                if (!f[5] || parse_u64(f[4], &rec.mount_id) < 0 || parse_u64(f[5], &rec.ns_inode) < 0)
+                if (!f[5] || parse_uint64(f[4], &rec.mount_id) < 0 || parse_uint64(f[5], &rec.ns_inode) < 0)
                         continue; /* not ours */
                 nb = reallocarray(b, n + 1, sizeof(PodBind));
                 if (!nb) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <linux/capability.h>
@@ -23,6 +24,7 @@
 #include "copy.h"
 #include "exit-status.h"
 #include "fd-util.h"
+#include "idmap.h"
 #include "image-store.h"
 #include "journal.h"
 #include "machined.h"
@@ -400,6 +402,56 @@ static char *data_dir_of(const char *pod_dir) {
         return d;
 }
 
+/* The state of a user-namespaced run (docs/security.md, "User namespaces"). */
+typedef struct PodUserns {
+        uint32_t shift, range; /* range 0: no user namespace */
+        int userns_fd;         /* the idmapping (lib/idmap.h) */
+        int lock_fd;           /* the range's lock, held by nspawn while the pod runs */
+} PodUserns;
+
+#define POD_USERNS_INIT { .userns_fd = -1, .lock_fd = -1 }
+
+/* An app's overlay layers as the pod's user namespace sees them: its
+ * POD/overlay/<app> (upper and work) idmapped in place, and the store's
+ * rootfs `lower` idmapped on POD/overlay/<app>/lower. The image store
+ * itself is never chowned or changed. */
+static int idmap_layers(int here, const char *app, const char *lower, const PodUserns *uns, int *ov, int *ret_upper,
+                        int *ret_work, int *ret_lower) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int tree = -1, dir = -1, upper = -1, work = -1, low = -1;
+        int r;
+
+        if (asprintf(&path, "overlay/%s", app) < 0)
+                return -ENOMEM;
+        if (mkdirat(*ov, "lower", 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        r = idmap_remount(here, path, uns->userns_fd, false);
+        if (r < 0)
+                return r;
+        dir = fd_open_in_root(here, path, O_PATH | O_DIRECTORY, 0, true);
+        if (dir < 0)
+                return dir;
+        tree = open_tree(AT_FDCWD, lower, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (tree < 0)
+                return negative_errno();
+        r = idmap_tree(tree, uns->userns_fd, false);
+        if (r < 0)
+                return r;
+        if (move_mount(tree, "", dir, "lower", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return negative_errno();
+        upper = fd_open_dir_nofollow(dir, "upper", O_PATH);
+        work = fd_open_dir_nofollow(dir, "work", O_PATH);
+        low = fd_open_dir_nofollow(dir, "lower", O_PATH);
+        if (upper < 0 || work < 0 || low < 0)
+                return upper < 0 ? upper : work < 0 ? work : low;
+        closep(ov);
+        *ov = TAKE_FD(dir);
+        *ret_upper = TAKE_FD(upper);
+        *ret_work = TAKE_FD(work);
+        *ret_lower = TAKE_FD(low);
+        return 0;
+}
+
 /* Mounts each stored app's overlay (lower: the image store's rootfs, read
  * only; upper and work: the pod's) on its app root. The caller has entered a
  * mount namespace of our own, which nspawn inherits: the host never sees
@@ -408,7 +460,8 @@ static char *data_dir_of(const char *pod_dir) {
  * that namespace: a mount cannot be moved onto a path of another one.
  * Pods prepared by rkt's stage0 have no overlay/<app>/image-id: their app
  * roots are rkt's own (overlays mounted by it, or copies). */
-static int mount_overlays(const char *pod_dir, int lock_fd, int s1, const Pod *pod, NpError *err) {
+static int mount_overlays(const char *pod_dir, int lock_fd, int s1, const Pod *pod, const PodUserns *uns,
+                          NpError *err) {
         _cleanup_free_ char *data_dir = NULL;
         _cleanup_close_ int data = -1, here = -1;
 
@@ -416,7 +469,8 @@ static int mount_overlays(const char *pod_dir, int lock_fd, int s1, const Pod *p
                 const char *app = pod->apps[i].name;
                 _cleanup_free_ char *idpath = NULL, *id = NULL, *lower = NULL, *upper = NULL, *work = NULL,
                                     *target_path = NULL;
-                _cleanup_close_ int fs = -1, mnt = -1, target = -1, store = -1, ov = -1, upper_fd = -1, work_fd = -1;
+                _cleanup_close_ int fs = -1, mnt = -1, target = -1, store = -1, ov = -1, upper_fd = -1, work_fd = -1,
+                                    lower_fd = -1;
                 size_t size;
                 int r;
 
@@ -465,8 +519,17 @@ static int mount_overlays(const char *pod_dir, int lock_fd, int s1, const Pod *p
                                          "cannot open its overlay directories: %s",
                                          strerror(-(upper_fd < 0 ? upper_fd : work_fd)));
                 target_path = mfree(target_path);
-                if (asprintf(&lower, "%s/images/%s/rootfs", data_dir, id) < 0 ||
-                    asprintf(&upper, "/proc/self/fd/%d", upper_fd) < 0 ||
+                if (asprintf(&lower, "%s/images/%s/rootfs", data_dir, id) < 0)
+                        return -ENOMEM;
+                if (uns->range > 0) {
+                        r = idmap_layers(here, app, lower, uns, &ov, &upper_fd, &work_fd, &lower_fd);
+                        if (r < 0)
+                                return error_set(err, r, app, "cannot idmap its overlay's layers: %s", strerror(-r));
+                        free(lower);
+                        if (asprintf(&lower, "/proc/self/fd/%d", lower_fd) < 0)
+                                return -ENOMEM;
+                }
+                if (asprintf(&upper, "/proc/self/fd/%d", upper_fd) < 0 ||
                     asprintf(&work, "/proc/self/fd/%d", work_fd) < 0 ||
                     asprintf(&target_path, "opt/stage2/%s/rootfs", app) < 0)
                         return -ENOMEM;
@@ -476,11 +539,20 @@ static int mount_overlays(const char *pod_dir, int lock_fd, int s1, const Pod *p
                 fs = fsopen("overlay", FSOPEN_CLOEXEC);
                 if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
                     fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-                    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
-                    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-                    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0 ||
-                    move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
                         return error_set(err, negative_errno(), app, "cannot mount its overlay on '%s': %m", lower);
+                /* overlayfs works on its upper layer with the credentials of
+                 * whoever created it: in a user namespace the pod's root's,
+                 * whose ids the idmapped layers map to on-disk 0. */
+                if (uns->range > 0 && (r = idmap_become(uns->shift)) < 0)
+                        return error_set(err, r, app, "cannot act as the pod's root: %s", strerror(-r));
+                r = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ? negative_errno() : 0;
+                if (uns->range > 0)
+                        idmap_unbecome();
+                if (r < 0 || (mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0 ||
+                    move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return error_set(err, r < 0 ? r : negative_errno(), app, "cannot mount its overlay on '%s': %s",
+                                         lower, strerror(r < 0 ? -r : errno));
         }
         return 0;
 }
@@ -529,7 +601,8 @@ static int load_apps(int s1, const Pod *pod, Image **images, RenderIds *ids, NpE
  * the image's content at the target first, with that directory's mode and
  * owner (rkt's copy-up). The same explicit volume mounted by several apps
  * is created (and filled) once, by the first. */
-static int open_empty_volume(int pod_fd, int app_root, const RenderMount *m, int *ret_fd, NpError *err) {
+static int open_empty_volume(int pod_fd, int app_root, const RenderMount *m, const PodUserns *uns, int *ret_fd,
+                             NpError *err) {
         _cleanup_close_ int sv = -1, v = -1, from = -1;
         mode_t mode = m->mode;
         uid_t uid = m->uid;
@@ -550,12 +623,27 @@ static int open_empty_volume(int pod_fd, int app_root, const RenderMount *m, int
         if (created && m->copy_up) {
                 r = chase_in_root(app_root, m->target, 0, &from, NULL);
                 if (r >= 0 && fstat(from, &st) >= 0 && S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int dir = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        _cleanup_close_ int dir = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), view = -1;
 
                         mode = st.st_mode & 07777;
                         uid = st.st_uid;
                         gid = st.st_gid;
-                        r = dir < 0 ? negative_errno() : copy_tree_at(dir, v);
+                        if (uns->range > 0) {
+                                /* The app's root shows the pod's owners shifted
+                                 * (idmapped): copied through an idmapped view of
+                                 * the volume, as the pod's root, they are stored
+                                 * as the pod's own ids, which the volume's mount
+                                 * shifts back. */
+                                uid -= uid >= uns->shift ? uns->shift : 0;
+                                gid -= gid >= uns->shift ? uns->shift : 0;
+                                view = open_tree(v, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+                                r = view < 0 ? negative_errno() : idmap_tree(view, uns->userns_fd, false);
+                                if (r >= 0 && (r = idmap_become(uns->shift)) >= 0) {
+                                        r = dir < 0 ? negative_errno() : copy_tree_at(dir, view);
+                                        idmap_unbecome();
+                                }
+                        } else
+                                r = dir < 0 ? negative_errno() : copy_tree_at(dir, v);
                         if (r < 0)
                                 return error_set(err, r, m->volume, "cannot fill the volume from app \"%s\"'s %s: %s",
                                                  m->app, m->target, strerror(-r));
@@ -589,7 +677,8 @@ static int record_device(int s1, const RenderMount *m, const struct stat *st, Np
 
 /* Every app's volumes (docs/volumes.md), in render's order, in our mount
  * namespace below the app roots: nspawn takes them along into the pod. */
-static int mount_volumes(const char *pod_dir, int lock_fd, int s1, const RenderResult *res, NpError *err) {
+static int mount_volumes(const char *pod_dir, int lock_fd, int s1, const RenderResult *res, const PodUserns *uns,
+                         void (*warn)(const char *), NpError *err) {
         _cleanup_close_ int here = -1;
 
         /* Empty volumes are cloned from the pod directory, which must be
@@ -622,7 +711,7 @@ static int mount_volumes(const char *pod_dir, int lock_fd, int s1, const RenderR
                 if (root < 0)
                         return error_set(err, root, m->app, "cannot open its root: %s", strerror(-root));
                 if (m->empty) {
-                        r = open_empty_volume(here, root, m, &v, err);
+                        r = open_empty_volume(here, root, m, uns, &v, err);
                         if (r < 0)
                                 return r;
                         r = bind_mount_clone(v, "", flags, &tree);
@@ -638,15 +727,42 @@ static int mount_volumes(const char *pod_dir, int lock_fd, int s1, const RenderR
                 if (m->device != (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
                         return error_set(err, -ESTALE, NULL, "volume \"%s\": its source %s changed while the pod started",
                                          m->volume, m->source);
+                if (uns->range > 0) {
+                        /* The volume keeps its owners as the host sees them:
+                         * its uid N is the pod's N (idmapped, if its file
+                         * system can be), not "nobody". */
+                        r = idmap_tree(tree, uns->userns_fd, m->recursive);
+                        if (r < 0 && warn) {
+                                _cleanup_free_ char *w = NULL;
+
+                                if (asprintf(&w,
+                                             "volume \"%s\": its file system cannot be idmapped (%s): in the pod's "
+                                             "user namespace its files belong to \"nobody\"",
+                                             m->volume, strerror(-r)) >= 0)
+                                        warn(w);
+                        }
+                        /* What the run makes in the app's root (the mount
+                         * point, the device's record) is the pod's root's. */
+                        r = idmap_become(uns->shift);
+                        if (r < 0)
+                                return error_set(err, r, m->app, "cannot act as the pod's root: %s", strerror(-r));
+                }
                 r = bind_mount_at(tree, root, m->path, flags, &resolved);
-                if (r < 0)
+                if (r < 0) {
+                        if (uns->range > 0)
+                                idmap_unbecome();
                         return error_set(err, r, NULL, "app \"%s\", volume \"%s\": cannot mount it at %s: %s", m->app,
                                          m->volume, m->target,
                                          r == -EBUSY     ? "that is the app's root"
                                          : r == -ENOTDIR ? "the source is a directory, the target is not"
                                          : r == -EISDIR  ? "the source is not a directory, the target is one"
                                                          : strerror(-r));
-                if (m->device && (r = record_device(s1, m, &st, err)) < 0)
+                }
+                if (m->device)
+                        r = record_device(s1, m, &st, err);
+                if (uns->range > 0)
+                        idmap_unbecome();
+                if (r < 0)
                         return r;
         }
         return 0;
@@ -1009,6 +1125,49 @@ restore:
         return r;
 }
 
+/* The pod's user namespace, before anything is mounted in its trees: its
+ * range locked (for as long as nspawn runs), the idmapping made, and the
+ * stage1 root idmapped in place; `*s1` is reopened on that view, which is
+ * what nspawn and the rest of the run see. Files the run wrote into the
+ * stage1 root before are root's in the pod (on-disk 0). */
+static int userns_start(const PodRunOptions *o, int stage1, int *s1, PodUserns *uns, NpError *err) {
+        uint32_t range = o->uid_range > 0 ? o->uid_range : IDMAP_RANGE;
+        int r, fd;
+
+        if (o->uid_shift > 0) {
+                r = idmap_lock(o->uid_shift, &uns->lock_fd);
+                if (r == -EBUSY)
+                        return error_set(err, r, NULL,
+                                         "--private-users=%" PRIu32 ":%" PRIu32 ": another pod runs in that range",
+                                         o->uid_shift, range);
+                uns->shift = o->uid_shift;
+        } else {
+                r = idmap_pick(&uns->shift, &uns->lock_fd);
+                if (r == -EBUSY)
+                        return error_set(err, r, NULL, "--private-users: every uid range is in use");
+        }
+        if (r < 0)
+                return error_set(err, r, NULL, "cannot lock a uid range for the pod: %s", strerror(-r));
+        r = idmap_userns(uns->shift, range, &uns->userns_fd);
+        if (r < 0)
+                return error_set(err, r, NULL, "cannot create the user namespace of the pod's idmapped mounts: %s",
+                                 strerror(-r));
+        r = idmap_remount(stage1, "rootfs", uns->userns_fd, false);
+        if (r < 0)
+                return error_set(err, r, "stage1/rootfs",
+                                 "cannot idmap the pod's root for its user namespace: %s (that takes idmapped "
+                                 "mounts: Linux 5.12 or later and a file system that has them, such as ext4, xfs, "
+                                 "btrfs, tmpfs; docs/security.md)",
+                                 strerror(-r));
+        fd = fd_open_dir_nofollow(stage1, "rootfs", O_PATH);
+        if (fd < 0)
+                return error_set(err, fd, "stage1/rootfs", "cannot open the pod's idmapped root: %s", strerror(-fd));
+        closep(s1);
+        *s1 = fd;
+        uns->range = range;
+        return 0;
+}
+
 int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodRunOptions *o, NpError *err) {
         _cleanup_error_ NpError perr = NP_ERROR_INIT;
         _cleanup_(pod_freep) Pod *pod = NULL;
@@ -1025,6 +1184,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         bool register_machine, propagate_tmpfs = false;
         CgroupLimitsSetup limits = CGROUP_LIMITS_SETUP_INIT;
         TypeAhead typeahead = { .ready_dir = -1, .warn = o->warn };
+        PodUserns uns = POD_USERNS_INIT;
         CgroupPlace places[_CGROUP_CTRL_MAX];
         uint64_t journal_max_use;
         size_t size;
@@ -1120,7 +1280,9 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         if (r < 0)
                 goto finish;
 
-        r = mount_overlays(pod_dir, lock_fd, s1, pod, err);
+        if (o->private_users && (r = userns_start(o, stage1, &s1, &uns, err)) < 0)
+                goto finish;
+        r = mount_overlays(pod_dir, lock_fd, s1, pod, &uns, err);
         if (r < 0)
                 goto finish;
         images = calloc(pod->n_apps + 1, sizeof(Image *));
@@ -1132,6 +1294,14 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         r = load_apps(s1, pod, images, ids, err);
         if (r < 0)
                 goto finish;
+        for (size_t i = 0; uns.range > 0 && i < pod->n_apps; i++)
+                if (ids[i].uid >= uns.range || ids[i].gid >= uns.range) {
+                        r = error_set(err, -ERANGE, pod->apps[i].name,
+                                      "runs as uid %" PRIu32 ", gid %" PRIu32 ": outside the pod's user namespace, "
+                                      "whose ids are 0 to %" PRIu32,
+                                      ids[i].uid, ids[i].gid, uns.range - 1);
+                        goto finish;
+                }
 
         /* machined where it answers (docs/stage1.md): detected, never assumed. */
         register_machine = machined_available() > 0;
@@ -1168,6 +1338,8 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 .device_sources = device_sources,
                 .rendered_dir = rendered,
                 .cgroup_v1_mask = cgroup_places_v1_mask(places),
+                .uid_shift = uns.shift,
+                .uid_range = uns.range,
         };
         memcpy(opts.uuid, uuid, 16);
         r = render_pod(pod, images, &opts, &res, &perr);
@@ -1198,7 +1370,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 r = error_set(err, r, "stage1/rendered", "cannot write the units: %s", strerror(-r));
                 goto finish;
         }
-        r = mount_volumes(pod_dir, lock_fd, s1, res, err);
+        r = mount_volumes(pod_dir, lock_fd, s1, res, &uns, o->warn, err);
         if (r < 0)
                 goto finish;
 
@@ -1211,7 +1383,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                         goto finish;
                 }
                 for (size_t i = 0; i < pod->n_apps; i++) {
-                        uids[i] = ids[i].uid;
+                        uids[i] = uns.shift + ids[i].uid; /* as the host sees the app */
                         names[i] = pod->apps[i].name;
                 }
                 r = cgroup_limits_setup(cgname, places, &res->pod_limits, names, res->app_limits, uids, s1,
@@ -1221,12 +1393,20 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         }
         propagate_tmpfs = propagate_dir_on_tmpfs(machine);
         typeahead.ready_dir = openat(s1, "rkt", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        /* nspawn holds the uid range's lock for as long as the pod runs. */
+        if (uns.lock_fd >= 0 && fcntl(uns.lock_fd, F_SETFD, 0) < 0) {
+                r = error_set(err, negative_errno(), NULL, "cannot pass on the uid range's lock: %m");
+                cgroup_limits_release(&limits);
+                goto finish;
+        }
         r = spawn_and_wait(pod_dir, lock_fd, cgname, machine, scope, res, &limits, &typeahead, err);
         typeahead.ready_dir = safe_close(typeahead.ready_dir);
         cgroup_limits_release(&limits);
         if (propagate_tmpfs)
                 propagate_dir_remove(machine);
 finish:
+        safe_close(uns.userns_fd);
+        idmap_unlock(uns.shift, uns.lock_fd);
         for (size_t i = 0; images && i < pod->n_apps; i++)
                 image_free(images[i]);
         free(images);

@@ -55,6 +55,11 @@ typedef struct PodRunOptions {
                                      * ones of the stage1); NULL: none */
         PodDns dns;
         bool share_ipc;             /* stay in the host's IPC namespace */
+        /* A user namespace of the pod's own (docs/security.md, "User
+         * namespaces"): the pod's ids 0..uid_range-1 are the host's
+         * uid_shift…; uid_shift 0 picks a free range of 65536. */
+        bool private_users;
+        uint32_t uid_shift, uid_range;
         bool interactive;           /* the single app gets the terminal */
         bool debug;                 /* keep nspawn's and systemd's messages */
         bool disable_capabilities, disable_paths, disable_seccomp;

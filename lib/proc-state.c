@@ -495,3 +495,65 @@ uint64_t now_usec(void) {
         (void) clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
+
+/* The inside id of the host's `id` in a uid_map or gid_map text ("INSIDE
+ * OUTSIDE COUNT" lines), or -ERANGE. */
+static int map_to_inside(const char *map, uint64_t id, uint32_t *ret) {
+        for (const char *l = map; l && *l;) {
+                uint64_t in, out, n;
+                const char *e;
+
+                while (*l == ' ' || *l == '\t')
+                        l++;
+                if (parse_u64(l, 10, UINT32_MAX, &in, &e) < 0)
+                        return -EBADMSG;
+                for (l = e; *l == ' ' || *l == '\t'; l++)
+                        ;
+                if (parse_u64(l, 10, UINT32_MAX, &out, &e) < 0)
+                        return -EBADMSG;
+                for (l = e; *l == ' ' || *l == '\t'; l++)
+                        ;
+                if (parse_u64(l, 10, UINT64_C(1) << 32, &n, &e) < 0)
+                        return -EBADMSG;
+                if (id >= out && id - out < n) {
+                        *ret = (uint32_t) (in + (id - out));
+                        return 0;
+                }
+                l = strchr(e, '\n');
+                if (l)
+                        l++;
+        }
+        return -ERANGE;
+}
+
+int proc_status_to_userns(int proc_fd, ProcStatus *s) {
+        _cleanup_free_ char *um = NULL, *gm = NULL;
+        uid_t uid[ELEMENTSOF(s->uid)];
+        gid_t gid[ELEMENTSOF(s->gid)];
+        uint32_t v;
+        int r;
+
+        r = proc_read_file(proc_fd, "uid_map", 65536, &um, NULL);
+        if (r >= 0)
+                r = proc_read_file(proc_fd, "gid_map", 65536, &gm, NULL);
+        if (r < 0)
+                return r;
+        /* All or nothing: everything is checked before anything changes. */
+        for (size_t i = 0; i < ELEMENTSOF(uid); i++) {
+                if ((r = map_to_inside(um, s->uid[i], &v)) < 0)
+                        return r;
+                uid[i] = v;
+                if ((r = map_to_inside(gm, s->gid[i], &v)) < 0)
+                        return r;
+                gid[i] = v;
+        }
+        for (size_t i = 0; i < s->n_groups; i++)
+                if ((r = map_to_inside(gm, s->groups[i], &v)) < 0)
+                        return r;
+        for (size_t i = 0; i < s->n_groups; i++)
+                if (map_to_inside(gm, s->groups[i], &v) >= 0)
+                        s->groups[i] = v;
+        memcpy(s->uid, uid, sizeof(uid));
+        memcpy(s->gid, gid, sizeof(gid));
+        return 0;
+}

@@ -48,6 +48,12 @@ int proc_status_parse(const char *text, size_t size, ProcStatus *ret);
 int proc_status_read(int proc_fd, ProcStatus *ret);
 void proc_status_done(ProcStatus *s);
 
+/* The ids of `s` (read from the host, so the host's) as the process's own
+ * user namespace sees them, through its uid_map and gid_map below
+ * `proc_fd`: what a process that joins that namespace sets to become it.
+ * -ERANGE if one of them has no id there; `s` is unchanged then. */
+int proc_status_to_userns(int proc_fd, ProcStatus *s);
+
 /* Reads a whole procfs file below `proc_fd` (procfs reports size 0, so no
  * fstat sizing), at most `max` bytes (-EFBIG beyond). NUL-terminated. */
 int proc_read_file(int proc_fd, const char *name, size_t max, char **ret, size_t *ret_size);

@@ -1259,11 +1259,33 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
  * are static files of the stage1 image (units/, installed in
  * etc/systemd/system.control): each app and reaper names them, never the
  * other way round. What the pod's options change in them is a drop-in. */
+/* In a user namespace nspawn cannot bind the journal's "flushed" flag file
+ * (see build_argv()): the directories it would create for it in the pod's
+ * /run would be the host's root's, "nobody"'s in the pod, and the pod's
+ * systemd could not write its own /run/systemd. journald's start makes it
+ * instead, in its socket's directory, before journald reads it. */
+static int render_userns_dropins(RenderContext *c) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        int r;
+
+        if (c->opts->uid_range == 0)
+                return 0;
+        u = unit_new("50-userns.conf");
+        if (!u)
+                return -ENOMEM;
+        if ((r = unit_add(u, "Service", "ExecStartPre", "/usr/bin/touch /run/systemd/journal/flushed")) < 0)
+                return r;
+        return fileset_add_unit(c->files, STAGE1_UNIT_DIR "/systemd-journald.service.d", u);
+}
+
 static int render_static_dropins(RenderContext *c) {
         _cleanup_strbuf_ StrBuf line = STRBUF_INIT;
         _cleanup_(unit_freep) Unit *u = NULL;
         int r;
 
+        r = render_userns_dropins(c);
+        if (r < 0)
+                return r;
         if (!c->opts->disable_paths && !c->opts->pod_hosts)
                 return 0;
         /* prepare-app masks the kernel interfaces below /proc and /sys, and
@@ -1292,6 +1314,10 @@ static int render_static_dropins(RenderContext *c) {
 
 static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
+        /* In a user namespace, what nspawn binds from the host is idmapped:
+         * the host's root owns it in the pod too, not "nobody". (Not what
+         * it binds from the stage1 root: the run idmapped that already.) */
+        const char *idmap_opt = c->opts->uid_range > 0 ? ":idmap" : "";
         int r;
 
         if ((r = strv_extend(&argv, c->opts->nspawn_path ? c->opts->nspawn_path : "/usr/bin/systemd-nspawn")) < 0 ||
@@ -1339,9 +1365,19 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
         if (c->opts->selinux_apifs_context &&
             (r = strv_extendf(&argv, "--selinux-apifs-context=%s", c->opts->selinux_apifs_context)) < 0)
                 return r;
+        if (c->opts->uid_range > 0) {
+                /* The run idmaps the pod's trees itself (lib/idmap.h): nspawn
+                 * must neither chown them nor map them again. */
+                if ((r = strv_extendf(&argv, "--private-users=%" PRIu32 ":%" PRIu32, c->opts->uid_shift,
+                                      c->opts->uid_range)) < 0 ||
+                    (r = strv_extend(&argv, "--private-users-ownership=off")) < 0)
+                        return r;
+        }
         if ((r = strv_extend(&argv, "--directory=stage1/rootfs")) < 0 ||
-            /* Host flavor: the pod runs the host's systemd, from the host's /usr. */
-            (r = strv_extend(&argv, "--bind-ro=/usr")) < 0)
+            /* Host flavor: the pod runs the host's systemd, from the host's
+             * /usr; in a user namespace idmapped, so that root's files are
+             * root's there too. */
+            (r = strv_extendf(&argv, "--bind-ro=/usr%s%s", c->opts->uid_range > 0 ? ":/usr" : "", idmap_opt)) < 0)
                 return r;
         if (c->opts->rendered_dir) {
                 /* The pod's systemd reads its units, and the apps' environment
@@ -1361,7 +1397,7 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
                         if (r < 0)
                                 return error_set(c->err, -EINVAL, NULL, "rendered directory \"%s\": %s",
                                                  c->opts->rendered_dir, reason ? reason : "unrepresentable");
-                        strbuf_printf(&b, ":/%s", dirs[i]);
+                        strbuf_printf(&b, ":/%s%s", dirs[i], idmap_opt);
                         if (strbuf_error(&b) < 0)
                                 return -ENOMEM;
                         if ((r = strv_consume(&argv, strbuf_steal(&b, NULL))) < 0)
@@ -1370,7 +1406,8 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
         }
         {
                 /* journald writes to the pod's /var/log/journal from its
-                 * start (it takes an existing flag file as "flushed"), and
+                 * start (it takes an existing flag file as "flushed"; in a
+                 * user namespace render_userns_dropins() makes it), and
                  * prints console lines without the kernel's timestamp. */
                 _cleanup_strbuf_ StrBuf src = STRBUF_INIT;
                 const char *reason = NULL;
@@ -1383,7 +1420,8 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
                 strbuf_append(&src, "/stage1/rootfs/" STAGE1_EMPTY);
                 if (strbuf_error(&src) < 0)
                         return -ENOMEM;
-                if ((r = strv_extendf(&argv, "%s:/run/systemd/journal/flushed", src.data)) < 0)
+                if (c->opts->uid_range == 0 &&
+                    (r = strv_extendf(&argv, "%s:/run/systemd/journal/flushed", src.data)) < 0)
                         return r;
                 if (c->opts->hide_printk_time &&
                     (r = strv_extendf(&argv, "%s:/sys/module/printk/parameters/time", src.data)) < 0)

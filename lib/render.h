@@ -89,6 +89,8 @@ typedef struct RenderOptions {
         char *const *device_sources; /* host volume sources that are device nodes (the
                                       * caller stat()s them, lib/bind-mount.h: render does
                                       * no I/O); NULL: none */
+        uint32_t uid_shift, uid_range; /* uid_range > 0: a user namespace, the pod's 0 the host's
+                                        * uid_shift (the caller idmaps the pod's trees) */
         unsigned cgroup_v1_mask;   /* controllers (CGROUP_CTRL_MASK) the host has in cgroup v1
                                     * hierarchies only: an app limited in one joins its cgroup
                                     * there through app-stdio (lib/cgroup-limits.h) */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "idmap.h"
 #include "log.h"
 #include "manifest.h"
 #include "names.h"
@@ -39,6 +40,8 @@ typedef struct RunSpec {
         bool inherit_env;         /* --inherit-env */
         bool have_ipc;            /* --ipc given (run, run-prepared only) */
         bool ipc_parent;          /* --ipc=parent: the host's IPC namespace */
+        bool private_users;       /* --private-users (run, run-prepared only) */
+        uint32_t uid_shift, uid_range; /* its SHIFT:RANGE; 0: pick */
         const char *help;         /* the --help text of the verb */
         bool interactive;
         bool disable_caps, disable_paths, disable_seccomp;
@@ -109,6 +112,10 @@ static void run_spec_done(RunSpec *s) {
         "  --interactive            the (single) app gets the terminal\n" \
         "  --ipc=auto|private|parent  an IPC namespace of the pod's own (auto, private:\n" \
         "                           the default), or the host's\n" \
+        "  --private-users[=pick|SHIFT[:RANGE]]\n" \
+        "                           a user namespace: the pod's uid 0 is the host's\n" \
+        "                           SHIFT (pick: a free range of 65536); the image store\n" \
+        "                           is idmapped, never chowned (docs/security.md)\n" \
         "  --insecure-options=LIST  capabilities, paths, seccomp, all-run, all: turn\n" \
         "                           protections off; rkt's fetch-time ones (none, image,\n" \
         "                           tls, ondisk, http, pubkey, all-fetch) are accepted and\n" \
@@ -397,6 +404,35 @@ static int take_ipc(char **argv, int argc, int *i, RunSpec *s) {
         return 1;
 }
 
+/* --private-users[=pick|SHIFT[:RANGE]|BOOL] (run, run-prepared): rkt's
+ * boolean flag, nspawn's values. */
+static int take_private_users(const char *a, RunSpec *s) {
+        const char *v;
+        int b;
+
+        if (strncmp(a, "--private-users", 15) != 0 || (a[15] != 0 && a[15] != '='))
+                return 0;
+        v = a[15] == '=' ? a + 16 : NULL;
+        s->uid_shift = s->uid_range = 0;
+        if (!v || strcmp(v, "pick") == 0 || strcmp(v, "yes") == 0) {
+                s->private_users = true;
+                return 1;
+        }
+        b = strcmp(v, "no") == 0 ? 0 : *v >= '0' && *v <= '9' ? -EINVAL : parse_go_bool(v);
+        if (b >= 0) {
+                s->private_users = b > 0;
+                return 1;
+        }
+        if (idmap_parse(v, &s->uid_shift, &s->uid_range) < 0) {
+                log_error("--private-users=%s: must be pick, no, or SHIFT[:RANGE] with SHIFT > 0 (the pod's uid 0 "
+                          "is the host's uid SHIFT; RANGE ids, default 65536)",
+                          v);
+                return -EINVAL;
+        }
+        s->private_users = true;
+        return 1;
+}
+
 /* rkt's per-app options that become isolators (lib/manifest.h,
  * manifest_app_set_isolator_option()); checked when the app is built. */
 static int take_isolator_option(char **argv, int argc, int *i, PodPrepareApp *app) {
@@ -550,11 +586,10 @@ static int parse_run_args(int argc, char *argv[], RunSpec *s) {
                                 s->interactive = true;
                                 continue;
                         }
-                        if (strncmp(a, "--private-users", 15) == 0 && (a[15] == 0 || a[15] == '=')) {
-                                log_error("%s: pods in a user namespace of their own are not supported yet; "
-                                          "the pod's root is the host's root (docs/security.md)",
-                                          a);
-                                return -EINVAL;
+                        if ((r = take_private_users(a, s)) != 0) {
+                                if (r < 0)
+                                        return r;
+                                continue;
                         }
                         if (a[0] == '-') {
                                 log_error("unknown option \"%s\" (pod options come before the "
@@ -707,6 +742,9 @@ static int run_in(const GlobalOptions *g, const RunSpec *spec, int pods_fd, int 
                 .disable_paths = spec->disable_paths,
                 .disable_seccomp = spec->disable_seccomp,
                 .share_ipc = spec->ipc_parent,
+                .private_users = spec->private_users,
+                .uid_shift = spec->uid_shift,
+                .uid_range = spec->uid_range,
                 .warn = warn,
         };
         r = pod_run(pod_dir, lock_fd, uuid, &o, &err);
@@ -798,8 +836,9 @@ int verb_prepare(int argc, char *argv[], const GlobalOptions *g) {
         /* What prepare cannot keep for run-prepared must not look applied. */
         if (spec.hostname || spec.interactive || spec.disable_caps || spec.disable_paths || spec.disable_seccomp ||
             spec.networks || spec.net_conf_dir || spec.dns || spec.dns_search || spec.dns_opt || spec.dns_domain ||
-            spec.hosts_entries || spec.have_ipc) {
-                log_error("--hostname, --interactive, --insecure-options, --net, --local-config, --dns*, --ipc and "
+            spec.hosts_entries || spec.have_ipc || spec.private_users) {
+                log_error("--hostname, --interactive, --insecure-options, --net, --local-config, --dns*, --ipc, "
+                          "--private-users and "
                           "--hosts-entry are options of run-prepared, "
                           "not of prepare");
                 pod_remove_dir(pods, POD_STATE_PREPARE, uuid);
@@ -861,6 +900,11 @@ int verb_run_prepared(int argc, char *argv[], const GlobalOptions *g) {
                 }
                 if (strcmp(argv[i], "--interactive") == 0) {
                         spec.interactive = true;
+                        continue;
+                }
+                if ((r = take_private_users(argv[i], &spec)) != 0) {
+                        if (r < 0)
+                                return EXIT_INTERNAL;
                         continue;
                 }
                 if ((r = take_net_option(argv, argc, &i, &spec)) != 0 || (r = take_ipc(argv, argc, &i, &spec)) != 0) {

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/fsuid.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "idmap.h"
+#include "macro.h"
+#include "parse-util.h"
+
+#define IDMAP_LOCK_DIR "/run/nspawn-pod/userns"
+
+int idmap_parse(const char *s, uint32_t *ret_shift, uint32_t *ret_range) {
+        _cleanup_free_ char *copy = strdup(s);
+        uint64_t shift, range = IDMAP_RANGE;
+        char *colon;
+
+        if (!copy)
+                return -ENOMEM;
+        colon = strchr(copy, ':');
+        if (colon)
+                *colon++ = 0;
+        if (parse_uint64(copy, &shift) < 0 || (colon && parse_uint64(colon, &range) < 0))
+                return -EINVAL;
+        /* The pod's root is never the host's, and the pod's ids stay below
+         * the host's "nobody" range and (uid_t)-1. */
+        if (shift == 0 || range == 0 || shift + range > UINT64_C(0xFFFE0000))
+                return -EINVAL;
+        *ret_shift = (uint32_t) shift;
+        *ret_range = (uint32_t) range;
+        return 0;
+}
+
+int idmap_userns(uint32_t shift, uint32_t range, int *ret_fd) {
+        _cleanup_close_ int ns = -1;
+        int p[2], r = 0, status;
+        char path[64], map[96];
+        pid_t child;
+        char c;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return negative_errno();
+        child = fork();
+        if (child < 0) {
+                r = negative_errno();
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        if (child == 0) {
+                /* Into a user namespace, tell the parent, wait to be killed. */
+                close(p[0]);
+                if (unshare(CLONE_NEWUSER) < 0)
+                        _exit(1);
+                (void) !write(p[1], "x", 1);
+                for (;;)
+                        pause();
+        }
+        close(p[1]);
+        if (read(p[0], &c, 1) != 1)
+                r = -EPERM;
+        close(p[0]);
+        snprintf(map, sizeof(map), "0 %" PRIu32 " %" PRIu32 "\n%" PRIu32 " 0 1\n", shift, range,
+                 IDMAP_HOST_ROOT_ON_DISK);
+        static const char *const files[] = { "uid_map", "gid_map" };
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++) {
+                _cleanup_close_ int fd = -1;
+
+                snprintf(path, sizeof(path), "/proc/%d/%s", (int) child, files[i]);
+                fd = open(path, O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, map, strlen(map)) != (ssize_t) strlen(map))
+                        r = negative_errno();
+        }
+        if (r >= 0) {
+                snprintf(path, sizeof(path), "/proc/%d/ns/user", (int) child);
+                ns = open(path, O_RDONLY | O_CLOEXEC);
+                if (ns < 0)
+                        r = negative_errno();
+        }
+        (void) kill(child, SIGKILL);
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(ns);
+        return 0;
+}
+
+int idmap_tree(int tree, int userns_fd, bool recursive) {
+        struct mount_attr attr = {
+                .attr_set = MOUNT_ATTR_IDMAP,
+                .userns_fd = (uint64_t) userns_fd,
+        };
+
+        /* Only a detached tree can get an idmapping; every mount of it gets
+         * the one map, or none does. */
+        if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int idmap_remount(int dirfd, const char *path, int userns_fd, bool recursive) {
+        _cleanup_close_ int tree = -1;
+        int r;
+
+        tree = open_tree(dirfd, path,
+                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0) |
+                                 (*path ? 0 : AT_EMPTY_PATH));
+        if (tree < 0)
+                return negative_errno();
+        r = idmap_tree(tree, userns_fd, recursive);
+        if (r < 0)
+                return r;
+        if (move_mount(tree, "", dirfd, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/* The effective set back to the permitted one (all of root's). */
+static int raise_effective(void) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2];
+
+        if (syscall(SYS_capget, &h, d) < 0)
+                return negative_errno();
+        d[0].effective = d[0].permitted;
+        d[1].effective = d[1].permitted;
+        if (syscall(SYS_capset, &h, d) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int idmap_become(uint32_t shift) {
+        (void) setfsgid((gid_t) shift);
+        (void) setfsuid((uid_t) shift);
+        /* setfs*id() report the old value: ask again to see the new one. */
+        if ((uint32_t) setfsuid((uid_t) -1) != shift || (uint32_t) setfsgid((gid_t) -1) != shift) {
+                idmap_unbecome();
+                return -EPERM;
+        }
+        return raise_effective();
+}
+
+void idmap_unbecome(void) {
+        (void) setfsuid(0);
+        (void) setfsgid(0);
+        (void) raise_effective();
+}
+
+int idmap_lock(uint32_t shift, int *ret_fd) {
+        char path[sizeof(IDMAP_LOCK_DIR) + 16];
+
+        (void) mkdir("/run/nspawn-pod", 0755);
+        if (mkdir(IDMAP_LOCK_DIR, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
+        snprintf(path, sizeof(path), IDMAP_LOCK_DIR "/%" PRIu32, shift);
+        for (;;) {
+                _cleanup_close_ int fd = -1;
+                struct stat a, b;
+
+                fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0)
+                        return negative_errno();
+                if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+                /* The holder before us may have removed the file between our
+                 * open and our lock: then ours is a lock on nothing. */
+                if (fstat(fd, &a) < 0)
+                        return negative_errno();
+                if (stat(path, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+                        continue;
+                *ret_fd = TAKE_FD(fd);
+                return 0;
+        }
+}
+
+void idmap_unlock(uint32_t shift, int lock_fd) {
+        char path[sizeof(IDMAP_LOCK_DIR) + 16];
+
+        if (lock_fd < 0)
+                return;
+        snprintf(path, sizeof(path), IDMAP_LOCK_DIR "/%" PRIu32, shift);
+        /* Removed while still locked (see idmap_lock()). */
+        (void) unlink(path);
+        close(lock_fd);
+}
+
+int idmap_pick(uint32_t *ret_shift, int *ret_lock_fd) {
+        const uint32_t n = (IDMAP_SHIFT_MAX - IDMAP_SHIFT_MIN) / IDMAP_RANGE + 1;
+        uint32_t start = 0;
+
+        if (getrandom(&start, sizeof(start), GRND_NONBLOCK) != sizeof(start))
+                start = (uint32_t) getpid();
+        for (uint32_t i = 0; i < n; i++) {
+                uint32_t shift = IDMAP_SHIFT_MIN + ((start + i) % n) * IDMAP_RANGE;
+                int r = idmap_lock(shift, ret_lock_fd);
+
+                if (r == -EBUSY)
+                        continue;
+                if (r < 0)
+                        return r;
+                *ret_shift = shift;
+                return 0;
+        }
+        return -EBUSY;
+}
