@@ -920,6 +920,12 @@ static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_di
         (void) snprintf(ppid, sizeof(ppid), "%d\n", (int) getpid());
         if ((r = write_text_at(lock_fd, "subcgroup", sub)) < 0 || (r = write_text_at(lock_fd, "ppid", ppid)) < 0)
                 child_fail(report_fd, r, "cannot write the pod's subcgroup and ppid files");
+        if (res->netns_join) {
+                _cleanup_close_ int ns = open(res->netns_join, O_RDONLY | O_CLOEXEC);
+
+                if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+                        child_fail(report_fd, negative_errno(), "cannot join the pod's network namespace");
+        }
         STRV_FOREACH(e, res->nspawn_env)
                 (void) putenv(*e);
         pass_listen_fds();

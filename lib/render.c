@@ -87,6 +87,7 @@ RenderResult *render_result_free(RenderResult *r) {
         fileset_free(r->files);
         render_mounts_free(r->mounts, r->n_mounts);
         strv_free(r->nspawn_argv);
+        free(r->netns_join);
         strv_free(r->nspawn_env);
         strv_free(r->warnings);
         free(r->app_limits);
@@ -1352,7 +1353,9 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
                 return r;
         if (c->opts->resolv_conf_off && (r = strv_extend(&argv, "--resolv-conf=off")) < 0)
                 return r;
-        if (c->opts->netns_path) {
+        if (c->opts->netns_path && c->opts->uid_range > 0) {
+                /* nspawn inherits it from the run (RenderResult.netns_join). */
+        } else if (c->opts->netns_path) {
                 /* A path nspawn takes as one word; ours (NETNS_DIR/…), checked there. */
                 if ((r = strv_extendf(&argv, "--network-namespace-path=%s", c->opts->netns_path)) < 0)
                         return r;
@@ -1540,6 +1543,10 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
         r = build_argv(&c, &res->nspawn_argv, &res->nspawn_env);
         if (r < 0)
                 goto finish;
+        if (opts->netns_path && opts->uid_range > 0 && !(res->netns_join = strdup(opts->netns_path))) {
+                r = -ENOMEM;
+                goto finish;
+        }
 
         fileset_sort(c.files);
         res->files = TAKE_PTR(c.files);

@@ -130,6 +130,10 @@ typedef struct RenderResult {
         size_t n_mounts;
         char **nspawn_argv;  /* argv[0] is the nspawn path; run from the pod directory */
         char **nspawn_env;   /* NAME=VALUE to add to nspawn's environment, sorted */
+        char *netns_join;    /* the network namespace nspawn is started in (the run joins
+                              * it before the exec), instead of --network-namespace-path=:
+                              * a user-namespaced nspawn 252 joins that too late, from inside
+                              * its user namespace, where it may not; NULL: none */
         char **warnings;     /* things worth telling a person; never fatal */
         CgroupLimits pod_limits;  /* the pod's own (PodManifest.isolators): set by the run */
         CgroupLimits *app_limits; /* per app, in pod order */

@@ -193,6 +193,10 @@ static void print_result(const Pod *pod, const RenderResult *res) {
         printf("==> nspawn environment <==\n");
         STRV_FOREACH(s, res->nspawn_env)
                 print_word(*s);
+        if (res->netns_join) {
+                printf("\n==> nspawn started in network namespace <==\n");
+                print_word(res->netns_join);
+        }
         printf("\n==> nspawn argv <==\n");
         STRV_FOREACH(s, res->nspawn_argv)
                 print_word(*s);
