@@ -921,10 +921,19 @@ static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_di
         if ((r = write_text_at(lock_fd, "subcgroup", sub)) < 0 || (r = write_text_at(lock_fd, "ppid", ppid)) < 0)
                 child_fail(report_fd, r, "cannot write the pod's subcgroup and ppid files");
         if (res->netns_join) {
-                _cleanup_close_ int ns = open(res->netns_join, O_RDONLY | O_CLOEXEC);
+                _cleanup_close_ int ns = open(res->netns_join, O_RDONLY | O_CLOEXEC), port = -1;
 
                 if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
                         child_fail(report_fd, negative_errno(), "cannot join the pod's network namespace");
+                /* That namespace is the host's user namespace's (the CNI
+                 * plugins set it up from here): no capability of the pod's
+                 * reaches it, CAP_NET_BIND_SERVICE neither, so ports below
+                 * 1024 are opened to every process of it instead, in it
+                 * alone (docs/security.md, "User namespaces"). */
+                port = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_WRONLY | O_CLOEXEC);
+                if (port < 0 || write(port, "0\n", 2) != 2)
+                        child_fail(report_fd, negative_errno(),
+                                   "cannot open the pod's ports below 1024 to its user namespace");
         }
         STRV_FOREACH(e, res->nspawn_env)
                 (void) putenv(*e);

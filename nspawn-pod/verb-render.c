@@ -7,6 +7,7 @@
 #include <systemd/sd-id128.h>
 
 #include "bind-mount.h"
+#include "idmap.h"
 #include "log.h"
 #include "error.h"
 #include "fileset.h"
@@ -52,6 +53,9 @@ static void render_usage(FILE *f) {
               "                             this host (default), in cgroup2, or in cgroup v1\n"
               "                             hierarchies (apps with limits then join them\n"
               "                             through app-stdio: docs/resources.md)\n"
+              "  --private-users=SHIFT[:RANGE]\n"
+              "                             a user namespace whose uid 0 is the host's SHIFT, as\n"
+              "                             run --private-users makes it (docs/security.md)\n"
               "  --nspawn-binds             volumes as systemd-nspawn --bind= arguments, for\n"
               "                             booting the output with plain systemd-nspawn\n"
               "                             (run mounts them itself: docs/volumes.md)\n"
@@ -286,6 +290,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 ARG_MACHINE_PREFIX,
                 ARG_NSPAWN_BINDS,
                 ARG_CGROUP_LAYOUT,
+                ARG_PRIVATE_USERS,
         };
         static const struct option options[] = {
                 { "image-manifest", required_argument, NULL, ARG_IMAGE },
@@ -304,6 +309,7 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                 { "machine-prefix", required_argument, NULL, ARG_MACHINE_PREFIX },
                 { "nspawn-binds", no_argument, NULL, ARG_NSPAWN_BINDS },
                 { "cgroup-layout", required_argument, NULL, ARG_CGROUP_LAYOUT },
+                { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -405,6 +411,12 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                                 return EXIT_USAGE;
                         }
                         layout = optarg;
+                        break;
+                case ARG_PRIVATE_USERS:
+                        if (idmap_parse(optarg, &opts.uid_shift, &opts.uid_range) < 0) {
+                                log_error("--private-users must be SHIFT[:RANGE] with SHIFT > 0, not \"%s\"", optarg);
+                                return EXIT_USAGE;
+                        }
                         break;
                 case 'h':
                         render_usage(stdout);
