@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <sched.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/mount.h>
@@ -217,4 +219,90 @@ int idmap_pick(uint32_t *ret_shift, int *ret_lock_fd) {
                 return 0;
         }
         return -EBUSY;
+}
+
+static int shift_ids(int dirfd, const char *name, const struct statx *sx, uint32_t shift, uint32_t range) {
+        uid_t uid = sx->stx_uid < range ? sx->stx_uid + shift : sx->stx_uid;
+        gid_t gid = sx->stx_gid < range ? sx->stx_gid + shift : sx->stx_gid;
+
+        if (uid == sx->stx_uid && gid == sx->stx_gid)
+                return 0;
+        if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0)
+                return negative_errno();
+        /* chown clears the set-id bits of files: put them back. */
+        if (S_ISREG(sx->stx_mode) && (sx->stx_mode & 06000) &&
+            fchmodat(dirfd, name, sx->stx_mode & 07777, 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static int shift_below(int dirfd, const struct statx *top, const char *rel, uint32_t shift, uint32_t range,
+                       char *const *skip, unsigned depth) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        int fd, r;
+
+        if (depth > 256)
+                return -ELOOP;
+        fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                r = negative_errno();
+                close(fd);
+                return r;
+        }
+        rewinddir(d);
+        while ((errno = 0, de = readdir(d))) {
+                _cleanup_free_ char *path = NULL;
+                bool skipped = false;
+                struct statx sx;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "", de->d_name) < 0)
+                        return -ENOMEM;
+                STRV_FOREACH(p, skip)
+                        skipped = skipped || fnmatch(*p, path, FNM_PATHNAME) == 0;
+                if (skipped)
+                        continue;
+                if (statx(dirfd, de->d_name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID | STATX_MNT_ID,
+                          &sx) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return negative_errno();
+                }
+                if (fd_statx_is_other_mount(&sx, top))
+                        continue; /* a mount (a directory's or a file's): not ours to chown */
+                r = shift_ids(dirfd, de->d_name, &sx, shift, range);
+                if (r < 0)
+                        return r;
+                if (S_ISDIR(sx.stx_mode)) {
+                        _cleanup_close_ int sub = fd_open_dir_nofollow(dirfd, de->d_name, O_RDONLY);
+
+                        if (sub < 0)
+                                return sub;
+                        r = shift_below(sub, top, path, shift, range, skip, depth + 1);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return errno > 0 ? -errno : 0;
+}
+
+int idmap_shift_tree(int dirfd, uint32_t shift, uint32_t range, char *const *skip) {
+        _cleanup_close_ int top = -1;
+        struct statx sx;
+        int r;
+
+        top = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (top < 0)
+                return negative_errno();
+        if (statx(top, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID | STATX_MNT_ID, &sx) < 0)
+                return negative_errno();
+        r = shift_ids(top, "", &sx, shift, range);
+        if (r < 0)
+                return r;
+        return shift_below(top, &sx, "", shift, range, skip, 0);
 }

@@ -62,6 +62,14 @@ int idmap_lock(uint32_t shift, int *ret_fd);
 /* Removes the lock file and closes `lock_fd` (nothing if < 0). */
 void idmap_unlock(uint32_t shift, int lock_fd);
 
+/* For a tree a stage0 rendered with shifted owners (rkt's stage0 with
+ * --private-users): every inode below `dirfd` owned by an unshifted id of
+ * the pod's (below `range`: what the run made there) gets that id plus
+ * `shift`, set-id bits kept. Symlinks are not followed, mounts not
+ * entered, and relative paths matching one of the fnmatch(FNM_PATHNAME)
+ * patterns of `skip` are left as they are. */
+int idmap_shift_tree(int dirfd, uint32_t shift, uint32_t range, char *const *skip);
+
 /* Picks a free range (a random one, then the next free), locks it: -EBUSY
  * if all are taken. */
 int idmap_pick(uint32_t *ret_shift, int *ret_lock_fd);

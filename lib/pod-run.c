@@ -1167,6 +1167,21 @@ static int userns_start(const PodRunOptions *o, int stage1, int *s1, PodUserns *
         if (r < 0)
                 return error_set(err, r, NULL, "cannot create the user namespace of the pod's idmapped mounts: %s",
                                  strerror(-r));
+        if (o->uid_preshifted) {
+                struct stat st;
+
+                /* rkt's stage0 renders the stage1 root with the shift's owners. */
+                if (fstat(*s1, &st) < 0)
+                        return error_set(err, negative_errno(), "stage1/rootfs", "cannot inspect: %m");
+                if (st.st_uid != uns->shift || st.st_gid != uns->shift)
+                        return error_set(err, -EINVAL, NULL,
+                                         "--private-users=%" PRIu32 ":%" PRIu32 ": the pod's stage1 root is owned by "
+                                         "%u:%u, not by the shift: the pod was not prepared for this user namespace "
+                                         "(rkt prepare --private-users --no-overlay renders it so)",
+                                         uns->shift, range, (unsigned) st.st_uid, (unsigned) st.st_gid);
+                uns->range = range;
+                return 0;
+        }
         r = idmap_remount(stage1, "rootfs", uns->userns_fd, false);
         if (r < 0)
                 return error_set(err, r, "stage1/rootfs",
@@ -1408,6 +1423,19 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
         }
         propagate_tmpfs = propagate_dir_on_tmpfs(machine);
         typeahead.ready_dir = openat(s1, "rkt", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (o->uid_preshifted && uns.range > 0) {
+                /* What the run made in the stage1 root is the pod's root's
+                 * (and users'), as the rest of the tree rkt rendered. */
+                static char *const skip[] = { (char *) "opt/stage2/*/rootfs", NULL };
+
+                r = idmap_shift_tree(s1, uns.shift, uns.range, skip);
+                if (r < 0) {
+                        r = error_set(err, r, "stage1/rootfs", "cannot give the pod's files to its user namespace: %s",
+                                      strerror(-r));
+                        cgroup_limits_release(&limits);
+                        goto finish;
+                }
+        }
         /* nspawn holds the uid range's lock for as long as the pod runs. */
         if (uns.lock_fd >= 0 && fcntl(uns.lock_fd, F_SETFD, 0) < 0) {
                 r = error_set(err, negative_errno(), NULL, "cannot pass on the uid range's lock: %m");

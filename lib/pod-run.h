@@ -60,6 +60,10 @@ typedef struct PodRunOptions {
          * uid_shift…; uid_shift 0 picks a free range of 65536. */
         bool private_users;
         uint32_t uid_shift, uid_range;
+        /* The pod's trees are owned by the shifted ids already (rkt's stage0
+         * renders them so for --private-users): only volumes are idmapped,
+         * and what the run makes in the stage1 root is shifted. */
+        bool uid_preshifted;
         bool interactive;           /* the single app gets the terminal */
         bool debug;                 /* keep nspawn's and systemd's messages */
         bool disable_capabilities, disable_paths, disable_seccomp;

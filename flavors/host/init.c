@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "exit-status.h"
+#include "idmap.h"
 #include "log.h"
 #include "macro.h"
 #include "names.h"
@@ -49,9 +50,13 @@ static const char usage[] =
         "  --dns-conf-mode=resolv=default|host|stage0|none,hosts=default|host|stage0\n"
         "                            the pod's resolv.conf and hosts (rkt's stage0 writes\n"
         "                            etc/rkt-resolv.conf and etc/rkt-hosts for stage0)\n"
-        "  --private-users=, --mds-token=, --mutable\n"
-        "                            refused: user namespaces, the metadata service and\n"
-        "                            mutable pods are not supported by this stage1\n"
+        "  --private-users=SHIFT:COUNT\n"
+        "                            a user namespace whose uid 0 is the host's SHIFT, for\n"
+        "                            a pod rkt's stage0 rendered shifted (rkt run\n"
+        "                            --private-users --no-overlay): what the stage1 makes\n"
+        "                            is shifted too; volumes are idmapped\n"
+        "  --mds-token=, --mutable   refused: the metadata service and mutable pods are\n"
+        "                            not supported by this stage1\n"
         "\n"
         "Exit status: the pod's; 254 when the pod cannot be run, 2 for a wrong command line.\n";
 
@@ -208,11 +213,17 @@ int main(int argc, char *argv[]) {
                         }
                         break;
                 case ARG_PRIVATE_USERS:
-                        if (*optarg) {
-                                log_error("--private-users=%s: user namespaces are not supported by this stage1 yet",
-                                          optarg);
+                        /* rkt's "SHIFT:COUNT" (empty: none), for a pod its
+                         * stage0 rendered with shifted owners. */
+                        if (!*optarg) {
+                                o.private_users = false;
+                                break;
+                        }
+                        if (!strchr(optarg, ':') || idmap_parse(optarg, &o.uid_shift, &o.uid_range) < 0) {
+                                log_error("--private-users=%s: must be SHIFT:COUNT, SHIFT > 0", optarg);
                                 return EXIT_INTERNAL;
                         }
+                        o.private_users = o.uid_preshifted = true;
                         break;
                 case ARG_MDS_TOKEN:
                         if (*optarg) {

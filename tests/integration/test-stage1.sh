@@ -337,7 +337,57 @@ for refused in "--net=mynet:IP=10.1.2.3" "--net=host,none" "--net=host:IP=10.1.2
                 tap_diag "$refused: exit $RC" "$(cat "$HARNESS_DIR/refused.err")"
         fi
 done
-tap_ok "$ok" "refused with 254 and a message, nothing started: an unknown network, host+none, host with arguments, --private-users, --mds-token, --mutable, unknown --dns-conf-mode modes, --ipc=bogus"
+tap_ok "$ok" "refused with 254 and a message, nothing started: an unknown network, host+none, host with arguments, --private-users on a pod not rendered shifted, --mds-token, --mutable, unknown --dns-conf-mode modes, --ipc=bogus"
+
+# --- rkt run --private-users --no-overlay ---------------------------------------------
+
+# rkt's stage0 renders the stage1 and the apps with every owner shifted
+# (uid + SHIFT), writes private-users-prepared and passes
+# --private-users=SHIFT:COUNT; the stage1 shifts what it makes itself.
+SHIFT=1879179264
+shift_tree() {
+        python3 - "$1" "$SHIFT" <<'EOF2'
+import os, sys
+top, shift = sys.argv[1], int(sys.argv[2])
+for d, dirs, files in os.walk(top):
+    for n in ([d] if d == top else []) + [os.path.join(d, f) for f in files + dirs]:
+        st = os.lstat(n)
+        os.lchown(n, st.st_uid + shift, st.st_gid + shift)
+EOF2
+}
+UU=$(prepare_pod 'shifted:["/bin/sh", "-c", "touch /running; id; cat /proc/self/uid_map; stat -c \"%u:%g %n\" / /etc/passwd 2>&1; echo made >/made; exec sleep 1000"]') ||
+        bail "cannot prepare a pod"
+PU=$D/pods/run/$UU
+shift_tree "$PU/stage1/rootfs" && printf '%s:65536' "$SHIFT" >"$PU/private-users-prepared"
+stage0_run shifted "$UU" "${FLAGS[@]}" --private-users="$SHIFT:65536"
+U_PID=$RUNPID
+if wait_running "$UU" shifted && init=$(init_of "$UU"); then
+        app_uid=""
+        for p in /proc/[0-9]*; do
+                [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "sleep 1000 " ] &&
+                        [ "$p/root" -ef "$PU/stage1/rootfs/opt/stage2/shifted/rootfs" ] &&
+                        app_uid=$(awk '/^Uid:/{print $2}' "$p/status")
+        done
+        out=$(sed -E 's/^[a-z]+\[[0-9]+\]: //; s/\r$//' "$HARNESS_DIR/shifted.out")
+        [ "$app_uid" = "$SHIFT" ] && grep -qx 'uid=0(root) gid=0(root)' <<<"$out" &&
+                grep -qE "^ +0 +$SHIFT +65536\$" <<<"$out" && grep -qx '0:0 /' <<<"$out" && grep -qx '0:0 /etc/passwd' <<<"$out" &&
+                [ "$(stat -c %u "$PU/stage1/rootfs/opt/stage2/shifted/rootfs/made")" = "$SHIFT" ] &&
+                [ "$(stat -c %u:%g "$PU/stage1/rootfs/etc/hostname" 2>/dev/null || stat -c %u:%g "$PU/stage1/rootfs/etc/machine-id")" = "$SHIFT:$SHIFT" ]
+        tap_ok $? "--private-users=SHIFT:COUNT on a pod rkt rendered shifted: the app is root inside, $SHIFT on the host; its files root's; what the stage1 made is shifted" ||
+                { diag shifted; tap_diag "app uid on the host: $app_uid" "$(find "$PU/stage1/rootfs" -path '*/opt/stage2/*/rootfs' -prune -o ! -uid "$SHIFT" -printf '%U:%G %p\n' | head)"; }
+        RC=0
+        (cd "$PU" && exec "$D/cas/tree/$TREE_ID/rootfs/enter" --pid="$init" --appname=shifted -- \
+                /bin/sh -c 'id -u; cat /proc/self/uid_map; exit 42') </dev/null >"$HARNESS_DIR/enter-u.out" 2>"$HARNESS_DIR/enter-u.err" || RC=$?
+        [ "$RC" = 42 ] && [ "$(head -n 1 "$HARNESS_DIR/enter-u.out")" = 0 ] && grep -qE "^ +0 +$SHIFT +65536\$" "$HARNESS_DIR/enter-u.out"
+        tap_ok $? "enter --pid=<init> --appname=shifted joins the pod's user namespace: uid 0 there, exit 42 back" || diag enter-u
+else
+        tap_ok 1 "a pod rkt rendered shifted runs with --private-users=SHIFT:COUNT" || diag shifted
+fi
+(cd "$PU" && exec stage1/rootfs/stop "$UU") </dev/null >/dev/null 2>&1
+harness_np_wait "$U_PID" 60 >/dev/null 2>&1
+[ -z "$(harness_np_uuid_leftovers "$UU" | grep -v -e '^pod dir' -e '^journal link')" ] && [ ! -e "/run/nspawn-pod/userns/$SHIFT" ]
+tap_ok $? "stopped by the stop entrypoint: nothing of the user-namespaced pod is left, nor its range's lock" ||
+        tap_diag "$(harness_np_uuid_leftovers "$UU")"
 
 # rkt's default: --net=default, as its stage0 passes it (docs/networks.md).
 UD=$(prepare_pod 'dflt:["/bin/sh", "-c", "ip -4 -o addr show eth0; ip route; cat /etc/resolv.conf"]') ||
