@@ -875,6 +875,28 @@ static void pass_listen_fds(void) {
         (void) setenv("LISTEN_PID", buf, 1);
 }
 
+/* In the parent, once nspawn has them: the listening sockets are the pod's.
+ * Kept here they would stay open for as long as the pod runs even if the
+ * pod's systemd takes none of them, and a client would wait on a socket no
+ * one accepts on instead of being refused. */
+static void close_listen_fds(void) {
+        const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+        long n;
+        char *end;
+
+        if (!pid || !fds || strtol(pid, NULL, 10) != (long) getpid())
+                return;
+        errno = 0;
+        n = strtol(fds, &end, 10);
+        if (errno || *end || n <= 0 || n > 1024)
+                return;
+        for (int fd = 3; fd < 3 + n; fd++)
+                (void) close(fd);
+        (void) unsetenv("LISTEN_PID");
+        (void) unsetenv("LISTEN_FDS");
+        (void) unsetenv("LISTEN_FDNAMES");
+}
+
 static _Noreturn void child_fail(int report_fd, int r, const char *message) {
         ExecFailure f = { .error = r };
 
@@ -1111,6 +1133,7 @@ static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, 
                 exec_nspawn(report_w, lock_fd, pod_dir, cgname, machine_scope, res, limits, terminal);
         }
         report_w = safe_close(report_w);
+        close_listen_fds();
         (void) setpgid(child, child); /* also here: whichever of us runs first */
         do
                 n = read(report_r, &f, sizeof(f));

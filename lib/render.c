@@ -605,6 +605,29 @@ static int add_unit(RenderContext *c, const Unit *u, const char *who) {
         return r;
 }
 
+/* A listening socket the host hands the pod (LISTEN_FDS, through nspawn)
+ * goes to the socket unit whose address it has, but only to one loaded when
+ * the pod's systemd starts, before any job (systemd 252: manager_startup()
+ * offers the passed descriptors to the loaded units, then closes the rest).
+ * The root mount's unit is loaded then, from the mount table, with its
+ * drop-ins: an ordering on the socket unit there loads that too. -.mount is
+ * active from the start, so the ordering itself does nothing. */
+static int render_socket_early_load(RenderContext *c, const char *socket) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        if (asprintf(&name, "50-%s.conf", socket) < 0)
+                return -ENOMEM;
+        u = unit_new(name);
+        if (!u)
+                return -ENOMEM;
+        r = unit_add(u, "Unit", "Before", socket);
+        if (r < 0)
+                return r;
+        return fileset_add_unit(c->files, STAGE1_UNIT_DIR "/-.mount.d", u);
+}
+
 static int render_socket(RenderContext *c, size_t idx, const App *app, const char *img) {
         const RuntimeApp *ra = &c->pod->apps[idx];
         _cleanup_(unit_freep) Unit *u = NULL;
@@ -664,7 +687,10 @@ static int render_socket(RenderContext *c, size_t idx, const App *app, const cha
         }
         if (asprintf(&who, "$.apps[%zu]", idx) < 0)
                 return -ENOMEM;
-        return add_unit(c, u, who);
+        r = add_unit(c, u, who);
+        if (r < 0)
+                return r;
+        return render_socket_early_load(c, name);
 }
 
 static int render_reaper(RenderContext *c, size_t idx) {

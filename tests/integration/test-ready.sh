@@ -82,7 +82,13 @@ never_pid=$HARNESS_NP_PID
 harness_np_wait_for "$HARNESS_DIR/never.uuid" 60
 never=$(head -n 1 "$HARNESS_DIR/never.uuid" 2>/dev/null)
 HARNESS_NP_UUIDS+=("$never")
-harness_np_run stop "$never" >/dev/null 2>&1
+# The UUID is saved while the pod is still being prepared, when stop refuses
+# it ("not running"): until it takes.
+for ((i = 0; i < 600; i++)); do
+        harness_np_run stop "$never" >/dev/null 2>&1 && break
+        harness_pid_alive "$never_pid" || break
+        sleep 0.1
+done
 harness_np_capture gone status --wait-ready=60s "$never"
 [ "$RC" = 3 ] && grep -q 'ended before it was ready' "$HARNESS_DIR/gone.err"
 tap_ok $? "a pod stopped before it is ready: status --wait-ready exits 3, saying so" || harness_np_diag gone
@@ -123,6 +129,45 @@ EOF2
 tap_ok $? "a socket-activated echo server (port 5000, LISTEN_FDS from the pod's echo.socket) answers a client at $ip" ||
         tap_diag "answer: $answer" "$(tail -n 20 "$HARNESS_DIR/echo.log")"
 harness_np_stop_pod "$echo_uuid" "$echo_pid"
+
+# The host's listening socket: systemd-socket-activate (as a host socket unit
+# would) listens on port 5000 ([::]:5000, the address of the pod's
+# echo.socket, ListenStream=5000) in the test's network namespace and starts
+# the pod at the first connection, handing it the socket (LISTEN_FDS); the
+# pod has a network namespace of its own (--net=none), so the only way the
+# client's bytes reach the app is through that very socket.
+if command -v systemd-socket-activate >/dev/null 2>&1; then
+        harness_in_net ip link set lo up
+        rm -f "$HARNESS_DIR/sa.uuid"
+        setsid nsenter --net="/run/netns/$HARNESS_NETNS" systemd-socket-activate -l 5000 -- \
+                "$HARNESS_NP" --dir="$HARNESS_NP_DATA" run --uuid-file-save="$HARNESS_DIR/sa.uuid" --net=none \
+                "$images/echo" --name=echo --exec=/probe -- --echo-activated </dev/null >"$HARNESS_DIR/sa.log" 2>&1 &
+        sa_pid=$!
+        HARNESS_PIDS+=("$sa_pid")
+        answer=""
+        for ((i = 0; i < 100; i++)); do
+                answer=$(harness_in_net python3 - <<'EOF2' 2>&1
+import socket
+s = socket.create_connection(("127.0.0.1", 5000), timeout=5)
+s.sendall(b"through the host's socket\n")
+s.settimeout(30)
+print(s.recv(100).decode().strip())
+EOF2
+                ) && break
+                # Only until systemd-socket-activate listens: once connected,
+                # one answer or none.
+                case $answer in *"Connection refused"*) ;; *) break ;; esac
+                sleep 0.1
+        done
+        sa_uuid=$(head -n 1 "$HARNESS_DIR/sa.uuid" 2>/dev/null)
+        [ -n "$sa_uuid" ] && HARNESS_NP_UUIDS+=("$sa_uuid")
+        [ "$answer" = "through the host's socket" ]
+        tap_ok $? "the host's listening socket reaches the app: a client's first connection starts the pod (--net=none), which answers through that socket" ||
+                tap_diag "answer: $answer" "$(tail -n 20 "$HARNESS_DIR/sa.log")"
+        harness_np_stop_pod "$sa_uuid" "$sa_pid"
+else
+        tap_skip "the host's listening socket" "systemd-socket-activate not installed"
+fi
 
 left=$(harness_np_leftovers)
 [ -z "$left" ]

@@ -145,10 +145,11 @@ harness_np_capture prepipc prepare --ipc=parent "$bb" --exec=/bin/true
 [ "$RC" != 0 ] && grep -q -- '--ipc' "$HARNESS_DIR/prepipc.err"
 tap_ok $? "prepare refuses --ipc (an option of the start), rather than drop it" || harness_np_diag prepipc
 
-harness_np_capture userns run --net=none --private-users=pick "$bb" --exec=/bin/true
-[ "$RC" != 0 ] && grep -q -- '--private-users=pick: pods in a user namespace of their own are not supported yet' \
-        "$HARNESS_DIR/userns.err"
-tap_ok $? "--private-users is refused, saying it is not supported yet, rather than dropped" || harness_np_diag userns
+# --private-users reaches the pod (the rest of it: test-userns.sh).
+harness_np_capture userns run --net=none --private-users=pick "$bb" --exec=/bin/sh -- -c 'cat /proc/self/uid_map'
+[ "$RC" = 0 ] && grep -qE '^[a-z0-9-]+\[[0-9]+\]: +0 +[1-9][0-9]* +65536'$'\r''?$' "$HARNESS_DIR/userns.out"
+tap_ok $? "--private-users=pick: the app runs in a user namespace of 65536 ids, its root not the host's" ||
+        harness_np_diag userns
 
 left=$(harness_np_leftovers)
 [ -z "$left" ]
