@@ -36,6 +36,10 @@ unsigned cgroup_limits_mask(const CgroupLimits *l) {
                (l->has_cpu_quota || l->has_cpu_shares ? CGROUP_CTRL_MASK(CGROUP_CTRL_CPU) : 0);
 }
 
+unsigned cgroup_limits_own_mask(const CgroupLimits *l) {
+        return cgroup_limits_mask(l) | (l->memory_accounted ? CGROUP_CTRL_MASK(CGROUP_CTRL_MEMORY) : 0);
+}
+
 unsigned cgroup_places_v1_mask(const CgroupPlace places[_CGROUP_CTRL_MAX]) {
         unsigned m = 0;
 
@@ -284,7 +288,7 @@ static int setup_v1(const char *cgname, CgroupController c, const CgroupLimits *
         for (size_t i = 0; apps[i]; i++) {
                 _cleanup_close_ int appfd = -1;
 
-                if (!(cgroup_limits_mask(&app_limits[i]) & CGROUP_CTRL_MASK(c)))
+                if (!(cgroup_limits_own_mask(&app_limits[i]) & CGROUP_CTRL_MASK(c)))
                         continue;
                 if (mkdirat(podfd, apps[i], 0755) < 0 ||
                     (appfd = openat(podfd, apps[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)

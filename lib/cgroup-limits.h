@@ -53,10 +53,19 @@ typedef struct CgroupLimits {
         bool has_cpu_shares;
         uint64_t cpu_shares; /* v1 cpu.shares, 2..262144 */
         uint64_t cpu_weight; /* the same as cgroup2's cpu.weight, 1..10000 */
+        /* An app of a pod with a memory limit of its own, where memory is in
+         * v1: a memory cgroup of the app's own below the pod's, without a
+         * limit of its own, so that an OOM kill under the pod's limit is
+         * counted there (memory.oom_control) and the reaper can tell. */
+        bool memory_accounted;
 } CgroupLimits;
 
-/* The controllers `l` needs (CGROUP_CTRL_MASK bits). */
+/* The controllers `l` needs (CGROUP_CTRL_MASK bits) for its limits. */
 unsigned cgroup_limits_mask(const CgroupLimits *l);
+
+/* The v1 controllers an app with `l` gets a cgroup of its own in: its
+ * limits', and memory when memory_accounted. */
+unsigned cgroup_limits_own_mask(const CgroupLimits *l);
 
 /* "memory", "cpu". */
 const char *cgroup_controller_to_string(CgroupController c);

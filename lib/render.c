@@ -56,6 +56,7 @@ typedef struct RenderContext {
         char *pod_dir;
         char *machine;
         char uuid[37];
+        bool pod_memory_limited;  /* the pod has a memory limit of its own */
 } RenderContext;
 
 static void render_mounts_free(RenderMount *m, size_t n) {
@@ -860,7 +861,7 @@ static int use_app_stdio(RenderContext *c, const RuntimeApp *ra, const IsolatorS
  * refusal where it could not be there to do it: a limit is never dropped. */
 static int app_joins(RenderContext *c, size_t idx, const IsolatorSettings *iso, const RenderMount *mounts,
                      size_t n_mounts, unsigned *ret) {
-        unsigned join = cgroup_limits_mask(&c->app_limits[idx]) & c->opts->cgroup_v1_mask;
+        unsigned join = cgroup_limits_own_mask(&c->app_limits[idx]) & c->opts->cgroup_v1_mask;
 
         *ret = join;
         if (!join)
@@ -1246,6 +1247,9 @@ static int render_app(RenderContext *c, size_t idx, const Image *img) {
         if (r < 0)
                 return r;
         limits_from_settings(&iso, &c->app_limits[idx]);
+        /* Under the pod's memory limit an app is accounted apart (lib/cgroup-limits.h). */
+        c->app_limits[idx].memory_accounted =
+                c->pod_memory_limited && (c->opts->cgroup_v1_mask & CGROUP_CTRL_MASK(CGROUP_CTRL_MEMORY));
         if (!c->opts->disable_capabilities)
                 STRV_FOREACH(cap, iso.capabilities)
                         if (!is_nspawn_default_cap(*cap) && (r = strv_extend(&c->extra_caps, *cap)) < 0)
@@ -1521,6 +1525,7 @@ int render_pod(const Pod *pod, Image *const *images, const RenderOptions *opts, 
                 if (r < 0)
                         return r;
                 limits_from_settings(&iso, &pod_limits);
+                c.pod_memory_limited = pod_limits.has_memory;
         }
         {
                 /* What the run will refuse (lib/journal.h): refused here too. */

@@ -119,6 +119,8 @@ static void print_limit_fields(const CgroupLimits *l) {
                 printf(" cpu=%" PRIu64 "m", l->cpu_milli);
         if (l->has_cpu_shares)
                 printf(" cpu-shares=%" PRIu64 " cpu-weight=%" PRIu64, l->cpu_shares, l->cpu_weight);
+        if (l->memory_accounted && !l->has_memory)
+                printf(" memory-cgroup=own"); /* accounted apart, under the pod's limit */
 }
 
 /* The limits the run enforces (docs/resources.md): the pod's in its
@@ -127,7 +129,7 @@ static void print_limits(const Pod *pod, const RenderResult *res) {
         bool any = cgroup_limits_mask(&res->pod_limits) != 0;
 
         for (size_t i = 0; i < res->n_app_limits; i++)
-                any = any || cgroup_limits_mask(&res->app_limits[i]) != 0;
+                any = any || cgroup_limits_own_mask(&res->app_limits[i]) != 0;
         if (!any)
                 return;
         printf("==> resource limits <==\n");
@@ -137,7 +139,7 @@ static void print_limits(const Pod *pod, const RenderResult *res) {
                 putchar('\n');
         }
         for (size_t i = 0; i < res->n_app_limits; i++)
-                if (cgroup_limits_mask(&res->app_limits[i])) {
+                if (cgroup_limits_own_mask(&res->app_limits[i])) {
                         printf("app=");
                         print_field(pod->apps[i].name);
                         print_limit_fields(&res->app_limits[i]);

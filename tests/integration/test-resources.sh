@@ -66,8 +66,8 @@ cat >"$HARNESS_DIR/pod-limit.json" <<EOF
 EOF
 harness_np_run_pod podlimit --net=none --pod-manifest="$HARNESS_DIR/pod-limit.json" "$bb"
 st=$(status_of "$UUID" big)
-[ "$RC" = 137 ] && case $st in "137 killed 9"*) true ;; *) false ;; esac
-tap_ok $? "a pod-level resource/memory of 60M: its app reading 100 MB is killed (137, 'killed 9')" ||
+[ "$RC" = 137 ] && [ "$st" = "137 killed 9 oom-kill" ]
+tap_ok $? "a pod-level resource/memory of 60M: its app reading 100 MB is OOM-killed (137, 'killed 9 oom-kill': accounted in a memory cgroup of its own below the pod's)" ||
         { tap_diag "status: $st"; harness_np_diag podlimit; }
 
 # --- CPU -----------------------------------------------------------------------
