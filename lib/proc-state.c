@@ -496,9 +496,10 @@ uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
-/* The inside id of the host's `id` in a uid_map or gid_map text ("INSIDE
- * OUTSIDE COUNT" lines), or -ERANGE. */
-static int map_to_inside(const char *map, uint64_t id, uint32_t *ret) {
+/* Through a uid_map or gid_map text ("INSIDE OUTSIDE COUNT" lines): the
+ * inside id of the outside `id`, or (!to_inside) the outside one of the
+ * inside `id`; -ERANGE when it has none. */
+static int map_id(const char *map, uint64_t id, bool to_inside, uint32_t *ret) {
         for (const char *l = map; l && *l;) {
                 uint64_t in, out, n;
                 const char *e;
@@ -515,6 +516,12 @@ static int map_to_inside(const char *map, uint64_t id, uint32_t *ret) {
                         ;
                 if (parse_u64(l, 10, UINT64_C(1) << 32, &n, &e) < 0)
                         return -EBADMSG;
+                if (!to_inside) {
+                        uint64_t t = in;
+
+                        in = out;
+                        out = t;
+                }
                 if (id >= out && id - out < n) {
                         *ret = (uint32_t) (in + (id - out));
                         return 0;
@@ -540,20 +547,30 @@ int proc_status_to_userns(int proc_fd, ProcStatus *s) {
                 return r;
         /* All or nothing: everything is checked before anything changes. */
         for (size_t i = 0; i < ELEMENTSOF(uid); i++) {
-                if ((r = map_to_inside(um, s->uid[i], &v)) < 0)
+                if ((r = map_id(um, s->uid[i], true, &v)) < 0)
                         return r;
                 uid[i] = v;
-                if ((r = map_to_inside(gm, s->gid[i], &v)) < 0)
+                if ((r = map_id(gm, s->gid[i], true, &v)) < 0)
                         return r;
                 gid[i] = v;
         }
         for (size_t i = 0; i < s->n_groups; i++)
-                if ((r = map_to_inside(gm, s->groups[i], &v)) < 0)
+                if ((r = map_id(gm, s->groups[i], true, &v)) < 0)
                         return r;
         for (size_t i = 0; i < s->n_groups; i++)
-                if (map_to_inside(gm, s->groups[i], &v) >= 0)
+                if (map_id(gm, s->groups[i], true, &v) >= 0)
                         s->groups[i] = v;
         memcpy(s->uid, uid, sizeof(uid));
         memcpy(s->gid, gid, sizeof(gid));
         return 0;
+}
+
+int proc_uid_to_outside(int proc_fd, uint32_t uid, uint32_t *ret) {
+        _cleanup_free_ char *um = NULL;
+        int r;
+
+        r = proc_read_file(proc_fd, "uid_map", 65536, &um, NULL);
+        if (r < 0)
+                return r;
+        return map_id(um, uid, false, ret);
 }

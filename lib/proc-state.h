@@ -54,6 +54,10 @@ void proc_status_done(ProcStatus *s);
  * -ERANGE if one of them has no id there; `s` is unchanged then. */
 int proc_status_to_userns(int proc_fd, ProcStatus *s);
 
+/* The host's uid for the process's user namespace's `uid` (its uid_map
+ * below `proc_fd`): -ERANGE if it has none. */
+int proc_uid_to_outside(int proc_fd, uint32_t uid, uint32_t *ret);
+
 /* Reads a whole procfs file below `proc_fd` (procfs reports size 0, so no
  * fstat sizing), at most `max` bytes (-EFBIG beyond). NUL-terminated. */
 int proc_read_file(int proc_fd, const char *name, size_t max, char **ret, size_t *ret_size);

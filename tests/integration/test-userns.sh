@@ -122,6 +122,20 @@ left=$(harness_np_uuid_leftovers "$busy" | grep -v '^pod dir ')
 tap_ok $? "a second pod in the same range is refused ('another pod runs in that range'), leaving no mount, cgroup or process" ||
         { harness_np_diag busy; tap_diag "$left"; }
 
+# A runtime bind (nspawn-pod bind) is idmapped as the volumes are.
+rtvol=$HARNESS_DIR/rtvol
+mkdir -p "$rtvol" && echo rt >"$rtvol/f" && chown -R 4321:4321 "$rtvol" && chmod 0777 "$rtvol"
+harness_np_capture rtbind bind --mkdir --app=root "$UUID" "$rtvol" /mnt/deep/rt
+en_out=$(timeout -k 5 60 "$HARNESS_NP" --dir="$HARNESS_NP_DATA" enter --app=root "$UUID" /bin/sh -c \
+        'stat -c "%u:%g" /mnt/deep/rt/f /mnt/deep; touch /mnt/deep/rt/from-pod && echo touched' </dev/null 2>&1)
+[ "$RC" = 0 ] && [ "$en_out" = $'4321:4321\n0:0\ntouched' ] && [ "$(stat -c %u:%g "$rtvol/from-pod" 2>/dev/null)" = 0:0 ] &&
+        [ "$(stat -c %u:%g "$upper/mnt/deep" 2>/dev/null)" = 0:0 ]
+tap_ok $? "bind --mkdir into the running pod: idmapped (4321 inside, the pod's root's file the host's root's), the directory it made the pod's root's" ||
+        { harness_np_diag rtbind; tap_diag "$en_out" "$(ls -ln "$rtvol" "$upper/mnt" 2>&1)"; }
+harness_np_capture rtunbind unbind --app=root "$UUID" /mnt/deep/rt
+[ "$RC" = 0 ]
+tap_ok $? "unbind takes it away again" || harness_np_diag rtunbind
+
 # enter in such a pod, then stop it.
 en_out=$(timeout -k 5 60 "$HARNESS_NP" --dir="$HARNESS_NP_DATA" enter --app=user "$UUID" /bin/sh -c 'id -u; cat /proc/self/uid_map' </dev/null 2>&1)
 [ "$(head -n 1 <<<"$en_out")" = 1000 ] && [ "$(sed -n 2p <<<"$en_out" | tr -s ' ' | sed 's/^ //')" = "0 $fixed 65536" ]
