@@ -748,6 +748,12 @@ static const struct {
 
 /* What app-stdio does to join the app's v1 cgroups (lib/cgroup-limits.h). */
 static const char *const app_join_syscalls[] = { "openat", "write", "close" };
+/* And what app-stdio -a needs (a Landlock domain: docs/security.md, "Apps of
+ * one pod"); an allow list gets the landlock calls added, which can only
+ * take rights away from whoever makes them. */
+static const char *const app_apart_syscalls[] = { "prctl", "openat", "close" };
+static const char *const landlock_syscalls[] = { "landlock_add_rule", "landlock_create_ruleset",
+                                                 "landlock_restrict_self" };
 
 static bool syscall_listed(char *const *list, const char *name) {
         if (strv_contains(list, name))
@@ -882,15 +888,16 @@ static int app_joins(RenderContext *c, size_t idx, const IsolatorSettings *iso, 
 }
 
 /* ExecStart=: the app's exec, checked as systemd will read it, behind
- * app-stdio when `stdio` (its two journal streams) or `join` (the v1
- * cgroups it joins first: "+memory", "+cpu"; "-n" without the streams). */
+ * app-stdio when `stdio` (its two journal streams), `join` (the v1 cgroups
+ * it joins first: "+memory", "+cpu"; "-n" without the streams) or `apart`
+ * ("-a": a Landlock domain of its own). */
 static int add_app_exec(RenderContext *c, Unit *u, const RuntimeApp *ra, char *const *exec, bool stdio,
-                        unsigned join, const char *who) {
+                        unsigned join, bool apart, const char *who) {
         _cleanup_free_ char **argv = NULL;
         size_t n = strv_length(exec), k = 0;
         int r;
 
-        if (!stdio && !join)
+        if (!stdio && !join && !apart)
                 return add_exec(c, u, "ExecStart", exec, who);
         {
                 /* The app's own argv0 is checked as systemd would check it
@@ -902,10 +909,12 @@ static int add_app_exec(RenderContext *c, Unit *u, const RuntimeApp *ra, char *c
                 if (r < 0)
                         return fail_escape(c, who, "ExecStart", reason);
         }
-        argv = calloc(n + 3 + 1 + _CGROUP_CTRL_MAX, sizeof(char *));
+        argv = calloc(n + 4 + 1 + _CGROUP_CTRL_MAX, sizeof(char *));
         if (!argv)
                 return -ENOMEM;
         argv[k++] = (char *) APP_STDIO_PATH;
+        if (apart)
+                argv[k++] = (char *) "-a";
         if (!stdio)
                 argv[k++] = (char *) "-n";
         for (CgroupController j = 0; j < _CGROUP_CTRL_MAX; j++)
@@ -923,7 +932,7 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
         _cleanup_(unit_freep) Unit *u = NULL;
         _cleanup_free_ char *name = NULL, *desc = NULL, *root = NULL, *prepare = NULL, *reaper = NULL,
                             *who = NULL, *envfile = NULL, *socket = NULL;
-        bool has_socket = false, stdio, split_output = true;
+        bool has_socket = false, stdio, split_output = true, apart;
         unsigned join;
         int r;
 
@@ -1000,10 +1009,18 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
         r = use_app_stdio(c, ra, iso, mounts, n_mounts, &stdio);
         if (r < 0)
                 return r;
+        /* Apart from the pod's other apps where app-stdio can run, unless the
+         * app may mount (Landlock forbids a domain's processes to change
+         * mounts) or trace others anyway: docs/security.md, "Apps of one pod". */
+        apart = stdio && !c->opts->disable_capabilities && !strv_contains(iso->capabilities, "CAP_SYS_ADMIN") &&
+                !strv_contains(iso->capabilities, "CAP_SYS_PTRACE") &&
+                filter_allows(c, iso, app_apart_syscalls, ELEMENTSOF(app_apart_syscalls)) &&
+                (iso->seccomp_mode == SECCOMP_MODE_ALLOW ||
+                 filter_allows(c, iso, landlock_syscalls, ELEMENTSOF(landlock_syscalls)));
         /* Two journal streams only where both go to the journal. */
         stdio = stdio && split_output;
         if ((r = app_joins(c, idx, iso, mounts, n_mounts, &join)) < 0 ||
-            (r = add_app_exec(c, u, ra, app->exec, stdio, join, who)) < 0)
+            (r = add_app_exec(c, u, ra, app->exec, stdio, join, apart, who)) < 0)
                 return r;
         for (size_t i = 0; i < app->n_event_handlers; i++)
                 if (strcmp(app->event_handlers[i].name, "post-stop") == 0 &&
@@ -1062,6 +1079,11 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
                         r = unit_addf(u, "Service", "SystemCallFilter", "~%s", list);
                 else
                         r = unit_add(u, "Service", "SystemCallFilter", list);
+                /* A second allow line adds to the first (systemd.exec(5)). */
+                if (r >= 0 && apart && iso->seccomp_mode == SECCOMP_MODE_ALLOW &&
+                    !filter_allows(c, iso, landlock_syscalls, ELEMENTSOF(landlock_syscalls)))
+                        r = unit_add(u, "Service", "SystemCallFilter",
+                                     "landlock_add_rule landlock_create_ruleset landlock_restrict_self");
                 if (r < 0)
                         return r;
                 if (iso->syscall_errno && (r = unit_add(u, "Service", "SystemCallErrorNumber", iso->syscall_errno)) < 0)
@@ -1479,6 +1501,12 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
          * Apps do not get bpf() through this: their own filter and bounding
          * set stay (docs/volumes.md, "Devices"). */
         if (!c->opts->disable_paths && (r = strv_extend(&argv, "--system-call-filter=bpf")) < 0)
+                return r;
+        /* nspawn 252's own filter refuses (EPERM) the Landlock calls, which
+         * can only take rights away: app-stdio -a makes its domains with
+         * them (docs/security.md, "Apps of one pod"). */
+        if ((r = strv_extend(&argv,
+                             "--system-call-filter=landlock_add_rule landlock_create_ruleset landlock_restrict_self")) < 0)
                 return r;
         STRV_FOREACH(b, c->argv_binds)
                 if ((r = strv_extend(&argv, *b)) < 0)

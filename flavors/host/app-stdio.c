@@ -13,7 +13,7 @@
  * be executed, it says so on stderr and exits 203, systemd's own status for
  * that.
  *
- * `app-stdio [-n] [+CONTROLLER...] APP PROGRAM [ARG...]`: "-n" leaves
+ * `app-stdio [-a] [-n] [+CONTROLLER...] APP PROGRAM [ARG...]`: "-n" leaves
  * stdout and stderr as systemd made them; each "+memory", "+cpu" first
  * writes the process into the app's cgroup of that v1 controller, whose
  * cgroup.procs prepare-app bound at /dev/.nspawn-pod-cgroup/CONTROLLER
@@ -21,6 +21,14 @@
  * the app's limits are there. One it cannot join is fatal (exit 219,
  * systemd's status for a cgroup that could not be set up): an app never runs
  * outside its limits.
+ *
+ * "-a" (apps apart, docs/security.md "Apps of one pod"): when the process
+ * has no_new_privs, it puts itself into a Landlock domain of its own (Linux
+ * 5.13) whose one rule allows everything below its root, so the app keeps
+ * all of its own tree, and the kernel refuses it ptrace-mode access (such
+ * as /proc/<pid>/root) to any process outside its domain: the other apps
+ * of the pod, also when they run as the same user with the same
+ * capabilities. Without Landlock or no_new_privs it changes nothing.
  *
  * It runs inside the app's root, where no C library can be assumed: a
  * static program without one (raw system calls), bound there read-only by
@@ -62,9 +70,31 @@ struct sockaddr_un_ {
         char sun_path[108];
 };
 
+#define PR_GET_NO_NEW_PRIVS_ 39
+#define O_PATH_ 010000000
+#define NR_LANDLOCK_CREATE_RULESET 444 /* the same number on x86-64 and arm64 */
+#define NR_LANDLOCK_ADD_RULE 445
+#define NR_LANDLOCK_RESTRICT_SELF 446
+#define LANDLOCK_CREATE_RULESET_VERSION_ 1
+#define LANDLOCK_RULE_PATH_BENEATH_ 1
+
+struct landlock_ruleset_attr_ {
+        unsigned long long handled_access_fs;
+};
+
+struct landlock_path_beneath_attr_ {
+        unsigned long long allowed_access;
+        int parent_fd;
+} __attribute__((packed));
+
 #ifdef APP_STDIO_LIBC
 static long sys3(long n, long a, long b, long c) {
         long r = syscall(n, a, b, c);
+
+        return r < 0 ? -errno : r;
+}
+static long sys5(long n, long a, long b, long c, long d, long e) {
+        long r = syscall(n, a, b, c, d, e);
 
         return r < 0 ? -errno : r;
 }
@@ -87,6 +117,17 @@ static long sys4(long n, long a, long b, long c, long d) {
         __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
         return r;
 }
+static long sys5(long n, long a, long b, long c, long d, long e) {
+        register long r10 __asm__("r10") = d;
+        register long r8 __asm__("r8") = e;
+        long r;
+
+        __asm__ volatile("syscall"
+                         : "=a"(r)
+                         : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+                         : "rcx", "r11", "memory");
+        return r;
+}
 #elif defined(__aarch64__)
 static long sys3(long n, long a, long b, long c) {
         register long x8 __asm__("x8") = n;
@@ -105,6 +146,17 @@ static long sys4(long n, long a, long b, long c, long d) {
         register long x3 __asm__("x3") = d;
 
         __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
+        return x0;
+}
+static long sys5(long n, long a, long b, long c, long d, long e) {
+        register long x8 __asm__("x8") = n;
+        register long x0 __asm__("x0") = a;
+        register long x1 __asm__("x1") = b;
+        register long x2 __asm__("x2") = c;
+        register long x3 __asm__("x3") = d;
+        register long x4 __asm__("x4") = e;
+
+        __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4) : "memory");
         return x0;
 }
 #else
@@ -241,10 +293,42 @@ static long join(const char *controller) {
         return w < 0 ? w : 0;
 }
 
+/* "-a": a Landlock domain of the process's own (see the top). Every access
+ * right this kernel's Landlock knows is handled, and granted below "/": in
+ * the app's own tree nothing changes. */
+static void apart(void) {
+        struct landlock_ruleset_attr_ attr;
+        struct landlock_path_beneath_attr_ rule;
+        long abi, ruleset, root;
+
+        if (sys5(__NR_prctl, PR_GET_NO_NEW_PRIVS_, 0, 0, 0, 0) != 1)
+                return; /* Landlock takes no_new_privs (or CAP_SYS_ADMIN, which apps apart lack) */
+        abi = sys3(NR_LANDLOCK_CREATE_RULESET, 0, 0, LANDLOCK_CREATE_RULESET_VERSION_);
+        if (abi < 1)
+                return; /* no Landlock here */
+        /* ABI 1: 13 file rights; 2: REFER; 3: TRUNCATE; 5: IOCTL_DEV. */
+        attr.handled_access_fs = abi >= 5 ? 0xFFFF : abi >= 3 ? 0x7FFF : abi >= 2 ? 0x3FFF : 0x1FFF;
+        ruleset = sys3(NR_LANDLOCK_CREATE_RULESET, (long) &attr, sizeof(attr), 0);
+        if (ruleset < 0)
+                return;
+        root = sys4(__NR_openat, AT_FDCWD_, (long) "/", O_PATH_ | O_CLOEXEC_, 0);
+        rule.allowed_access = attr.handled_access_fs;
+        rule.parent_fd = (int) root;
+        if (root >= 0 && sys4(NR_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH_, (long) &rule, 0) == 0)
+                (void) sys3(NR_LANDLOCK_RESTRICT_SELF, ruleset, 0, 0);
+        if (root >= 0)
+                (void) sys3(__NR_close, root, 0, 0);
+        (void) sys3(__NR_close, ruleset, 0, 0);
+}
+
 static int app_stdio(int argc, char **argv, char **envp) {
         int err, first = 1, stream = 1;
         long r;
 
+        if (first < argc && argv[first][0] == '-' && argv[first][1] == 'a' && !argv[first][2]) {
+                apart();
+                first++;
+        }
         if (first < argc && argv[first][0] == '-' && argv[first][1] == 'n' && !argv[first][2]) {
                 stream = 0;
                 first++;
@@ -252,7 +336,7 @@ static int app_stdio(int argc, char **argv, char **envp) {
         for (; first < argc && argv[first][0] == '+'; first++)
                 ;
         if (argc - first < 2) {
-                static const char usage[] = "Usage: app-stdio [-n] [+CONTROLLER...] APP PROGRAM [ARG...]\n";
+                static const char usage[] = "Usage: app-stdio [-a] [-n] [+CONTROLLER...] APP PROGRAM [ARG...]\n";
 
                 write_all(2, usage, sizeof(usage) - 1);
                 return EXIT_USAGE;
