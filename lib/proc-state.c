@@ -574,3 +574,32 @@ int proc_uid_to_outside(int proc_fd, uint32_t uid, uint32_t *ret) {
                 return r;
         return map_id(um, uid, false, ret);
 }
+
+int proc_userns_range(int proc_fd, uint32_t *ret_shift, uint32_t *ret_range) {
+        _cleanup_free_ char *um = NULL;
+        uint64_t in, out, n;
+        const char *l, *e;
+        int r;
+
+        r = proc_read_file(proc_fd, "uid_map", 65536, &um, NULL);
+        if (r < 0)
+                return r;
+        /* The first line: "0 SHIFT RANGE" for a pod's user namespace. */
+        for (l = um; *l == ' ' || *l == '\t'; l++)
+                ;
+        if (parse_u64(l, 10, UINT32_MAX, &in, &e) < 0)
+                return -EBADMSG;
+        for (l = e; *l == ' ' || *l == '\t'; l++)
+                ;
+        if (parse_u64(l, 10, UINT32_MAX, &out, &e) < 0)
+                return -EBADMSG;
+        for (l = e; *l == ' ' || *l == '\t'; l++)
+                ;
+        if (parse_u64(l, 10, UINT64_C(1) << 32, &n, &e) < 0)
+                return -EBADMSG;
+        if (in != 0 || out == 0)
+                return -ENOENT;
+        *ret_shift = (uint32_t) out;
+        *ret_range = (uint32_t) (n > UINT32_MAX ? UINT32_MAX : n);
+        return 0;
+}

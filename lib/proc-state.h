@@ -58,6 +58,11 @@ int proc_status_to_userns(int proc_fd, ProcStatus *s);
  * below `proc_fd`): -ERANGE if it has none. */
 int proc_uid_to_outside(int proc_fd, uint32_t uid, uint32_t *ret);
 
+/* The host's uid of the process's root and how many uids its user namespace
+ * maps (a pod's --private-users range): 0, or -ENOENT when its user
+ * namespace maps the host's ids to themselves (the host's, or one alike). */
+int proc_userns_range(int proc_fd, uint32_t *ret_shift, uint32_t *ret_range);
+
 /* Reads a whole procfs file below `proc_fd` (procfs reports size 0, so no
  * fstat sizing), at most `max` bytes (-EFBIG beyond). NUL-terminated. */
 int proc_read_file(int proc_fd, const char *name, size_t max, char **ret, size_t *ret_size);

@@ -5,6 +5,7 @@
  */
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "names.h"
 #include "pod-bind.h"
 #include "pod-net.h"
+#include "pod-stop.h"
 #include "pod-util.h"
 #include "proc-state.h"
 
@@ -114,6 +116,23 @@ static int read_binds(int pods_fd, const PodInfo *p, Binds *ret) {
         return pod_binds_read(fd, p->uuid, &ret->b, &ret->n);
 }
 
+/* A running pod's user namespace (run --private-users), from its init's
+ * uid_map: 0 with the range, -ENOENT when it has none (or is not running). */
+static int pod_userns(const PodInfo *p, uint32_t *ret_shift, uint32_t *ret_range) {
+        _cleanup_close_ int proc = -1;
+        char path[32];
+        pid_t init;
+
+        if (p->state != POD_STATE_RUN || p->status != POD_STATUS_RUNNING || p->pid <= 0 ||
+            pod_init_pid(p->pid, &init) < 0)
+                return -ENOENT;
+        snprintf(path, sizeof(path), "/proc/%d", (int) init);
+        proc = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (proc < 0)
+                return -ENOENT;
+        return proc_userns_range(proc, ret_shift, ret_range);
+}
+
 static void print_text(const PodInfo *p, const char *journal, const Binds *binds) {
         char t[64];
 
@@ -131,6 +150,12 @@ static void print_text(const PodInfo *p, const char *journal, const Binds *binds
                 printf("exit-code=%d\n", p->exit_code);
         if (journal)
                 printf("journal=%s\n", journal);
+        {
+                uint32_t shift, range;
+
+                if (pod_userns(p, &shift, &range) >= 0)
+                        printf("private-users=%" PRIu32 ":%" PRIu32 "\n", shift, range);
+        }
         for (size_t i = 0; i < p->n_apps; i++) {
                 if (p->apps[i].status >= 0)
                         printf("app-%s=%d\n", p->apps[i].name, p->apps[i].status);
@@ -167,6 +192,14 @@ static int print_json(const PodInfo *p, const char *journal, const Binds *binds)
         json_object_set_new(o, "exited-at", has_exited(p) ? json_time(&p->exited) : json_null());
         json_object_set_new(o, "exit-code", p->exit_code >= 0 ? json_integer(p->exit_code) : json_null());
         json_object_set_new(o, "journal", journal ? json_string(journal) : json_null());
+        {
+                uint32_t shift, range;
+
+                json_object_set_new(o, "privateUsers",
+                                    pod_userns(p, &shift, &range) >= 0
+                                            ? json_pack("{s:I,s:I}", "shift", (json_int_t) shift, "range", (json_int_t) range)
+                                            : json_null());
+        }
         for (size_t i = 0; i < p->n_apps; i++) {
                 json_t *a = json_object();
 

@@ -110,6 +110,10 @@ done
 tap_ok $? "user 1000 listens on port 80 in the pod's CNI network, and a client reaches it ($ip)" ||
         tap_diag "status: $(harness_np_run status "$UUID")" "nc: $(cat "$POD/overlay/user/upper/tmp/nc.out" 2>&1)"
 
+harness_np_capture st status "$UUID"
+grep -qx "private-users=$fixed:65536" "$HARNESS_DIR/st.out"
+tap_ok $? "status says private-users=$fixed:65536" || harness_np_diag st
+
 # The lock of the range, held while the pod runs; the same range refused.
 [ -e "/run/nspawn-pod/userns/$fixed" ]
 tap_ok $? "the range's lock file exists while the pod runs (/run/nspawn-pod/userns/$fixed)"
