@@ -496,6 +496,26 @@ uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
+/* One line of a uid_map or gid_map: "INSIDE OUTSIDE COUNT", blanks around. */
+static int parse_map_line(const char *l, uint64_t *in, uint64_t *out, uint64_t *n, const char **end) {
+        const char *e;
+
+        while (*l == ' ' || *l == '\t')
+                l++;
+        if (parse_u64(l, 10, UINT32_MAX, in, &e) < 0)
+                return -EBADMSG;
+        for (l = e; *l == ' ' || *l == '\t'; l++)
+                ;
+        if (parse_u64(l, 10, UINT32_MAX, out, &e) < 0)
+                return -EBADMSG;
+        for (l = e; *l == ' ' || *l == '\t'; l++)
+                ;
+        if (parse_u64(l, 10, UINT64_C(1) << 32, n, &e) < 0)
+                return -EBADMSG;
+        *end = e;
+        return 0;
+}
+
 /* Through a uid_map or gid_map text ("INSIDE OUTSIDE COUNT" lines): the
  * inside id of the outside `id`, or (!to_inside) the outside one of the
  * inside `id`; -ERANGE when it has none. */
@@ -504,17 +524,7 @@ static int map_id(const char *map, uint64_t id, bool to_inside, uint32_t *ret) {
                 uint64_t in, out, n;
                 const char *e;
 
-                while (*l == ' ' || *l == '\t')
-                        l++;
-                if (parse_u64(l, 10, UINT32_MAX, &in, &e) < 0)
-                        return -EBADMSG;
-                for (l = e; *l == ' ' || *l == '\t'; l++)
-                        ;
-                if (parse_u64(l, 10, UINT32_MAX, &out, &e) < 0)
-                        return -EBADMSG;
-                for (l = e; *l == ' ' || *l == '\t'; l++)
-                        ;
-                if (parse_u64(l, 10, UINT64_C(1) << 32, &n, &e) < 0)
+                if (parse_map_line(l, &in, &out, &n, &e) < 0)
                         return -EBADMSG;
                 if (!to_inside) {
                         uint64_t t = in;
@@ -578,24 +588,14 @@ int proc_uid_to_outside(int proc_fd, uint32_t uid, uint32_t *ret) {
 int proc_userns_range(int proc_fd, uint32_t *ret_shift, uint32_t *ret_range) {
         _cleanup_free_ char *um = NULL;
         uint64_t in, out, n;
-        const char *l, *e;
+        const char *e;
         int r;
 
         r = proc_read_file(proc_fd, "uid_map", 65536, &um, NULL);
         if (r < 0)
                 return r;
         /* The first line: "0 SHIFT RANGE" for a pod's user namespace. */
-        for (l = um; *l == ' ' || *l == '\t'; l++)
-                ;
-        if (parse_u64(l, 10, UINT32_MAX, &in, &e) < 0)
-                return -EBADMSG;
-        for (l = e; *l == ' ' || *l == '\t'; l++)
-                ;
-        if (parse_u64(l, 10, UINT32_MAX, &out, &e) < 0)
-                return -EBADMSG;
-        for (l = e; *l == ' ' || *l == '\t'; l++)
-                ;
-        if (parse_u64(l, 10, UINT64_C(1) << 32, &n, &e) < 0)
+        if (parse_map_line(um, &in, &out, &n, &e) < 0)
                 return -EBADMSG;
         if (in != 0 || out == 0)
                 return -ENOENT;
