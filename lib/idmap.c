@@ -127,7 +127,7 @@ int idmap_remount(int dirfd, const char *path, int userns_fd, bool recursive) {
         r = idmap_tree(tree, userns_fd, recursive);
         if (r < 0)
                 return r;
-        if (move_mount(tree, "", dirfd, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        if (move_mount(tree, "", dirfd, path, MOVE_MOUNT_F_EMPTY_PATH | (*path ? 0 : MOVE_MOUNT_T_EMPTY_PATH)) < 0)
                 return negative_errno();
         return 0;
 }

@@ -39,8 +39,9 @@ int idmap_userns(uint32_t shift, uint32_t range, int *ret_fd);
  * idmapping of `userns_fd`, with its submounts if `recursive`. */
 int idmap_tree(int tree, int userns_fd, bool recursive);
 
-/* Replaces the tree at `path` of `dirfd` (with its submounts if
- * `recursive`) by an idmapped clone of itself, mounted on top. Fails with
+/* Replaces the tree at `path` of `dirfd` ("": `dirfd` itself, no path
+ * followed) (with its submounts if `recursive`) by an idmapped clone of
+ * itself, mounted on top. Fails with
  * -EINVAL/-EPERM/-EOPNOTSUPP where the kernel or a file system in the tree
  * cannot idmap (or it is idmapped already); nothing is mounted then. */
 int idmap_remount(int dirfd, const char *path, int userns_fd, bool recursive);

@@ -425,7 +425,8 @@ static int idmap_layers(int here, const char *app, const char *lower, const PodU
                 return -ENOMEM;
         if (mkdirat(*ov, "lower", 0755) < 0 && errno != EEXIST)
                 return negative_errno();
-        r = idmap_remount(here, path, uns->userns_fd, false);
+        /* On the fd: the pod directory's paths are not followed. */
+        r = idmap_remount(*ov, "", uns->userns_fd, false);
         if (r < 0)
                 return r;
         dir = fd_open_in_root(here, path, O_PATH | O_DIRECTORY, 0, true);
@@ -1205,7 +1206,7 @@ static int userns_start(const PodRunOptions *o, int stage1, int *s1, PodUserns *
                 uns->range = range;
                 return 0;
         }
-        r = idmap_remount(stage1, "rootfs", uns->userns_fd, false);
+        r = idmap_remount(*s1, "", uns->userns_fd, false);
         if (r < 0)
                 return error_set(err, r, "stage1/rootfs",
                                  "cannot idmap the pod's root for its user namespace: %s (that takes idmapped "
