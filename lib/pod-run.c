@@ -438,8 +438,12 @@ static int idmap_layers(int here, const char *app, const char *lower, const PodU
         r = idmap_tree(tree, uns->userns_fd, false);
         if (r < 0)
                 return r;
-        if (move_mount(tree, "", dir, "lower", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        low = fd_open_dir_nofollow(dir, "lower", O_PATH);
+        if (low < 0)
+                return low;
+        if (move_mount(tree, "", low, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return negative_errno();
+        closep(&low);
         upper = fd_open_dir_nofollow(dir, "upper", O_PATH);
         work = fd_open_dir_nofollow(dir, "work", O_PATH);
         low = fd_open_dir_nofollow(dir, "lower", O_PATH);
