@@ -38,9 +38,14 @@ int idmap_parse(const char *s, uint32_t *ret_shift, uint32_t *ret_range) {
                 *colon++ = 0;
         if (parse_uint64(copy, &shift) < 0 || (colon && parse_uint64(colon, &range) < 0))
                 return -EINVAL;
-        /* The pod's root is never the host's, and the pod's ids stay below
-         * the host's "nobody" range and (uid_t)-1. */
-        if (shift == 0 || range == 0 || shift + range > UINT64_C(0xFFFE0000))
+        /* Whole blocks of 65536 ids (nspawn's and rkt's), the pod's root
+         * never the host's, no more ids in the pod than below the shift (so
+         * a shifted id is never one of the pod's own: idmap_shift_tree()),
+         * the pod's ids clear of the mapping's host-root line
+         * (IDMAP_HOST_ROOT_ON_DISK), and the host's ids below its "nobody"
+         * range and (uid_t)-1. All in 64 bits: nothing wraps. */
+        if (shift == 0 || range == 0 || shift % IDMAP_RANGE != 0 || range % IDMAP_RANGE != 0 || range > shift ||
+            range >= IDMAP_HOST_ROOT_ON_DISK || shift > UINT32_MAX || shift + range > UINT64_C(0xFFFE0000))
                 return -EINVAL;
         *ret_shift = (uint32_t) shift;
         *ret_range = (uint32_t) range;
@@ -147,6 +152,8 @@ static int raise_effective(void) {
 }
 
 int idmap_become(uint32_t shift) {
+        int r;
+
         (void) setfsgid((gid_t) shift);
         (void) setfsuid((uid_t) shift);
         /* setfs*id() report the old value: ask again to see the new one. */
@@ -154,7 +161,10 @@ int idmap_become(uint32_t shift) {
                 idmap_unbecome();
                 return -EPERM;
         }
-        return raise_effective();
+        r = raise_effective();
+        if (r < 0)
+                idmap_unbecome();
+        return r;
 }
 
 void idmap_unbecome(void) {
@@ -163,41 +173,93 @@ void idmap_unbecome(void) {
         (void) raise_effective();
 }
 
-int idmap_lock(uint32_t shift, int *ret_fd) {
-        char path[sizeof(IDMAP_LOCK_DIR) + 16];
+/* The lock directory, opened and locked (flock) for the caller's scan or
+ * change of its entries. */
+static int lock_dir(int *ret) {
+        _cleanup_close_ int dir = -1;
 
         (void) mkdir("/run/nspawn-pod", 0755);
         if (mkdir(IDMAP_LOCK_DIR, 0700) < 0 && errno != EEXIST)
                 return negative_errno();
-        snprintf(path, sizeof(path), IDMAP_LOCK_DIR "/%" PRIu32, shift);
-        for (;;) {
-                _cleanup_close_ int fd = -1;
-                struct stat a, b;
-
-                fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (fd < 0)
+        dir = open(IDMAP_LOCK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0)
+                return negative_errno();
+        while (flock(dir, LOCK_EX) < 0)
+                if (errno != EINTR)
                         return negative_errno();
-                if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                        return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
-                /* The holder before us may have removed the file between our
-                 * open and our lock: then ours is a lock on nothing. */
-                if (fstat(fd, &a) < 0)
-                        return negative_errno();
-                if (stat(path, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-                        continue;
-                *ret_fd = TAKE_FD(fd);
-                return 0;
-        }
+        *ret = TAKE_FD(dir);
+        return 0;
 }
 
-void idmap_unlock(uint32_t shift, int lock_fd) {
-        char path[sizeof(IDMAP_LOCK_DIR) + 16];
+/* Entries are "SHIFT-RANGE", each locked (flock) by the pod that has that
+ * range for as long as it runs. Under the directory's lock: one whose lock
+ * nobody holds is a leftover (a run killed before it removed it) and goes;
+ * one held that overlaps [shift, shift+range) makes the range busy. */
+int idmap_lock(uint32_t shift, uint32_t range, int *ret_fd) {
+        _cleanup_close_ int dir = -1, fd = -1;
+        _cleanup_(closedirp) DIR *d = NULL;
+        char name[32];
+        struct dirent *de;
+        int r, dfd;
+
+        r = lock_dir(&dir);
+        if (r < 0)
+                return r;
+        dfd = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0)
+                return negative_errno();
+        d = fdopendir(dfd);
+        if (!d) {
+                r = negative_errno();
+                close(dfd);
+                return r;
+        }
+        while ((errno = 0, de = readdir(d))) {
+                _cleanup_close_ int other = -1;
+                char num[32], *dash;
+                uint64_t s, n;
+
+                if (strlen(de->d_name) >= sizeof(num))
+                        continue; /* not ours */
+                strcpy(num, de->d_name);
+                dash = strchr(num, '-');
+                if (!dash)
+                        continue;
+                *dash++ = 0;
+                if (parse_uint64(num, &s) < 0 || parse_uint64(dash, &n) < 0)
+                        continue;
+                if (s + n <= shift || (uint64_t) shift + range <= s)
+                        continue; /* no overlap */
+                other = openat(dir, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                if (other < 0)
+                        continue;
+                if (flock(other, LOCK_EX | LOCK_NB) < 0)
+                        return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+                (void) unlinkat(dir, de->d_name, 0);
+        }
+        if (errno > 0)
+                return negative_errno();
+        snprintf(name, sizeof(name), "%" PRIu32 "-%" PRIu32, shift, range);
+        fd = openat(dir, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return negative_errno();
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+void idmap_unlock(uint32_t shift, uint32_t range, int lock_fd) {
+        _cleanup_close_ int dir = -1;
+        char name[32];
 
         if (lock_fd < 0)
                 return;
-        snprintf(path, sizeof(path), IDMAP_LOCK_DIR "/%" PRIu32, shift);
-        /* Removed while still locked (see idmap_lock()). */
-        (void) unlink(path);
+        snprintf(name, sizeof(name), "%" PRIu32 "-%" PRIu32, shift, range);
+        /* Removed while still locked, under the directory's lock: no one
+         * can be taking it meanwhile. */
+        if (lock_dir(&dir) >= 0)
+                (void) unlinkat(dir, name, 0);
         close(lock_fd);
 }
 
@@ -209,7 +271,7 @@ int idmap_pick(uint32_t *ret_shift, int *ret_lock_fd) {
                 start = (uint32_t) getpid();
         for (uint32_t i = 0; i < n; i++) {
                 uint32_t shift = IDMAP_SHIFT_MIN + ((start + i) % n) * IDMAP_RANGE;
-                int r = idmap_lock(shift, ret_lock_fd);
+                int r = idmap_lock(shift, IDMAP_RANGE, ret_lock_fd);
 
                 if (r == -EBUSY)
                         continue;

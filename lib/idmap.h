@@ -25,8 +25,9 @@
 #define IDMAP_HOST_ROOT_ON_DISK UINT32_C(2147483646)
 
 /* Parses --private-users's value: "SHIFT:RANGE" or "SHIFT" (RANGE 65536).
- * SHIFT must be > 0, RANGE > 0, and SHIFT+RANGE must stay below the
- * host's overflow ids. -EINVAL otherwise. */
+ * Both multiples of 65536, SHIFT > 0, RANGE <= SHIFT, RANGE below
+ * IDMAP_HOST_ROOT_ON_DISK, SHIFT+RANGE below the host's overflow ids;
+ * -EINVAL otherwise. */
 int idmap_parse(const char *s, uint32_t *ret_shift, uint32_t *ret_range);
 
 /* A user namespace for MOUNT_ATTR_IDMAP, as an fd (O_CLOEXEC); no process
@@ -54,14 +55,14 @@ int idmap_remount(int dirfd, const char *path, int userns_fd, bool recursive);
 int idmap_become(uint32_t shift);
 void idmap_unbecome(void);
 
-/* Takes the lock of the range starting at `shift` for as long as the
+/* Takes the lock of the ids [shift, shift+range) for as long as the
  * returned fd (O_CLOEXEC; pass it on to keep it) is open: a lock file
- * under /run/nspawn-pod/userns, never two live pods in one range. -EBUSY
- * if another holds it. */
-int idmap_lock(uint32_t shift, int *ret_fd);
+ * /run/nspawn-pod/userns/SHIFT-RANGE, never two live pods in overlapping
+ * ranges. -EBUSY if a running pod holds one that overlaps. */
+int idmap_lock(uint32_t shift, uint32_t range, int *ret_fd);
 
 /* Removes the lock file and closes `lock_fd` (nothing if < 0). */
-void idmap_unlock(uint32_t shift, int lock_fd);
+void idmap_unlock(uint32_t shift, uint32_t range, int lock_fd);
 
 /* For a tree a stage0 rendered with shifted owners (rkt's stage0 with
  * --private-users): every inode below `dirfd` owned by an unshifted id of

@@ -166,14 +166,13 @@ static int app_mount_ids(int pod_fd, const char *app, uint64_t ns_inode, uint64_
 typedef struct AppNs {
         int ns_fd, root_fd;
         uint64_t ns_inode;
-        int user_fd;    /* the pod's user namespace when it is not ours (run --private-users); else -1 */
-        uint32_t shift; /* then: the host's uid of the pod's root */
+        uint32_t shift; /* the host's uid of the pod's root in a user-namespaced pod
+                         * (run --private-users); else 0 */
 } AppNs;
 
 static void app_ns_done(AppNs *a) {
         a->ns_fd = safe_close(a->ns_fd);
         a->root_fd = safe_close(a->root_fd);
-        a->user_fd = safe_close(a->user_fd);
 }
 
 static int open_app_ns(const PodBindTarget *t, AppNs *ret) {
@@ -203,8 +202,9 @@ static int open_app_ns(const PodBindTarget *t, AppNs *ret) {
                 return negative_errno();
         if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
                 /* A user-namespaced pod (docs/security.md, "User namespaces"):
-                 * the bind is idmapped as its volumes are, and what is made
-                 * in the app's root for it is the pod's root's. */
+                 * what is made in the app's root for the bind is the pod's
+                 * root's; the source keeps its owners as the host has them,
+                 * as a host volume does. */
                 _cleanup_close_ int proc = -1;
                 int r;
 
@@ -215,7 +215,6 @@ static int open_app_ns(const PodBindTarget *t, AppNs *ret) {
                 r = proc_uid_to_outside(proc, 0, &ret->shift);
                 if (r < 0)
                         return r;
-                ret->user_fd = TAKE_FD(pod_user);
         }
         return 0;
 }
@@ -392,7 +391,7 @@ static int begin(const PodBindTarget *t, AppNs *ns, int *ret_lock, uint64_t ids[
 
 int pod_bind(const PodBindTarget *t, const char *source, const char *dest, PodBindFlags flags, char **ret_dest,
              NpError *err) {
-        _cleanup_(app_ns_done) AppNs ns = { .ns_fd = -1, .root_fd = -1, .user_fd = -1 };
+        _cleanup_(app_ns_done) AppNs ns = { .ns_fd = -1, .root_fd = -1 };
         _cleanup_close_ int tree = -1, lock = -1;
         _cleanup_free_ char *resolved = NULL;
         uint64_t ids[BINDS_PER_APP_MAX], id;
@@ -423,11 +422,6 @@ int pod_bind(const PodBindTarget *t, const char *source, const char *dest, PodBi
         r = begin(t, &ns, &lock, ids, &n_ids, err);
         if (r < 0)
                 return r;
-        if (ns.user_fd >= 0 && (r = idmap_tree(tree, ns.user_fd, false)) < 0)
-                return error_set(err, r, source,
-                                 "cannot be idmapped for the pod's user namespace (%s): its files would be "
-                                 "\"nobody\"'s there; its file system needs idmapped mounts (docs/volumes.md)",
-                                 strerror(-r));
         if (n_ids >= BINDS_PER_APP_MAX)
                 return error_set(err, -E2BIG, t->app, "has %d binds already", BINDS_PER_APP_MAX);
         r = in_app_namespace(&ns, tree, dest, bf, ids, n_ids, &id, &resolved);
@@ -450,7 +444,7 @@ int pod_bind(const PodBindTarget *t, const char *source, const char *dest, PodBi
 }
 
 int pod_unbind(const PodBindTarget *t, const char *dest, char **ret_dest, NpError *err) {
-        _cleanup_(app_ns_done) AppNs ns = { .ns_fd = -1, .root_fd = -1, .user_fd = -1 };
+        _cleanup_(app_ns_done) AppNs ns = { .ns_fd = -1, .root_fd = -1 };
         _cleanup_close_ int lock = -1;
         _cleanup_free_ char *resolved = NULL;
         uint64_t ids[BINDS_PER_APP_MAX], id;

@@ -407,6 +407,7 @@ typedef struct PodUserns {
         uint32_t shift, range; /* range 0: no user namespace */
         int userns_fd;         /* the idmapping (lib/idmap.h) */
         int lock_fd;           /* the range's lock, held by nspawn while the pod runs */
+        uint32_t lock_range;   /* the range locked: [shift, shift+lock_range) */
 } PodUserns;
 
 #define POD_USERNS_INIT { .userns_fd = -1, .lock_fd = -1 }
@@ -450,6 +451,8 @@ static int idmap_layers(int here, const char *app, const char *lower, const PodU
         if (upper < 0 || work < 0 || low < 0)
                 return upper < 0 ? upper : work < 0 ? work : low;
         closep(ov);
+        closep(ret_upper);
+        closep(ret_work);
         *ov = TAKE_FD(dir);
         *ret_upper = TAKE_FD(upper);
         *ret_work = TAKE_FD(work);
@@ -683,7 +686,7 @@ static int record_device(int s1, const RenderMount *m, const struct stat *st, Np
 /* Every app's volumes (docs/volumes.md), in render's order, in our mount
  * namespace below the app roots: nspawn takes them along into the pod. */
 static int mount_volumes(const char *pod_dir, int lock_fd, int s1, const RenderResult *res, const PodUserns *uns,
-                         void (*warn)(const char *), NpError *err) {
+                         NpError *err) {
         _cleanup_close_ int here = -1;
 
         /* Empty volumes are cloned from the pod directory, which must be
@@ -733,19 +736,17 @@ static int mount_volumes(const char *pod_dir, int lock_fd, int s1, const RenderR
                         return error_set(err, -ESTALE, NULL, "volume \"%s\": its source %s changed while the pod started",
                                          m->volume, m->source);
                 if (uns->range > 0) {
-                        /* The volume keeps its owners as the host sees them:
-                         * its uid N is the pod's N (idmapped, if its file
-                         * system can be), not "nobody". */
-                        r = idmap_tree(tree, uns->userns_fd, m->recursive);
-                        if (r < 0 && warn) {
-                                _cleanup_free_ char *w = NULL;
-
-                                if (asprintf(&w,
-                                             "volume \"%s\": its file system cannot be idmapped (%s): in the pod's "
-                                             "user namespace its files belong to \"nobody\"",
-                                             m->volume, strerror(-r)) >= 0)
-                                        warn(w);
-                        }
+                        /* An empty volume is the pod's own (in the pod
+                         * directory): idmapped, its owners are the pod's ids.
+                         * A host volume is not: idmapped, the host's root's
+                         * files would be the pod's root's to change, and what
+                         * it made there (set-id included) the host's root's.
+                         * So it keeps its owners as the host has them: ids
+                         * outside the pod's range are "nobody" in the pod, and
+                         * what the pod makes there is its shifted ids'. */
+                        if (m->empty && (r = idmap_tree(tree, uns->userns_fd, m->recursive)) < 0)
+                                return error_set(err, r, m->volume, "cannot idmap the empty volume: %s",
+                                                 strerror(-r));
                         /* What the run makes in the app's root (the mount
                          * point, the device's record) is the pod's root's. */
                         r = idmap_become(uns->shift);
@@ -917,8 +918,8 @@ static _Noreturn void child_fail(int report_fd, int r, const char *message) {
  * once, through the parent, not twice. On a terminal nspawn becomes the
  * foreground group, so that it can read it and ^C goes to the pod's
  * console. */
-static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_dir, const char *cgname,
-                                  const char *machine_scope, const RenderResult *res,
+static _Noreturn void exec_nspawn(int report_fd, int lock_fd, int range_lock_fd, const char *pod_dir,
+                                  const char *cgname, const char *machine_scope, const RenderResult *res,
                                   const CgroupLimitsSetup *limits, bool take_terminal) {
         _cleanup_free_ char *sub = NULL;
         char ppid[32];
@@ -973,6 +974,9 @@ static _Noreturn void exec_nspawn(int report_fd, int lock_fd, const char *pod_di
          * is held, and the kernel drops it when nspawn exits. */
         if (fcntl(lock_fd, F_SETFD, 0) < 0)
                 child_fail(report_fd, negative_errno(), "cannot pass on the pod's lock");
+        /* And the uid range's (docs/security.md, "User namespaces"). */
+        if (range_lock_fd >= 0 && fcntl(range_lock_fd, F_SETFD, 0) < 0)
+                child_fail(report_fd, negative_errno(), "cannot pass on the uid range's lock");
         execv(res->nspawn_argv[0], res->nspawn_argv);
         child_fail(report_fd, negative_errno(), "cannot execute systemd-nspawn");
 }
@@ -1096,9 +1100,9 @@ static void remove_pod_cgroups(const char *cgname, const char *machine, const ch
 /* Starts nspawn as our child and waits for it; records the pod's exit code
  * and removes the pod's cgroups when it has ended. `machine_scope`: the pod
  * is registered with machined as `machine`, its payload in that scope. */
-static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, const char *machine,
-                          const char *machine_scope, const RenderResult *res, const CgroupLimitsSetup *limits,
-                          TypeAhead *typeahead, NpError *err) {
+static int spawn_and_wait(const char *pod_dir, int lock_fd, int range_lock_fd, const char *cgname,
+                          const char *machine, const char *machine_scope, const RenderResult *res,
+                          const CgroupLimitsSetup *limits, TypeAhead *typeahead, NpError *err) {
         _cleanup_close_ int report_r = -1, report_w = -1;
         struct sigaction old_chld;
         sigset_t stop_signals, old_mask;
@@ -1135,7 +1139,7 @@ static int spawn_and_wait(const char *pod_dir, int lock_fd, const char *cgname, 
                 /* SIGCHLD stays at its default: nspawn waits for its own. */
                 (void) sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 report_r = safe_close(report_r);
-                exec_nspawn(report_w, lock_fd, pod_dir, cgname, machine_scope, res, limits, terminal);
+                exec_nspawn(report_w, lock_fd, range_lock_fd, pod_dir, cgname, machine_scope, res, limits, terminal);
         }
         report_w = safe_close(report_w);
         close_listen_fds();
@@ -1178,14 +1182,17 @@ static int userns_start(const PodRunOptions *o, int stage1, int *s1, PodUserns *
         int r, fd;
 
         if (o->uid_shift > 0) {
-                r = idmap_lock(o->uid_shift, &uns->lock_fd);
+                r = idmap_lock(o->uid_shift, range, &uns->lock_fd);
+                uns->lock_range = range;
                 if (r == -EBUSY)
                         return error_set(err, r, NULL,
-                                         "--private-users=%" PRIu32 ":%" PRIu32 ": another pod runs in that range",
+                                         "--private-users=%" PRIu32 ":%" PRIu32 ": another pod runs in that range "
+                                         "(or one overlapping it)",
                                          o->uid_shift, range);
                 uns->shift = o->uid_shift;
         } else {
                 r = idmap_pick(&uns->shift, &uns->lock_fd);
+                uns->lock_range = IDMAP_RANGE;
                 if (r == -EBUSY)
                         return error_set(err, r, NULL, "--private-users: every uid range is in use");
         }
@@ -1428,7 +1435,7 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 r = error_set(err, r, "stage1/rendered", "cannot write the units: %s", strerror(-r));
                 goto finish;
         }
-        r = mount_volumes(pod_dir, lock_fd, s1, res, &uns, o->warn, err);
+        r = mount_volumes(pod_dir, lock_fd, s1, res, &uns, err);
         if (r < 0)
                 goto finish;
 
@@ -1465,19 +1472,14 @@ int pod_run(const char *pod_dir, int lock_fd, const uint8_t uuid[16], const PodR
                 }
         }
         /* nspawn holds the uid range's lock for as long as the pod runs. */
-        if (uns.lock_fd >= 0 && fcntl(uns.lock_fd, F_SETFD, 0) < 0) {
-                r = error_set(err, negative_errno(), NULL, "cannot pass on the uid range's lock: %m");
-                cgroup_limits_release(&limits);
-                goto finish;
-        }
-        r = spawn_and_wait(pod_dir, lock_fd, cgname, machine, scope, res, &limits, &typeahead, err);
+        r = spawn_and_wait(pod_dir, lock_fd, uns.lock_fd, cgname, machine, scope, res, &limits, &typeahead, err);
         typeahead.ready_dir = safe_close(typeahead.ready_dir);
         cgroup_limits_release(&limits);
         if (propagate_tmpfs)
                 propagate_dir_remove(machine);
 finish:
         safe_close(uns.userns_fd);
-        idmap_unlock(uns.shift, uns.lock_fd);
+        idmap_unlock(uns.shift, uns.lock_range, uns.lock_fd);
         for (size_t i = 0; images && i < pod->n_apps; i++)
                 image_free(images[i]);
         free(images);

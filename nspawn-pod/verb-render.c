@@ -416,7 +416,9 @@ int verb_render(int argc, char *argv[], const GlobalOptions *g) {
                         break;
                 case ARG_PRIVATE_USERS:
                         if (idmap_parse(optarg, &opts.uid_shift, &opts.uid_range) < 0) {
-                                log_error("--private-users must be SHIFT[:RANGE] with SHIFT > 0, not \"%s\"", optarg);
+                                log_error("--private-users must be SHIFT[:RANGE], multiples of 65536, RANGE no larger "
+                                          "than SHIFT, not \"%s\"",
+                                          optarg);
                                 return EXIT_USAGE;
                         }
                         break;

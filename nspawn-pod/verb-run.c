@@ -114,8 +114,9 @@ static void run_spec_done(RunSpec *s) {
         "                           the default), or the host's\n" \
         "  --private-users[=pick|SHIFT[:RANGE]]\n" \
         "                           a user namespace: the pod's uid 0 is the host's\n" \
-        "                           SHIFT (pick: a free range of 65536); the image store\n" \
-        "                           is idmapped, never chowned (docs/security.md)\n" \
+        "                           SHIFT (pick: a free range of 65536; SHIFT and RANGE\n" \
+        "                           multiples of 65536); the image store is idmapped,\n" \
+        "                           never chowned (docs/security.md)\n" \
         "  --insecure-options=LIST  capabilities, paths, seccomp, all-run, all: turn\n" \
         "                           protections off; rkt's fetch-time ones (none, image,\n" \
         "                           tls, ondisk, http, pubkey, all-fetch) are accepted and\n" \
@@ -424,8 +425,9 @@ static int take_private_users(const char *a, RunSpec *s) {
                 return 1;
         }
         if (idmap_parse(v, &s->uid_shift, &s->uid_range) < 0) {
-                log_error("--private-users=%s: must be pick, no, or SHIFT[:RANGE] with SHIFT > 0 (the pod's uid 0 "
-                          "is the host's uid SHIFT; RANGE ids, default 65536)",
+                log_error("--private-users=%s: must be pick, no, or SHIFT[:RANGE]: the pod's uid 0 is the host's "
+                          "uid SHIFT, RANGE ids (default 65536); both multiples of 65536, RANGE no larger than "
+                          "SHIFT, SHIFT+RANGE below 4294836224",
                           v);
                 return -EINVAL;
         }

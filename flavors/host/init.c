@@ -220,7 +220,9 @@ int main(int argc, char *argv[]) {
                                 break;
                         }
                         if (!strchr(optarg, ':') || idmap_parse(optarg, &o.uid_shift, &o.uid_range) < 0) {
-                                log_error("--private-users=%s: must be SHIFT:COUNT, SHIFT > 0", optarg);
+                                log_error("--private-users=%s: must be SHIFT:COUNT, multiples of 65536, COUNT no "
+                                          "larger than SHIFT",
+                                          optarg);
                                 return EXIT_INTERNAL;
                         }
                         o.private_users = o.uid_preshifted = true;

@@ -385,7 +385,7 @@ else
 fi
 (cd "$PU" && exec stage1/rootfs/stop "$UU") </dev/null >/dev/null 2>&1
 harness_np_wait "$U_PID" 60 >/dev/null 2>&1
-[ -z "$(harness_np_uuid_leftovers "$UU" | grep -v -e '^pod dir' -e '^journal link')" ] && [ ! -e "/run/nspawn-pod/userns/$SHIFT" ]
+[ -z "$(harness_np_uuid_leftovers "$UU" | grep -v -e '^pod dir' -e '^journal link')" ] && [ ! -e "/run/nspawn-pod/userns/$SHIFT-65536" ]
 tap_ok $? "stopped by the stop entrypoint: nothing of the user-namespaced pod is left, nor its range's lock" ||
         tap_diag "$(harness_np_uuid_leftovers "$UU")"
 

@@ -6,9 +6,10 @@
 # "0 SHIFT 65536"; inside, the image's files are root's and writable by the
 # pod's root; the image store is neither chowned nor changed, and what the
 # app writes is stored with the pod's own ids (0), not shifted ones; a host
-# volume keeps its owners as the host sees them both ways (1234 inside, a
-# file the pod's root makes is the host's root's), an empty volume gets the
-# manifest's uid; the pod reaches its CNI network and binds a port below
+# volume keeps its owners as the host has them (not idmapped: the host's
+# 1234 is "nobody" inside, a file the pod's root makes there is the host's
+# SHIFT, and a directory the host gives SHIFT+1000 is user 1000's inside),
+# an empty volume gets the manifest's uid; the pod reaches its CNI network and binds a port below
 # 1024 as a non-root user; a memory limit still bites (OOM kill with its
 # reason); two pods get different ranges; an explicit range another pod
 # holds is refused with nothing left; bad values are refused before a pod
@@ -46,11 +47,17 @@ mkdir -p "$hostvol"
 echo from-host >"$hostvol/f"
 chown -R 1234:1234 "$hostvol"
 chmod 0777 "$hostvol"
+shared=$HARNESS_DIR/shared
+mkdir -p "$shared" && chown "$((fixed + 1000)):$((fixed + 1000))" "$shared"
+# A lock file nobody holds, as a run killed with SIGKILL leaves it: taken over.
+mkdir -p /run/nspawn-pod/userns && : >"/run/nspawn-pod/userns/$fixed-65536"
 harness_np_start "$HARNESS_DIR/long.log" run --uuid-file-save="$HARNESS_DIR/long.uuid" --private-users="$fixed" \
         --volume=hv,kind=host,source="$hostvol" --volume=ev,kind=empty,uid=7,gid=8,mode=0750 \
-        "$bb" --name=root --mount=volume=hv,target=/hv --mount=volume=ev,target=/ev --exec=/bin/sh -- -c '
+        --volume=sh,kind=host,source="$shared" \
+        "$bb" --name=root --mount=volume=hv,target=/hv --mount=volume=ev,target=/ev --mount=volume=sh,target=/sh \
+        --exec=/bin/sh -- -c '
                 cat /proc/self/uid_map >/tmp/uid_map
-                stat -c "%u:%g %n" / /bin/busybox /etc/passwd /hv /hv/f /ev >/tmp/owners
+                stat -c "%u:%g %n" / /bin/busybox /etc/passwd /hv /hv/f /ev /sh >/tmp/owners
                 echo pod-root >/etc/written-by-pod && echo ok >/tmp/etc-write
                 echo x >/hv/made-in-pod
                 exec sleep 100000' \
@@ -70,7 +77,7 @@ for ((i = 0; i < 600; i++)); do
         sleep 0.1
 done
 [ "$ok" = 1 ]
-tap_ok $? "a pod with --private-users=$fixed and two apps runs" ||
+tap_ok $? "a pod with --private-users=$fixed and two apps runs (over a stale lock file of that range)" ||
         tap_diag "$(sed 's/\x1b\[[0-9;]*m//g' "$HARNESS_DIR/long.log" | tail -n 20)"
 
 # The apps' main processes as the host sees them.
@@ -90,9 +97,10 @@ tap_ok $? "inside, the image's files are root's (idmapped, not \"nobody\")" || t
 [ "$(cat "$upper/tmp/etc-write" 2>/dev/null)" = ok ] && [ "$(stat -c %u:%g "$upper/etc/written-by-pod")" = 0:0 ]
 tap_ok $? "the pod's root writes into its root; the file is stored as 0:0 on disk (the pod's ids, not shifted ones)" ||
         tap_diag "$(stat -c '%u:%g %n' "$upper/etc/written-by-pod" 2>&1)"
-grep -qx '1234:1234 /hv' <<<"$owners" && grep -qx '1234:1234 /hv/f' <<<"$owners" &&
-        [ "$(stat -c %u:%g "$hostvol/made-in-pod" 2>/dev/null)" = 0:0 ] && [ "$(stat -c %u:%g "$hostvol/f")" = 1234:1234 ]
-tap_ok $? "a host volume keeps its owners as the host sees them: 1234 inside, and what the pod's root made there is the host's root's" ||
+grep -qx '65534:65534 /hv' <<<"$owners" && grep -qx '65534:65534 /hv/f' <<<"$owners" &&
+        [ "$(stat -c %u:%g "$hostvol/made-in-pod" 2>/dev/null)" = "$fixed:$fixed" ] &&
+        [ "$(stat -c %u:%g "$hostvol/f")" = 1234:1234 ] && grep -qx '1000:1000 /sh' <<<"$owners"
+tap_ok $? "a host volume keeps its owners as the host has them (not idmapped): the host's 1234 is nobody inside, the pod's root's file is the host's $fixed, the host's $((fixed + 1000)) is user 1000 inside" ||
         tap_diag "$owners" "$(ls -ln "$hostvol")"
 grep -qx '7:8 /ev' <<<"$owners"
 tap_ok $? "an empty volume with uid=7,gid=8 is 7:8 inside" || tap_diag "$owners"
@@ -115,16 +123,24 @@ grep -qx "private-users=$fixed:65536" "$HARNESS_DIR/st.out"
 tap_ok $? "status says private-users=$fixed:65536" || harness_np_diag st
 
 # The lock of the range, held while the pod runs; the same range refused.
-[ -e "/run/nspawn-pod/userns/$fixed" ]
-tap_ok $? "the range's lock file exists while the pod runs (/run/nspawn-pod/userns/$fixed)"
-harness_np_capture busy run --uuid-file-save="$HARNESS_DIR/busy.uuid" --net=none --private-users="$fixed:65536" \
-        "$bb" --exec=/bin/true
-busy=$(head -n 1 "$HARNESS_DIR/busy.uuid" 2>/dev/null)
-[ -n "$busy" ] && HARNESS_NP_UUIDS+=("$busy")
-left=$(harness_np_uuid_leftovers "$busy" | grep -v '^pod dir ')
-[ "$RC" != 0 ] && grep -q "another pod runs in that range" "$HARNESS_DIR/busy.err" && [ -z "$left" ]
-tap_ok $? "a second pod in the same range is refused ('another pod runs in that range'), leaving no mount, cgroup or process" ||
-        { harness_np_diag busy; tap_diag "$left"; }
+[ -e "/run/nspawn-pod/userns/$fixed-65536" ]
+tap_ok $? "the range's lock file exists while the pod runs (/run/nspawn-pod/userns/$fixed-65536)"
+busy_ok=1
+for range in "$fixed:65536" "$((fixed - 65536)):131072"; do
+        harness_np_capture busy run --uuid-file-save="$HARNESS_DIR/busy.uuid" --net=none --private-users="$range" \
+                "$bb" --exec=/bin/true
+        busy=$(head -n 1 "$HARNESS_DIR/busy.uuid" 2>/dev/null)
+        [ -n "$busy" ] && HARNESS_NP_UUIDS+=("$busy")
+        left=$(harness_np_uuid_leftovers "$busy" | grep -v '^pod dir ')
+        if ! { [ "$RC" != 0 ] && grep -q "another pod runs in that range" "$HARNESS_DIR/busy.err" && [ -z "$left" ]; }; then
+                busy_ok=0
+                harness_np_diag busy
+                tap_diag "$range: $left"
+        fi
+        rm -f "$HARNESS_DIR/busy.uuid"
+done
+[ "$busy_ok" = 1 ]
+tap_ok $? "a second pod in the same range, or in one overlapping it, is refused ('another pod runs in that range'), leaving no mount, cgroup or process"
 
 # A runtime bind (nspawn-pod bind) is idmapped as the volumes are.
 rtvol=$HARNESS_DIR/rtvol
@@ -132,9 +148,10 @@ mkdir -p "$rtvol" && echo rt >"$rtvol/f" && chown -R 4321:4321 "$rtvol" && chmod
 harness_np_capture rtbind bind --mkdir --app=root "$UUID" "$rtvol" /mnt/deep/rt
 en_out=$(timeout -k 5 60 "$HARNESS_NP" --dir="$HARNESS_NP_DATA" enter --app=root "$UUID" /bin/sh -c \
         'stat -c "%u:%g" /mnt/deep/rt/f /mnt/deep; touch /mnt/deep/rt/from-pod && echo touched' </dev/null 2>&1)
-[ "$RC" = 0 ] && [ "$en_out" = $'4321:4321\n0:0\ntouched' ] && [ "$(stat -c %u:%g "$rtvol/from-pod" 2>/dev/null)" = 0:0 ] &&
+[ "$RC" = 0 ] && [ "$en_out" = $'65534:65534\n0:0\ntouched' ] &&
+        [ "$(stat -c %u:%g "$rtvol/from-pod" 2>/dev/null)" = "$fixed:$fixed" ] &&
         [ "$(stat -c %u:%g "$upper/mnt/deep" 2>/dev/null)" = 0:0 ]
-tap_ok $? "bind --mkdir into the running pod: idmapped (4321 inside, the pod's root's file the host's root's), the directory it made the pod's root's" ||
+tap_ok $? "bind --mkdir into the running pod: the source keeps its owners (the host's 4321 is nobody inside, the pod's root's file the host's $fixed), the directory it made is the pod's root's" ||
         { harness_np_diag rtbind; tap_diag "$en_out" "$(ls -ln "$rtvol" "$upper/mnt" 2>&1)"; }
 harness_np_capture rtunbind unbind --app=root "$UUID" /mnt/deep/rt
 [ "$RC" = 0 ]
@@ -145,7 +162,7 @@ en_out=$(timeout -k 5 60 "$HARNESS_NP" --dir="$HARNESS_NP_DATA" enter --app=user
 [ "$(head -n 1 <<<"$en_out")" = 1000 ] && [ "$(sed -n 2p <<<"$en_out" | tr -s ' ' | sed 's/^ //')" = "0 $fixed 65536" ]
 tap_ok $? "enter --app=user runs a command as the app's user 1000 in its user namespace" || tap_diag "$en_out"
 harness_np_stop_pod "$UUID" "$long_pid"
-[ ! -e "/run/nspawn-pod/userns/$fixed" ] &&
+[ ! -e "/run/nspawn-pod/userns/$fixed-65536" ] &&
         [ -z "$(harness_np_uuid_leftovers "$UUID" | grep -v -e '^pod dir ' -e '^journal link ')" ]
 tap_ok $? "enter, then stop: the pod ends, its range's lock file is gone, nothing of it is left (but its directory and journal, until gc)" ||
         tap_diag "$(ls -la /run/nspawn-pod/userns 2>&1)" "$(harness_np_uuid_leftovers "$UUID")"
@@ -197,7 +214,7 @@ tap_ok $? "run-prepared --private-users=SHIFT:RANGE runs the prepared pod in tha
 
 n_before=$(find "$HARNESS_NP_DATA/pods" -mindepth 2 -maxdepth 2 -type d 2>/dev/null | wc -l)
 bad_ok=1
-for v in 0 0:65536 abc 65536:0 -5 4294901760 1:x; do
+for v in 0 0:65536 abc 65536:0 -5 4294901760 1:x 524289 65536:131072; do
         harness_np_capture bad run --net=none --private-users="$v" "$bb" --exec=/bin/true
         if [ "$RC" = 0 ] || ! grep -q -- "--private-users=$v" "$HARNESS_DIR/bad.err"; then
                 bad_ok=0
@@ -206,12 +223,12 @@ for v in 0 0:65536 abc 65536:0 -5 4294901760 1:x; do
 done
 n_after=$(find "$HARNESS_NP_DATA/pods" -mindepth 2 -maxdepth 2 -type d 2>/dev/null | wc -l)
 [ "$bad_ok" = 1 ] && [ "$n_after" = "$n_before" ]
-tap_ok $? "bad --private-users values (0, abc, a zero range, beyond the id space): refused with the value named, no pod made" ||
+tap_ok $? "bad --private-users values (0, abc, a zero range, beyond the id space, not whole blocks of 65536, more ids than the shift): refused with the value named, no pod made" ||
         tap_diag "pods before $n_before, after $n_after"
 
 left=$(harness_np_leftovers)
 locks=$(find /run/nspawn-pod/userns -mindepth 1 2>/dev/null | while read -r f; do flock -n "$f" true || echo "held $f"; done)
-[ -z "$left" ] && [ -z "$(find /run/nspawn-pod/userns -mindepth 1 -name "$fixed" 2>/dev/null)" ]
+[ -z "$left" ] && [ -z "$(find /run/nspawn-pod/userns -mindepth 1 -name "$fixed-*" 2>/dev/null)" ]
 tap_ok $? "nothing left: no process, mount, cgroup, netns of the test's pods, no lock of their ranges" ||
         tap_diag "$left" "$locks"
 tap_done

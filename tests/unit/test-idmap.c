@@ -79,8 +79,9 @@ int main(void) {
 
         good("524288", 524288, 65536);
         good("524288:65536", 524288, 65536);
-        good("1:1", 1, 1);
         good("1879048192:65536", 1879048192, 65536);
+        good("131072:131072", 131072, 131072);
+        good("2147483648:1073741824", 2147483648u, 1073741824u);
         bad("0");
         bad("0:65536");
         bad("65536:0");
@@ -92,6 +93,13 @@ int main(void) {
         bad(":1");
         bad("4294901760");
         bad("99999999999");
+        bad("1:1");             /* not whole blocks of 65536 */
+        bad("524289");
+        bad("524288:1000");
+        bad("65536:131072");    /* more ids than below the shift */
+        bad("2147483648:2147483648"); /* reaches the mapping's host-root line */
+        bad("18446744069414584320:4295032832"); /* wraps in 64 bits */
+        bad("4294901760:65536");
 
         self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
         OK_INTEQ(proc_userns_range(self, &shift, &range), -ENOENT, "the host's identity map is no pod's range");
