@@ -173,6 +173,24 @@ void idmap_unbecome(void) {
         (void) raise_effective();
 }
 
+/* A DIR stream on a duplicate of `fd`, read from its start. */
+static int opendir_dup(int fd, DIR **ret) {
+        int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3), r;
+        DIR *d;
+
+        if (dup_fd < 0)
+                return negative_errno();
+        d = fdopendir(dup_fd);
+        if (!d) {
+                r = negative_errno();
+                close(dup_fd);
+                return r;
+        }
+        rewinddir(d); /* the duplicate shares the file offset */
+        *ret = d;
+        return 0;
+}
+
 /* The lock directory, opened and locked (flock) for the caller's scan or
  * change of its entries. */
 static int lock_dir(int *ret) {
@@ -200,20 +218,14 @@ int idmap_lock(uint32_t shift, uint32_t range, int *ret_fd) {
         _cleanup_(closedirp) DIR *d = NULL;
         char name[32];
         struct dirent *de;
-        int r, dfd;
+        int r;
 
         r = lock_dir(&dir);
         if (r < 0)
                 return r;
-        dfd = fcntl(dir, F_DUPFD_CLOEXEC, 3);
-        if (dfd < 0)
-                return negative_errno();
-        d = fdopendir(dfd);
-        if (!d) {
-                r = negative_errno();
-                close(dfd);
+        r = opendir_dup(dir, &d);
+        if (r < 0)
                 return r;
-        }
         while ((errno = 0, de = readdir(d))) {
                 _cleanup_close_ int other = -1;
                 char num[32], *dash;
@@ -302,20 +314,13 @@ static int shift_below(int dirfd, const struct statx *top, const char *rel, uint
                        char *const *skip, unsigned depth) {
         _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
-        int fd, r;
+        int r;
 
         if (depth > 256)
                 return -ELOOP;
-        fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                r = negative_errno();
-                close(fd);
+        r = opendir_dup(dirfd, &d);
+        if (r < 0)
                 return r;
-        }
-        rewinddir(d);
         while ((errno = 0, de = readdir(d))) {
                 _cleanup_free_ char *path = NULL;
                 bool skipped = false;
