@@ -364,7 +364,7 @@ U_PID=$RUNPID
 if wait_running "$UU" shifted && init=$(init_of "$UU"); then
         app_uid=""
         for p in /proc/[0-9]*; do
-                [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "sleep 1000 " ] &&
+                [ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "sleep 1000 " ] &&
                         [ "$p/root" -ef "$PU/stage1/rootfs/opt/stage2/shifted/rootfs" ] &&
                         app_uid=$(awk '/^Uid:/{print $2}' "$p/status")
         done

@@ -83,7 +83,7 @@ tap_ok $? "a pod with --private-users=$fixed and two apps runs (over a stale loc
 # The apps' main processes as the host sees them.
 uids=""
 for p in $(harness_np_pod_procs "$UUID" | sort -un); do
-        [ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "sleep 100000 " ] &&
+        [ "$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" = "sleep 100000 " ] &&
                 uids+="$(awk '/^Uid:/{print $2}' "/proc/$p/status") "
 done
 uids=$(tr ' ' '\n' <<<"$uids" | grep . | sort -un | tr '\n' ' ')
