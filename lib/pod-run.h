@@ -61,7 +61,7 @@ typedef struct PodRunOptions {
         bool private_users;
         uint32_t uid_shift, uid_range;
         /* The pod's trees are owned by the shifted ids already (rkt's stage0
-         * renders them so for --private-users): only volumes are idmapped,
+         * renders them so for --private-users): only empty volumes are idmapped,
          * and what the run makes in the stage1 root is shifted. */
         bool uid_preshifted;
         bool interactive;           /* the single app gets the terminal */

@@ -54,7 +54,7 @@ static const char usage[] =
         "                            a user namespace whose uid 0 is the host's SHIFT, for\n"
         "                            a pod rkt's stage0 rendered shifted (rkt run\n"
         "                            --private-users --no-overlay): what the stage1 makes\n"
-        "                            is shifted too; volumes are idmapped\n"
+        "                            is shifted too; empty volumes are idmapped\n"
         "  --mds-token=, --mutable   refused: the metadata service and mutable pods are\n"
         "                            not supported by this stage1\n"
         "\n"
