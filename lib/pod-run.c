@@ -433,6 +433,20 @@ static int idmap_layers(int here, const char *app, const char *lower, const PodU
         dir = fd_open_in_root(here, path, O_PATH | O_DIRECTORY, 0, true);
         if (dir < 0)
                 return dir;
+        {
+                /* Reopened by path: it must be the very directory, now on
+                 * the idmapped mount just made there. */
+                struct statx a, b;
+
+                r = fd_statx_nofollow(*ov, "", &a);
+                if (r >= 0)
+                        r = fd_statx_nofollow(dir, "", &b);
+                if (r < 0)
+                        return r;
+                if (a.stx_ino != b.stx_ino || a.stx_dev_major != b.stx_dev_major ||
+                    a.stx_dev_minor != b.stx_dev_minor || !fd_statx_is_other_mount(&b, &a))
+                        return -ESTALE;
+        }
         tree = open_tree(AT_FDCWD, lower, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (tree < 0)
                 return negative_errno();
