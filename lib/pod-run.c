@@ -873,20 +873,34 @@ typedef struct ExecFailure {
  * child is about to become nspawn: LISTEN_PID is made nspawn's, and the fds
  * stay open across the exec. Anything else (a LISTEN_PID of another
  * process, a bad count) is not passed on. */
-static void pass_listen_fds(void) {
+/* How many listening sockets (fds 3…) the environment passes to `owner`
+ * (sd_listen_fds(3)'s LISTEN_PID and LISTEN_FDS); 0 for none or nonsense. */
+static int listen_fds_count(pid_t owner) {
         const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-        char buf[32];
         long n;
         char *end;
 
-        if (!pid || !fds)
-                return;
+        if (!pid || !fds || strtol(pid, NULL, 10) != (long) owner)
+                return 0;
         errno = 0;
         n = strtol(fds, &end, 10);
-        if (errno || *end || n <= 0 || n > 1024 || strtol(pid, NULL, 10) != (long) getppid()) {
-                (void) unsetenv("LISTEN_PID");
-                (void) unsetenv("LISTEN_FDS");
-                (void) unsetenv("LISTEN_FDNAMES");
+        return errno || *end || n <= 0 || n > 1024 ? 0 : (int) n;
+}
+
+static void listen_env_unset(void) {
+        (void) unsetenv("LISTEN_PID");
+        (void) unsetenv("LISTEN_FDS");
+        (void) unsetenv("LISTEN_FDNAMES");
+}
+
+/* In the child that becomes nspawn: the sockets the run was passed are
+ * nspawn's to pass on. */
+static void pass_listen_fds(void) {
+        int n = listen_fds_count(getppid());
+        char buf[32];
+
+        if (n == 0) {
+                listen_env_unset();
                 return;
         }
         for (int fd = 3; fd < 3 + n; fd++)
@@ -900,21 +914,13 @@ static void pass_listen_fds(void) {
  * pod's systemd takes none of them, and a client would wait on a socket no
  * one accepts on instead of being refused. */
 static void close_listen_fds(void) {
-        const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-        long n;
-        char *end;
+        int n = listen_fds_count(getpid());
 
-        if (!pid || !fds || strtol(pid, NULL, 10) != (long) getpid())
-                return;
-        errno = 0;
-        n = strtol(fds, &end, 10);
-        if (errno || *end || n <= 0 || n > 1024)
+        if (n == 0)
                 return;
         for (int fd = 3; fd < 3 + n; fd++)
                 (void) close(fd);
-        (void) unsetenv("LISTEN_PID");
-        (void) unsetenv("LISTEN_FDS");
-        (void) unsetenv("LISTEN_FDNAMES");
+        listen_env_unset();
 }
 
 static _Noreturn void child_fail(int report_fd, int r, const char *message) {

@@ -754,6 +754,8 @@ static const char *const app_join_syscalls[] = { "openat", "write", "close" };
 static const char *const app_apart_syscalls[] = { "prctl", "openat", "close" };
 static const char *const landlock_syscalls[] = { "landlock_add_rule", "landlock_create_ruleset",
                                                  "landlock_restrict_self" };
+/* The same, as one filter word list (SystemCallFilter=, nspawn's --system-call-filter=). */
+#define LANDLOCK_SYSCALLS "landlock_add_rule landlock_create_ruleset landlock_restrict_self"
 
 static bool syscall_listed(char *const *list, const char *name) {
         if (strv_contains(list, name))
@@ -1082,8 +1084,7 @@ static int render_app_service(RenderContext *c, size_t idx, const App *app, cons
                 /* A second allow line adds to the first (systemd.exec(5)). */
                 if (r >= 0 && apart && iso->seccomp_mode == SECCOMP_MODE_ALLOW &&
                     !filter_allows(c, iso, landlock_syscalls, ELEMENTSOF(landlock_syscalls)))
-                        r = unit_add(u, "Service", "SystemCallFilter",
-                                     "landlock_add_rule landlock_create_ruleset landlock_restrict_self");
+                        r = unit_add(u, "Service", "SystemCallFilter", LANDLOCK_SYSCALLS);
                 if (r < 0)
                         return r;
                 if (iso->syscall_errno && (r = unit_add(u, "Service", "SystemCallErrorNumber", iso->syscall_errno)) < 0)
@@ -1505,8 +1506,7 @@ static int build_argv(RenderContext *c, char ***ret_argv, char ***ret_env) {
         /* nspawn 252's own filter refuses (EPERM) the Landlock calls, which
          * can only take rights away: app-stdio -a makes its domains with
          * them (docs/security.md, "Apps of one pod"). */
-        if ((r = strv_extend(&argv,
-                             "--system-call-filter=landlock_add_rule landlock_create_ruleset landlock_restrict_self")) < 0)
+        if ((r = strv_extend(&argv, "--system-call-filter=" LANDLOCK_SYSCALLS)) < 0)
                 return r;
         STRV_FOREACH(b, c->argv_binds)
                 if ((r = strv_extend(&argv, *b)) < 0)
